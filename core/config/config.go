@@ -1,0 +1,406 @@
+// Package config is PortalKit's typed configuration. Values come from, in
+// rising precedence: the defaults in Default, a YAML file (configs/portal.yaml
+// or --config FILE), and PORTAL_* environment variables. An unknown key, a
+// malformed value or a missing required value is an error that names the key,
+// so a typo stops start-up instead of being ignored.
+//
+// config imports nothing from PortalKit.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole effective configuration.
+type Config struct {
+	// Mode is "development" (the embedded defaults) or "production" (which
+	// requires PostgreSQL and a secret key).
+	Mode string `yaml:"mode"`
+	// DataDir holds the SQLite file and other local state.
+	DataDir string `yaml:"data_dir"`
+	// SecretKey signs tokens and cookies. Generated into the data dir when
+	// empty in development; required in production.
+	SecretKey string `yaml:"secret_key" secret:"true"`
+
+	HTTP     HTTP     `yaml:"http"`
+	Database Database `yaml:"database"`
+	Log      Log      `yaml:"log"`
+	Modules  Modules  `yaml:"modules"`
+}
+
+// HTTP configures the web server.
+type HTTP struct {
+	// Addr is host:port to listen on.
+	Addr string `yaml:"addr"`
+	// BaseURL is the public URL of the portal, used in emails and links.
+	BaseURL string `yaml:"base_url"`
+	// ShutdownTimeout bounds how long in-flight requests may take at shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ReadTimeout and WriteTimeout bound one request.
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// BodyLimit is the largest request body in bytes.
+	BodyLimit int `yaml:"body_limit"`
+	// TrustedProxies lists the proxy addresses or CIDRs whose
+	// X-Forwarded-For is believed for the client IP.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ProxyHeader is the header holding the client IP behind a trusted proxy.
+	ProxyHeader string `yaml:"proxy_header"`
+}
+
+// Database configures the store.
+type Database struct {
+	// URL is a PostgreSQL URL (postgres://...). Empty means the embedded
+	// SQLite file under DataDir.
+	URL string `yaml:"url" secret:"true"`
+	// MaxOpenConns and MaxIdleConns size the PostgreSQL pool.
+	MaxOpenConns int `yaml:"max_open_conns"`
+	MaxIdleConns int `yaml:"max_idle_conns"`
+	// ConnMaxLifetime recycles pooled connections.
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+	// StatementTimeout bounds one statement on PostgreSQL.
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	// BusyTimeout is how long SQLite waits for the writer lock.
+	BusyTimeout time.Duration `yaml:"busy_timeout"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// Modules configures which registered modules run in this deployment.
+type Modules struct {
+	// Disabled lists module IDs that are not loaded at all.
+	Disabled []string `yaml:"disabled"`
+}
+
+// Default returns the embedded defaults: SQLite under ./data, loopback HTTP.
+func Default() Config {
+	return Config{
+		Mode:    "development",
+		DataDir: "./data",
+		HTTP: HTTP{
+			Addr:            "127.0.0.1:8080",
+			ShutdownTimeout: 15 * time.Second,
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    60 * time.Second,
+			BodyLimit:       8 << 20,
+			ProxyHeader:     "X-Forwarded-For",
+		},
+		Database: Database{
+			MaxOpenConns:     20,
+			MaxIdleConns:     10,
+			ConnMaxLifetime:  30 * time.Minute,
+			StatementTimeout: 30 * time.Second,
+			BusyTimeout:      10 * time.Second,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// EnvPrefix starts every environment variable that configures the portal.
+const EnvPrefix = "PORTAL_"
+
+// notConfig lists PORTAL_* variables that are read by tests and tools, not by
+// the configuration; they are not "unknown keys".
+var notConfig = map[string]bool{
+	"PORTAL_TEST_DATABASE_URL": true, "PORTAL_TEST_DB": true, "PORTAL_REQUIRE_SERVICES": true,
+	"PORTAL_TEST_MQTT_URL": true, "PORTAL_TEST_SMTP": true, "PORTAL_E2E_SCREENSHOTS": true,
+}
+
+// Load builds the effective configuration from the defaults, the YAML file at
+// path (skipped when path is "" or, if optional, missing) and env, which is a
+// list of KEY=VALUE strings such as os.Environ().
+func Load(path string, optional bool, env []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			if err := decodeYAML(data, &cfg); err != nil {
+				return cfg, fmt.Errorf("config %s: %w", path, err)
+			}
+		case optional && errors.Is(err, os.ErrNotExist):
+		default:
+			return cfg, fmt.Errorf("config: cannot read %s: %w", path, unwrapPathErr(err))
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func decodeYAML(data []byte, cfg *Config) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return errors.New(cleanYAMLError(err))
+	}
+	return nil
+}
+
+// cleanYAMLError turns yaml.v3's multi-line type errors into one line that
+// names the key: "line 3: field foo not found in type config.HTTP" becomes
+// "line 3: unknown key \"foo\"".
+func cleanYAMLError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var parts []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if i := strings.Index(line, "field "); i >= 0 && strings.Contains(line, " not found in type") {
+			name := strings.SplitN(line[i+6:], " ", 2)[0]
+			line = line[:i] + fmt.Sprintf("unknown key %q", name)
+		}
+		line = strings.Replace(line, "cannot unmarshal", "malformed value: cannot read", 1)
+		parts = append(parts, line)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// field is one leaf of the config tree.
+type field struct {
+	key    string // dotted YAML key, e.g. "http.addr"
+	env    string // PORTAL_HTTP_ADDR
+	value  reflect.Value
+	secret bool
+}
+
+func fields(cfg *Config) []field {
+	var out []field
+	var walk func(v reflect.Value, prefix string, secret bool)
+	walk = func(v reflect.Value, prefix string, secret bool) {
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			name := strings.Split(sf.Tag.Get("yaml"), ",")[0]
+			if name == "" || name == "-" {
+				continue
+			}
+			key := name
+			if prefix != "" {
+				key = prefix + "." + name
+			}
+			fv := v.Field(i)
+			sec := secret || sf.Tag.Get("secret") == "true"
+			if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
+				walk(fv, key, sec)
+				continue
+			}
+			env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+			out = append(out, field{key: key, env: env, value: fv, secret: sec})
+		}
+	}
+	walk(reflect.ValueOf(cfg).Elem(), "", false)
+	return out
+}
+
+// EnvNames lists every environment variable the configuration reads.
+func EnvNames() []string {
+	var c Config
+	var names []string
+	for _, f := range fields(&c) {
+		names = append(names, f.env)
+	}
+	return names
+}
+
+func applyEnv(cfg *Config, env []string) error {
+	byEnv := map[string]field{}
+	for _, f := range fields(cfg) {
+		byEnv[f.env] = f
+	}
+	var unknown []string
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, EnvPrefix) || notConfig[k] {
+			continue
+		}
+		f, known := byEnv[k]
+		if !known {
+			unknown = append(unknown, k)
+			continue
+		}
+		if err := setFromString(f.value, v); err != nil {
+			return fmt.Errorf("config: %s (%s): malformed value %q: %v", f.key, k, mask(v, f.secret), err)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("config: unknown environment variable %s (known: see `portal config print`)", unknown[0])
+	}
+	return nil
+}
+
+func mask(v string, secret bool) string {
+	if secret {
+		return "****"
+	}
+	return v
+}
+
+func setFromString(v reflect.Value, s string) error {
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return errors.New("want a duration such as 30s or 5m")
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(s)
+	case v.Kind() == reflect.Int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return errors.New("want a whole number")
+		}
+		v.SetInt(int64(n))
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		var items []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				items = append(items, p)
+			}
+		}
+		v.Set(reflect.ValueOf(items))
+	default:
+		return fmt.Errorf("unsupported type %s", v.Type())
+	}
+	return nil
+}
+
+// Validate checks values that parse but make no sense, naming the key.
+func (c Config) Validate() error {
+	switch c.Mode {
+	case "development", "production":
+	default:
+		return fmt.Errorf("config: mode: %q is not development or production", c.Mode)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("config: data_dir: must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		return fmt.Errorf("config: http.addr: %q is not host:port", c.HTTP.Addr)
+	}
+	if c.HTTP.BaseURL != "" {
+		if u, err := url.Parse(c.HTTP.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: http.base_url: %q is not an http(s) URL", c.HTTP.BaseURL)
+		}
+	}
+	if c.HTTP.BodyLimit <= 0 {
+		return errors.New("config: http.body_limit: must be positive")
+	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("config: http.trusted_proxies: %q is not an IP address or CIDR", p)
+			}
+		}
+	}
+	if c.Database.URL != "" {
+		u, err := url.Parse(c.Database.URL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("config: database.url: not a PostgreSQL URL (want postgres://user:password@host:port/dbname)")
+		}
+	}
+	if c.Database.MaxOpenConns < 1 {
+		return errors.New("config: database.max_open_conns: must be at least 1")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log.level: %q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("config: log.format: %q is not text or json", c.Log.Format)
+	}
+	if c.Mode == "production" {
+		if c.Database.URL == "" {
+			return errors.New("config: database.url: required in production mode (set PORTAL_DATABASE_URL)")
+		}
+		if len(c.SecretKey) < 32 {
+			return errors.New("config: secret_key: required in production mode, at least 32 characters (set PORTAL_SECRET_KEY)")
+		}
+	}
+	return nil
+}
+
+// Print writes the effective configuration as "key = value" lines with
+// secrets masked and the environment variable that sets each key.
+func (c Config) Print(w io.Writer) {
+	for _, f := range fields(&c) {
+		val := formatValue(f.value)
+		if f.secret && val != "" {
+			val = maskSecret(f.key, val)
+		}
+		fmt.Fprintf(w, "%-28s = %-40s # %s\n", f.key, val, f.env)
+	}
+}
+
+func maskSecret(key, val string) string {
+	if u, err := url.Parse(val); err == nil && u.User != nil && strings.Contains(key, "url") {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "****")
+		}
+		return strings.Replace(u.String(), "%2A%2A%2A%2A", "****", 1)
+	}
+	return "****"
+}
+
+func formatValue(v reflect.Value) string {
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		return time.Duration(v.Int()).String()
+	case v.Kind() == reflect.Slice:
+		var parts []string
+		for i := 0; i < v.Len(); i++ {
+			parts = append(parts, fmt.Sprint(v.Index(i).Interface()))
+		}
+		return strings.Join(parts, ",")
+	default:
+		return fmt.Sprint(v.Interface())
+	}
+}
+
+// UsesSQLite reports whether the embedded SQLite store is configured.
+func (c Config) UsesSQLite() bool { return c.Database.URL == "" }

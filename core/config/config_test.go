@@ -1,0 +1,128 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "portal.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPrecedenceDefaultsFileEnv(t *testing.T) {
+	p := writeFile(t, "http:\n  addr: 127.0.0.1:9000\n  shutdown_timeout: 3s\nlog:\n  level: debug\n")
+	cfg, err := Load(p, false, []string{"PORTAL_LOG_LEVEL=warn", "PORTAL_HTTP_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.1", "HOME=/root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Addr != "127.0.0.1:9000" {
+		t.Errorf("file should override default addr, got %q", cfg.HTTP.Addr)
+	}
+	if cfg.HTTP.ShutdownTimeout != 3*time.Second {
+		t.Errorf("duration from file: got %v", cfg.HTTP.ShutdownTimeout)
+	}
+	if cfg.Log.Level != "warn" {
+		t.Errorf("env should override file, got %q", cfg.Log.Level)
+	}
+	if got := strings.Join(cfg.HTTP.TrustedProxies, "|"); got != "10.0.0.0/8|192.168.1.1" {
+		t.Errorf("list from env: %q", got)
+	}
+	if cfg.DataDir != "./data" {
+		t.Errorf("default data dir lost: %q", cfg.DataDir)
+	}
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name, file string
+		env        []string
+		want       string
+	}{
+		{"unknown file key", "http:\n  adr: x\n", nil, `unknown key "adr"`},
+		{"unknown top key", "databse:\n  url: x\n", nil, `unknown key "databse"`},
+		{"malformed duration", "http:\n  shutdown_timeout: soon\n", nil, "malformed value"},
+		{"unknown env", "", []string{"PORTAL_HTTP_ADR=1"}, "PORTAL_HTTP_ADR"},
+		{"malformed env int", "", []string{"PORTAL_DATABASE_MAX_OPEN_CONNS=many"}, "database.max_open_conns"},
+		{"malformed env duration", "", []string{"PORTAL_HTTP_SHUTDOWN_TIMEOUT=5"}, "http.shutdown_timeout"},
+		{"bad db url", "", []string{"PORTAL_DATABASE_URL=mysql://x"}, "database.url"},
+		{"bad addr", "", []string{"PORTAL_HTTP_ADDR=8080"}, "http.addr"},
+		{"bad proxy", "", []string{"PORTAL_HTTP_TRUSTED_PROXIES=notanip"}, "http.trusted_proxies"},
+		{"production needs database", "mode: production\n", []string{"PORTAL_SECRET_KEY=0123456789abcdef0123456789abcdef"}, "database.url: required"},
+		{"production needs secret", "mode: production\n", []string{"PORTAL_DATABASE_URL=postgres://u:p@h:5432/d"}, "secret_key: required"},
+		{"bad mode", "mode: staging\n", nil, "mode:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := ""
+			if tc.file != "" {
+				p = writeFile(t, tc.file)
+			}
+			_, err := Load(p, false, tc.env)
+			if err == nil {
+				t.Fatalf("want error containing %q, got nil", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not name %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	if _, err := Load("/nonexistent/portal.yaml", true, nil); err != nil {
+		t.Fatalf("optional missing file should be fine: %v", err)
+	}
+	_, err := Load("/nonexistent/portal.yaml", false, nil)
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/portal.yaml") {
+		t.Fatalf("required missing file should name it: %v", err)
+	}
+}
+
+func TestTestVariablesAreNotUnknownKeys(t *testing.T) {
+	if _, err := Load("", false, []string{"PORTAL_TEST_DATABASE_URL=postgres://x", "PORTAL_REQUIRE_SERVICES=1"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrintMasksSecrets(t *testing.T) {
+	cfg, err := Load("", false, []string{
+		"PORTAL_DATABASE_URL=postgres://portal:hunter2@db:5432/portal",
+		"PORTAL_SECRET_KEY=supersecretsupersecretsupersecret",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	cfg.Print(&b)
+	out := b.String()
+	for _, leak := range []string{"hunter2", "supersecret"} {
+		if strings.Contains(out, leak) {
+			t.Fatalf("secret %q printed:\n%s", leak, out)
+		}
+	}
+	for _, want := range []string{"postgres://portal:****@db:5432/portal", "secret_key", "PORTAL_HTTP_ADDR", "127.0.0.1:8080"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("print lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestShippedConfigsLoad(t *testing.T) {
+	for _, f := range []string{"../../configs/portal.yaml", "../../configs/production.yaml"} {
+		env := []string{"PORTAL_DATABASE_URL=postgres://u:p@localhost:5432/portal", "PORTAL_SECRET_KEY=0123456789abcdef0123456789abcdef"}
+		if _, err := Load(f, false, env); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
