@@ -1,0 +1,269 @@
+// Package store opens PortalKit's database through GORM — an embedded SQLite
+// file by default, PostgreSQL in production — applies versioned per-module
+// migrations under a lock, and enforces organisation scoping: a query on a
+// table with an org_id column that was not scoped with Org (or deliberately
+// widened with AllOrgs) fails instead of reading every tenant's rows.
+//
+// store imports nothing from PortalKit but config and errs.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+	"gorm.io/plugin/dbresolver"
+
+	"github.com/portalkit/portalkit/core/config"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is an open database.
+type Store struct {
+	// DB is the GORM handle. On SQLite, writes and transactions go to one
+	// writer connection and plain reads to a small read-only pool.
+	DB      *gorm.DB
+	Dialect Dialect
+	// Path is the SQLite file, empty on PostgreSQL.
+	Path string
+
+	pools []*sql.DB
+}
+
+// Open connects to the database that cfg names: PostgreSQL when
+// cfg.Database.URL is set, else the SQLite file under cfg.DataDir (created
+// with its directory when missing).
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	gcfg := &gorm.Config{
+		Logger:                                   newLogger(log),
+		DisableForeignKeyConstraintWhenMigrating: false,
+		TranslateError:                           true,
+		NowFunc:                                  func() time.Time { return time.Now().UTC() },
+	}
+	var s *Store
+	var err error
+	if cfg.UsesSQLite() {
+		s, err = openSQLite(cfg, gcfg)
+	} else {
+		s, err = openPostgres(cfg.Database.URL, cfg.Database, gcfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := registerOrgScope(s.DB); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(pctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return s, nil
+}
+
+// sqliteDSN builds a DSN that sets every connection up the same way: WAL,
+// a busy timeout, foreign keys, and BEGIN IMMEDIATE for transactions so that
+// a transaction takes the write lock up front instead of failing on upgrade.
+func sqliteDSN(path string, busy time.Duration, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_txlock", "immediate")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(cfg config.Config, gcfg *gorm.Config) (*Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("database: cannot create data dir %s: %w", cfg.DataDir, unwrapPath(err))
+	}
+	path := filepath.Join(cfg.DataDir, "portal.db")
+	db, err := gorm.Open(sqlite.Open(sqliteDSN(path, cfg.Database.BusyTimeout, false)), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: cannot open %s: %w", path, err)
+	}
+	writer, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	// SQLite allows one writer at a time; one connection makes that explicit
+	// and keeps transactions from waiting on each other's busy timeouts.
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+
+	readers, err := sql.Open("sqlite", sqliteDSN(path, cfg.Database.BusyTimeout, true))
+	if err != nil {
+		return nil, err
+	}
+	readers.SetMaxOpenConns(4)
+	readers.SetMaxIdleConns(4)
+	if err := db.Use(dbresolver.Register(dbresolver.Config{
+		Replicas: []gorm.Dialector{&sqlite.Dialector{Conn: readers}},
+	})); err != nil {
+		return nil, fmt.Errorf("database: read pool: %w", err)
+	}
+	return &Store{DB: db, Dialect: SQLite, Path: path, pools: []*sql.DB{writer, readers}}, nil
+}
+
+func openPostgres(rawURL string, dc config.Database, gcfg *gorm.Config) (*Store, error) {
+	dsn, err := withRuntimeParams(rawURL, dc.StatementTimeout)
+	if err != nil {
+		return nil, err
+	}
+	db, err := gorm.Open(postgres.New(postgres.Config{DSN: dsn}), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: cannot connect to PostgreSQL at %s: %w", redact(rawURL), err)
+	}
+	pool, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(dc.MaxOpenConns)
+	pool.SetMaxIdleConns(dc.MaxIdleConns)
+	pool.SetConnMaxLifetime(dc.ConnMaxLifetime)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return &Store{DB: db, Dialect: Postgres, pools: []*sql.DB{pool}}, nil
+}
+
+// withRuntimeParams adds a statement timeout (unless the URL sets one) and
+// an application name to a PostgreSQL URL.
+func withRuntimeParams(rawURL string, stmtTimeout time.Duration) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", errors.New("database.url: not a valid URL")
+	}
+	q := u.Query()
+	if q.Get("statement_timeout") == "" && stmtTimeout > 0 {
+		q.Set("statement_timeout", fmt.Sprint(stmtTimeout.Milliseconds()))
+	}
+	if q.Get("application_name") == "" {
+		q.Set("application_name", "portalkit")
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.Redacted()
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	for _, p := range s.pools {
+		if err := p.PingContext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pools returns the underlying connection pools (for metrics).
+func (s *Store) Pools() []*sql.DB { return s.pools }
+
+// Close closes every pool.
+func (s *Store) Close() error {
+	var errs []error
+	for _, p := range s.pools {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Tx runs fn in a transaction on ctx.
+func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.DB.WithContext(ctx).Transaction(fn)
+}
+
+// IsUniqueViolation reports whether err is a duplicate-key error on either
+// dialect (GORM translates both to gorm.ErrDuplicatedKey).
+func IsUniqueViolation(err error) bool {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
+
+// gorm's logger writes to stdout in its own format; route it to slog and
+// keep it quiet except for slow queries and real errors.
+type slogGorm struct {
+	log  *slog.Logger
+	slow time.Duration
+}
+
+func newLogger(log *slog.Logger) logger.Interface {
+	return &slogGorm{log: log, slow: 500 * time.Millisecond}
+}
+
+func (l *slogGorm) LogMode(logger.LogLevel) logger.Interface { return l }
+func (l *slogGorm) Info(ctx context.Context, msg string, args ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(msg, args...))
+}
+func (l *slogGorm) Warn(ctx context.Context, msg string, args ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(msg, args...))
+}
+func (l *slogGorm) Error(ctx context.Context, msg string, args ...any) {
+	l.log.ErrorContext(ctx, fmt.Sprintf(msg, args...))
+}
+func (l *slogGorm) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	switch {
+	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUnscoped) && !errors.Is(err, gorm.ErrDuplicatedKey):
+		sqlText, rows := fc()
+		l.log.WarnContext(ctx, "sql error", "err", err, "elapsed", elapsed, "rows", rows, "sql", truncate(sqlText, 500))
+	case elapsed > l.slow:
+		sqlText, rows := fc()
+		l.log.WarnContext(ctx, "slow sql", "elapsed", elapsed, "rows", rows, "sql", truncate(sqlText, 500))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
