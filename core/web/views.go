@@ -1,0 +1,289 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+//go:embed templates/*.html
+var coreTemplateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+func coreTemplates() fs.FS {
+	sub, _ := fs.Sub(coreTemplateFS, "templates")
+	return sub
+}
+
+// NavItem is one entry of the portal navigation.
+type NavItem struct {
+	// Module is the owning module's ID ("" for core entries); entries of a
+	// module disabled for the organisation are hidden.
+	Module string
+	Label  string
+	Path   string
+	// Roles limits the entry to these roles; empty means everyone signed in
+	// (or everyone, when Public).
+	Roles  []string
+	Public bool
+	// Order sorts entries; ties by label.
+	Order int
+}
+
+// Branding is the organisation's look in the layout.
+type Branding struct {
+	Name         string
+	LogoURL      string
+	PrimaryColor string
+	StyleURL     string // a stylesheet with the organisation's colours
+}
+
+// Viewer is the signed-in person as the layout shows them.
+type Viewer struct {
+	ID    uint
+	Name  string
+	Email string
+	Role  string
+}
+
+// Page is what every template receives. Handlers set Title and Data;
+// the server's decorators fill in the rest.
+type Page struct {
+	Title     string
+	Data      any
+	Path      string
+	RequestID string
+	Lang      string
+	Brand     Branding
+	Viewer    *Viewer
+	Nav       []NavItem
+	CSRF      string
+	// Flash is a one-time message shown at the top of the page.
+	Flash     string
+	FlashKind string // "ok" or "error"
+	// Extra carries layout values contributed by core services.
+	Extra map[string]any
+}
+
+// Render renders the page template name ("<module>/<file>" or a core page
+// name) in the layout with title and data, as the response to c.
+func Render(c *fiber.Ctx, name, title string, data any) error {
+	s, ok := c.Locals(localServer).(*Server)
+	if !ok {
+		return fmt.Errorf("web.Render: no server on this request")
+	}
+	return s.render(c, name, &Page{Title: title, Data: data})
+}
+
+func (s *Server) render(c *fiber.Ctx, name string, p *Page) error {
+	p.Path = c.Path()
+	p.RequestID = RequestID(c)
+	if p.Lang == "" {
+		p.Lang = "en"
+	}
+	if p.Brand.Name == "" {
+		p.Brand.Name = "PortalKit"
+	}
+	s.mu.RLock()
+	decorators := s.decorators
+	s.mu.RUnlock()
+	for _, d := range decorators {
+		d(c, p)
+	}
+	if p.Nav == nil {
+		p.Nav = s.visibleNav(p.Viewer)
+	}
+	var buf bytes.Buffer
+	if err := s.views.Execute(&buf, name, p); err != nil {
+		return err
+	}
+	c.Type("html", "utf-8")
+	return c.Send(buf.Bytes())
+}
+
+// visibleNav is the navigation for a viewer when no decorator computed it:
+// public entries, plus role-matching entries for a signed-in viewer.
+func (s *Server) visibleNav(v *Viewer) []NavItem {
+	var out []NavItem
+	for _, it := range s.Nav() {
+		if it.Public || (v != nil && roleAllowed(it.Roles, v.Role)) {
+			out = append(out, it)
+		}
+	}
+	SortNav(out)
+	return out
+}
+
+// SortNav orders entries by Order, then label.
+func SortNav(items []NavItem) {
+	sort.SliceStable(items, func(i, j int) bool {
+		if items[i].Order != items[j].Order {
+			return items[i].Order < items[j].Order
+		}
+		return items[i].Label < items[j].Label
+	})
+}
+
+func roleAllowed(roles []string, role string) bool {
+	if len(roles) == 0 {
+		return true
+	}
+	for _, r := range roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Views parses page templates together with the core layout.
+type Views struct {
+	mu    sync.RWMutex
+	files map[string]string // page name -> source
+	pages map[string]*template.Template
+	funcs template.FuncMap
+}
+
+func newViews() *Views {
+	return &Views{files: map[string]string{}, funcs: Funcs()}
+}
+
+// Funcs returns the template functions every page may use.
+func Funcs() template.FuncMap {
+	return template.FuncMap{
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.Format("2 Jan 2006 15:04 MST")
+		},
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.Format("2 Jan 2006")
+		},
+		"isoTime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"hasPrefix": strings.HasPrefix,
+		"join":      strings.Join,
+		"add":       func(a, b int) int { return a + b },
+	}
+}
+
+// Add reads every *.html file of fsys as a page named prefix/<name>.
+// Files whose name starts with "_" are partials shared by all pages of the
+// same prefix.
+func (v *Views) Add(prefix string, fsysAny any) error {
+	fsys, ok := fsysAny.(fs.FS)
+	if !ok {
+		return fmt.Errorf("templates for %q: not an fs.FS", prefix)
+	}
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return nil
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimSuffix(p, ".html")
+		if prefix != "" {
+			name = path.Join(prefix, name)
+		}
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if _, dup := v.files[name]; dup {
+			return fmt.Errorf("template %q is defined twice", name)
+		}
+		v.files[name] = string(b)
+		return nil
+	})
+}
+
+// Build parses every page with the layout and the partials of its prefix.
+func (v *Views) Build() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	layout, ok := v.files["layout"]
+	if !ok {
+		return fmt.Errorf("templates: core layout missing")
+	}
+	base, err := template.New("layout").Funcs(v.funcs).Parse(layout)
+	if err != nil {
+		return fmt.Errorf("template layout: %w", err)
+	}
+	pages := map[string]*template.Template{}
+	for name, src := range v.files {
+		if name == "layout" || strings.HasPrefix(path.Base(name), "_") {
+			continue
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return err
+		}
+		dir := path.Dir(name)
+		for pname, psrc := range v.files {
+			if path.Dir(pname) == dir && strings.HasPrefix(path.Base(pname), "_") {
+				if _, err := t.New(pname).Parse(psrc); err != nil {
+					return fmt.Errorf("template %s: %w", pname, err)
+				}
+			}
+		}
+		if _, err := t.New(name).Parse(src); err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		if t.Lookup("content") == nil {
+			return fmt.Errorf("template %s: defines no \"content\" block", name)
+		}
+		pages[name] = t
+	}
+	v.pages = pages
+	return nil
+}
+
+// Execute renders page name in the layout.
+func (v *Views) Execute(w *bytes.Buffer, name string, p *Page) error {
+	v.mu.RLock()
+	t, ok := v.pages[name]
+	v.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("template %q not found (was BuildTemplates called?)", name)
+	}
+	return t.ExecuteTemplate(w, "layout", p)
+}
+
+// Has reports whether page name exists.
+func (v *Views) Has(name string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	_, ok := v.pages[name]
+	return ok
+}
