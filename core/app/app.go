@@ -1,0 +1,265 @@
+// Package app is PortalKit's kernel. It builds every core service from the
+// configuration, runs each module's Init in dependency order through a Host,
+// applies migrations, wires the declared API operations, pages, templates,
+// navigation and event handlers, and serves until it is told to stop.
+//
+// app may import every core package and core/module; it never imports a
+// vertical (cmd/portal does, through verticals/all).
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+// Version is the PortalKit version, set at build time with
+// -ldflags "-X github.com/portalkit/portalkit/core/app.Version=...".
+var Version = "0.1.0-dev"
+
+// Options builds an App.
+type Options struct {
+	// Config is the effective configuration (config.Load).
+	Config config.Config
+	// Modules are the modules to host, in any order. cmd/portal passes
+	// module.Registered(); tests pass an explicit list.
+	Modules []module.Module
+	// Logger defaults to a text or JSON logger on stderr per Config.Log.
+	Logger *slog.Logger
+	// LogOutput is where the default logger writes (stderr when nil).
+	LogOutput io.Writer
+}
+
+// App is a running PortalKit instance.
+type App struct {
+	Config config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Web    *web.Server
+	Events *events.Bus
+
+	modules []*host
+	closers []func() error
+}
+
+// New builds the app: opens the database, initialises modules, migrates and
+// wires routes. It does not listen; call Serve.
+func New(ctx context.Context, opts Options) (*App, error) {
+	cfg := opts.Config
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(cfg.Log, opts.LogOutput)
+	}
+	a := &App{Config: cfg, Log: log, Events: events.New()}
+
+	mods, err := a.selectModules(opts.Modules)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.ensureSecret(); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = st
+	a.closers = append(a.closers, st.Close)
+
+	srv, err := web.New(cfg, log, web.BuildInfo{Version: Version})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Web = srv
+	for i, p := range st.Pools() {
+		name := "main"
+		if i > 0 {
+			name = fmt.Sprintf("read%d", i)
+		}
+		srv.Metrics().WatchDB(name, p)
+	}
+	srv.AddReadyCheck("database", st.Ping)
+
+	for _, m := range mods {
+		h := newHost(a, m)
+		if err := m.Init(h); err != nil {
+			if errors.Is(err, module.ErrSkip) {
+				log.Warn("module skipped", "module", m.Info().ID, "reason", err)
+				continue
+			}
+			a.Close()
+			return nil, fmt.Errorf("module %s: init: %w", m.Info().ID, err)
+		}
+		a.modules = append(a.modules, h)
+	}
+	if err := a.checkModels(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx, log, a.migrationSets()); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.wire(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// NewLogger returns the slog logger that cfg describes, writing to w
+// (stderr when nil).
+func NewLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	if w == nil {
+		w = os.Stderr
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	hopts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}
+
+// selectModules drops the modules that the deployment disables and orders
+// the rest by their requirements.
+func (a *App) selectModules(mods []module.Module) ([]module.Module, error) {
+	disabled := map[string]bool{}
+	for _, id := range a.Config.Modules.Disabled {
+		disabled[id] = true
+	}
+	known := map[string]bool{}
+	var keep []module.Module
+	for _, m := range mods {
+		id := m.Info().ID
+		known[id] = true
+		if !disabled[id] {
+			keep = append(keep, m)
+		}
+	}
+	for id := range disabled {
+		if !known[id] {
+			return nil, fmt.Errorf("config: modules.disabled: no module %q is registered", id)
+		}
+	}
+	return module.Order(keep)
+}
+
+// ensureSecret gives development deployments a stable generated secret key
+// in the data dir; production must configure one (config.Validate).
+func (a *App) ensureSecret() error {
+	if a.Config.SecretKey != "" {
+		return nil
+	}
+	if err := os.MkdirAll(a.Config.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir %s: %w", a.Config.DataDir, err)
+	}
+	p := filepath.Join(a.Config.DataDir, "secret.key")
+	if b, err := os.ReadFile(p); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		a.Config.SecretKey = strings.TrimSpace(string(b))
+		return nil
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return err
+	}
+	key := hex.EncodeToString(raw[:])
+	if err := os.WriteFile(p, []byte(key+"\n"), 0o600); err != nil {
+		return fmt.Errorf("cannot write %s: %w", p, err)
+	}
+	a.Config.SecretKey = key
+	return nil
+}
+
+// Modules returns the Info of every loaded module, in initialisation order.
+func (a *App) Modules() []module.Info {
+	out := make([]module.Info, 0, len(a.modules))
+	for _, h := range a.modules {
+		out = append(out, h.info)
+	}
+	return out
+}
+
+// Serve serves HTTP on ln until ctx is cancelled, then shuts down
+// gracefully: it stops accepting, lets in-flight requests finish within
+// http.shutdown_timeout, and returns nil.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.Web.Serve(ln) }()
+	_ = a.Events.Publish(ctx, events.Event{Name: EventStarted})
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.HTTP.ShutdownTimeout)
+	if err := a.Web.Shutdown(a.Config.HTTP.ShutdownTimeout); err != nil {
+		a.Log.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	if err := <-errc; err != nil {
+		a.Log.Warn("server stopped with error", "err", err)
+	}
+	return nil
+}
+
+// EventStarted is published when the app starts serving.
+const EventStarted = "app.started"
+
+// Close releases everything the app holds. It is safe to call twice.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.Log.Warn("close", "err", err)
+		}
+	}
+	a.closers = nil
+}
+
+// RunDemo creates the demo data of every module, in one transaction.
+func (a *App) RunDemo(ctx context.Context) error {
+	dc := &module.DemoContext{Orgs: map[string]uint{}, Users: map[string]uint{}}
+	return a.Store.Tx(ctx, func(tx *gorm.DB) error {
+		dc.Tx = tx
+		for _, h := range a.modules {
+			for _, fn := range h.demos {
+				if err := fn(ctx, dc); err != nil {
+					return fmt.Errorf("demo data of module %s: %w", h.info.ID, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// home is the start page: the enabled modules, each with its entry page.
+func (a *App) home(c *fiber.Ctx) error {
+	type card struct{ Name, Description, Path string }
+	var cards []card
+	for _, h := range a.modules {
+		c := card{Name: h.info.Name, Description: h.info.Description}
+		if len(h.pages) > 0 {
+			c.Path = "/m/" + h.info.ID + "/"
+		}
+		cards = append(cards, c)
+	}
+	return web.Render(c, "home", "Home", map[string]any{"Modules": cards})
+}

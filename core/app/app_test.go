@@ -1,0 +1,313 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/portalkit/portalkit/core/app"
+	"github.com/portalkit/portalkit/core/app/testdata/sample"
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/portaltest"
+)
+
+func newSampleApp(t *testing.T) (*portaltest.TestApp, *sample.Module) {
+	t.Helper()
+	m := &sample.Module{}
+	return portaltest.New(t, []module.Module{m}), m
+}
+
+func TestSampleModuleEndToEnd(t *testing.T) {
+	ta, m := newSampleApp(t)
+
+	var tables bool
+	if ta.Store.DB.Migrator().HasTable("sample_notes") {
+		tables = true
+	}
+	if !tables {
+		t.Fatal("sample_notes was not migrated")
+	}
+	applied, err := ta.Store.Applied(context.Background())
+	if err != nil || strings.Join(applied, ",") != "sample:0001_notes" {
+		t.Fatalf("applied migrations = %v, %v", applied, err)
+	}
+
+	portaltest.RunScenarios(t, ta, []portaltest.Scenario{
+		{
+			Name: "create note fires the module's event", Method: "POST", URL: "/api/v1/sample/notes",
+			Body: map[string]any{"title": "Oil change"}, ExpectedStatus: 201,
+			ExpectedContent: []string{`"title":"Oil change"`, `"id":1`},
+			ExpectedEvents:  []string{sample.EventNoteCreated},
+			After: func(t testing.TB, _ *portaltest.TestApp, _ *portaltest.Response) {
+				if m.Seen.Load() != 1 {
+					t.Errorf("event handler saw %d events, want 1", m.Seen.Load())
+				}
+			},
+		},
+		{
+			Name: "read it back", Method: "GET", URL: "/api/v1/sample/notes/1",
+			ExpectedStatus: 200, ExpectedContent: []string{`"title":"Oil change"`},
+		},
+		{
+			Name: "missing note is a 404 problem", Method: "GET", URL: "/api/v1/sample/notes/99",
+			ExpectedStatus:  404,
+			ExpectedContent: []string{`"status":404`, `note 99 not found`, `"request_id":"`},
+			ExpectedHeaders: map[string]string{"Content-Type": "application/problem+json"},
+		},
+		{
+			Name: "validation names the field", Method: "POST", URL: "/api/v1/sample/notes",
+			Body: map[string]any{"title": ""}, ExpectedStatus: 422,
+			ExpectedContent:   []string{`"location":"body.title"`, "application/problem+json"[:0]},
+			ExpectedHeaders:   map[string]string{"Content-Type": "application/problem+json"},
+			NotExpectedEvents: []string{sample.EventNoteCreated},
+		},
+		{
+			Name: "a handler's own field error", Method: "POST", URL: "/api/v1/sample/notes",
+			Body: map[string]any{"title": "   "}, ExpectedStatus: 422,
+			ExpectedContent: []string{`"location":"body.title"`, "must not be blank"},
+		},
+		{
+			Name: "malformed JSON is a clear 4xx, not a 500", Method: "POST", URL: "/api/v1/sample/notes",
+			Body: `{"title": `, Headers: map[string]string{"Content-Type": "application/json"},
+			ExpectedStatus:  400,
+			ExpectedContent: []string{`"status":400`},
+		},
+		{
+			Name: "internal errors hide their message", Method: "POST", URL: "/api/v1/sample/notes",
+			Body: map[string]any{"title": "boom"}, ExpectedStatus: 500,
+			ExpectedContent:    []string{"Quote reference", `"request_id":"`},
+			NotExpectedContent: []string{"hunter2", "exploded"},
+		},
+		{
+			Name: "a panic becomes a 500 problem", Method: "GET", URL: "/api/v1/sample/panic",
+			ExpectedStatus:     500,
+			ExpectedContent:    []string{`"status":500`},
+			NotExpectedContent: []string{"secret detail"},
+		},
+		{
+			Name: "unknown API route is a 404 problem", Method: "GET", URL: "/api/v1/nope",
+			ExpectedStatus:  404,
+			ExpectedHeaders: map[string]string{"Content-Type": "application/problem+json"},
+		},
+		{
+			Name: "the page renders in the layout", Method: "GET", URL: "/m/sample/",
+			ExpectedStatus:  200,
+			ExpectedContent: []string{"<h1>Sample notes</h1>", "1 notes", "Oil change", `class="site-header"`, `href="/m/sample/"`, "Skip to content"},
+		},
+		{
+			Name: "unknown page is a friendly HTML 404", Method: "GET", URL: "/no/such/page",
+			Headers:         map[string]string{"Accept": "text/html"},
+			ExpectedStatus:  404,
+			ExpectedContent: []string{"We could not find that page", "Reference:", `class="site-header"`},
+		},
+		{
+			Name: "health", Method: "GET", URL: "/healthz", ExpectedStatus: 200, ExpectedContent: []string{`"ok"`},
+		},
+		{
+			Name: "ready with the database", Method: "GET", URL: "/readyz", ExpectedStatus: 200,
+			ExpectedContent: []string{`"database":"ok"`},
+		},
+		{
+			Name: "security headers", Method: "GET", URL: "/healthz", ExpectedStatus: 200,
+			ExpectedHeaders: map[string]string{
+				"Content-Security-Policy": "frame-ancestors 'none'", "X-Content-Type-Options": "nosniff",
+				"X-Request-Id": "",
+			},
+		},
+		{
+			Name: "static assets are embedded", Method: "GET", URL: "/static/portal.css", ExpectedStatus: 200,
+			ExpectedContent: []string{"--brand"},
+		},
+		{
+			Name: "human API docs list the module's operation", Method: "GET", URL: "/api/docs", ExpectedStatus: 200,
+			ExpectedContent:    []string{"/api/v1/sample/notes", "Create a note", `class="site-header"`},
+			NotExpectedContent: []string{"unpkg.com", "cdn."},
+		},
+	})
+
+	// Metrics after traffic: request counters by route pattern and status.
+	res := ta.Do(t, "GET", "/metrics", nil, nil)
+	for _, want := range []string{
+		`portal_http_requests_total{method="POST",route="/api/v1/sample/notes",status="201"} 1`,
+		`portal_http_requests_total{method="GET",route="unmatched",status="404"}`,
+		"portal_http_request_duration_seconds_bucket",
+		"go_goroutines",
+		`go_sql_max_open_connections{db_name="main"}`,
+	} {
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if !strings.Contains(ta.Logs.String(), "database exploded") {
+		t.Error("the internal error's cause was not logged for operators")
+	}
+}
+
+func TestOpenAPIDocument(t *testing.T) {
+	ta, _ := newSampleApp(t)
+	res := ta.Do(t, "GET", "/api/openapi.json", nil, nil)
+	if res.Status != 200 {
+		t.Fatalf("status %d", res.Status)
+	}
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Info    map[string]any            `json:"info"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	res.JSON(t, &doc)
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
+	}
+	post, ok := doc.Paths["/api/v1/sample/notes"]["post"].(map[string]any)
+	if !ok {
+		t.Fatalf("sample operation missing from paths: %v", keys(doc.Paths))
+	}
+	if post["operationId"] != "sample-create-note" {
+		t.Errorf("operationId = %v", post["operationId"])
+	}
+	if tags, _ := post["tags"].([]any); len(tags) == 0 || tags[0] != "Sample" {
+		t.Errorf("module operations should be tagged with the module name, got %v", post["tags"])
+	}
+	if _, hidden := doc.Paths["/api/v1/sample/panic"]; hidden {
+		t.Error("hidden operation leaked into the document")
+	}
+	raw, _ := json.Marshal(post["responses"])
+	if !strings.Contains(string(raw), "application/problem+json") {
+		t.Errorf("error responses are not documented as problem details: %s", raw)
+	}
+}
+
+func keys(m map[string]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestStartedEventAndDemo(t *testing.T) {
+	ta, m := newSampleApp(t)
+	if err := ta.RunDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ta.RunDemo(context.Background()); err != nil {
+		t.Fatalf("demo is not idempotent: %v", err)
+	}
+	var n int64
+	ta.Store.DB.Model(&sample.Note{}).Count(&n)
+	if n != 1 {
+		t.Fatalf("demo notes = %d, want exactly 1 after two runs", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := (&netListener{}).listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ta.Serve(ctx, ln) }()
+	waitHTTP(t, "http://"+ln.Addr().String()+"/healthz")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve returned %v", err)
+	}
+	if m.Started.Load() != 1 {
+		t.Errorf("app.started handler ran %d times", m.Started.Load())
+	}
+}
+
+func TestModuleOrderingErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		mods []module.Module
+		want string
+	}{
+		{"missing requirement", []module.Module{fake("aa", "bb")}, `module "aa" requires module "bb", which is not loaded`},
+		{"cycle", []module.Module{fake("aa", "bb"), fake("bb", "cc"), fake("cc", "aa")}, "cycle: aa -> bb -> cc -> aa"},
+		{"bad id", []module.Module{fake("Bad-ID")}, `module ID "Bad-ID"`},
+		{"duplicate", []module.Module{fake("aa"), fake("aa")}, `module "aa" is listed twice`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := app.New(context.Background(), app.Options{Config: portaltest.Config(t), Modules: tc.mods})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	ordered, err := module.Order([]module.Module{fake("cc", "bb"), fake("bb", "aa"), fake("aa"), fake("ab")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range ordered {
+		ids = append(ids, m.Info().ID)
+	}
+	if strings.Join(ids, ",") != "aa,ab,bb,cc" {
+		t.Fatalf("order = %v", ids)
+	}
+}
+
+func TestModuleTablesMustBePrefixed(t *testing.T) {
+	_, err := app.New(context.Background(), app.Options{Config: portaltest.Config(t), Modules: []module.Module{&badTables{}}})
+	if err == nil || !strings.Contains(err.Error(), `must start with "badtables_"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDisabledModuleConfig(t *testing.T) {
+	cfg := portaltest.Config(t, func(c *config.Config) { c.Modules.Disabled = []string{"sample"} })
+	ta := portaltest.NewWithConfig(t, cfg, []module.Module{&sample.Module{}})
+	if res := ta.Do(t, "GET", "/api/v1/sample/notes/1", nil, nil); res.Status != http.StatusNotFound {
+		t.Fatalf("disabled module still answers: %d", res.Status)
+	}
+	cfg2 := portaltest.Config(t, func(c *config.Config) { c.Modules.Disabled = []string{"nosuch"} })
+	_, err := app.New(context.Background(), app.Options{Config: cfg2, Modules: []module.Module{&sample.Module{}}})
+	if err == nil || !strings.Contains(err.Error(), `no module "nosuch"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestTwoInstancesMigrateOnce(t *testing.T) {
+	cfg := portaltest.Config(t)
+	results := make(chan error, 2)
+	apps := make(chan *app.App, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			a, err := app.New(context.Background(), app.Options{Config: cfg, Modules: []module.Module{&sample.Module{}}, LogOutput: discard{}})
+			results <- err
+			if a != nil {
+				apps <- a
+			}
+		}()
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-results; err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+	}
+	a := <-apps
+	b := <-apps
+	defer a.Close()
+	defer b.Close()
+	applied, err := a.Store.Applied(context.Background())
+	if err != nil || len(applied) != 1 {
+		t.Fatalf("applied = %v, %v; want exactly one record", applied, err)
+	}
+}
+
+// TestRunsOnTheSelectedDatabase guards the two-database promise: under
+// PORTAL_TEST_DB=postgres every app really is on PostgreSQL.
+func TestRunsOnTheSelectedDatabase(t *testing.T) {
+	ta, _ := newSampleApp(t)
+	if got, want := string(ta.Store.Dialect), portaltest.Dialect(); got != want {
+		t.Fatalf("store dialect %s, want %s", got, want)
+	}
+	var version string
+	if err := ta.Store.DB.Raw("SELECT " + map[string]string{"sqlite": "sqlite_version()", "postgres": "version()"}[portaltest.Dialect()]).Scan(&version).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("database: %s", version)
+}

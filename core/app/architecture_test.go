@@ -1,0 +1,121 @@
+package app_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const modulePath = "github.com/portalkit/portalkit/"
+
+// allowedCore lists, for each core package, the PortalKit packages it may
+// import. docs/architecture.md states the same rules in words; this test is
+// what keeps them true. A core package missing here may import any core
+// package except app (and never a vertical).
+var allowedCore = map[string][]string{
+	"core/errs":   {},
+	"core/events": {},
+	"core/config": {},
+	"core/store":  {"core/config", "core/errs"},
+	"core/web":    {"core/config", "core/errs"},
+	"core/module": {"core/config", "core/errs", "core/events", "core/store", "core/web"},
+}
+
+func TestDependencyDirection(t *testing.T) {
+	root := filepath.Join("..", "..")
+	imports := map[string]map[string]bool{} // package dir -> imported portalkit packages
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if name == ".git" || name == "node_modules" || name == "data" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		if imports[rel] == nil {
+			imports[rel] = map[string]bool{}
+		}
+		isTest := strings.HasSuffix(path, "_test.go")
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if !strings.HasPrefix(p, modulePath) {
+				continue
+			}
+			target := strings.TrimPrefix(p, modulePath)
+			if isTest {
+				target = "test:" + target
+			}
+			imports[rel][target] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := make([]string, 0, len(imports))
+	for d := range imports {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	checked := 0
+	for _, dir := range dirs {
+		for target := range imports[dir] {
+			isTest := strings.HasPrefix(target, "test:")
+			target = strings.TrimPrefix(target, "test:")
+			switch {
+			case strings.HasPrefix(dir, "core/") && strings.HasPrefix(target, "verticals/"):
+				t.Errorf("%s imports %s: core never imports a vertical", dir, target)
+			case strings.HasPrefix(dir, "verticals/") && !strings.HasPrefix(dir, "verticals/all") &&
+				strings.HasPrefix(target, "verticals/") && vertical(dir) != vertical(target):
+				t.Errorf("%s imports %s: a vertical never imports another vertical", dir, target)
+			case strings.HasPrefix(dir, "verticals/") && target == "core/app" && !isTest:
+				t.Errorf("%s imports core/app: verticals use core/module and core packages' public types, not the kernel", dir)
+			case strings.HasPrefix(dir, "core/") && !isTest && !strings.Contains(dir, "/testdata"):
+				if allowed, ok := allowedCore[dir]; ok && !contains(allowed, target) && target != dir {
+					t.Errorf("%s imports %s; it may import only %v", dir, target, allowed)
+				}
+				if dir != "core/app" && dir != "core/portaltest" && target == "core/app" {
+					t.Errorf("%s imports core/app: only cmd and portaltest build the kernel", dir)
+				}
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no imports checked: the walk found nothing")
+	}
+}
+
+func vertical(dir string) string {
+	parts := strings.Split(dir, "/")
+	if len(parts) < 2 {
+		return dir
+	}
+	return parts[1]
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,133 @@
+package app
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+// host is the kernel's implementation of module.Host for one module. It
+// records declarations; App.wire applies them after every module's Init.
+type host struct {
+	app  *App
+	info module.Info
+	log  *slog.Logger
+
+	models     []any
+	migrations []store.Migration
+	apis       []func(huma.API)
+	pages      []func(fiber.Router)
+	templates  []fs.FS
+	nav        []web.NavItem
+	handlers   []subscription
+	demos      []module.DemoFunc
+}
+
+type subscription struct {
+	event string
+	fn    events.Handler
+}
+
+var _ module.Host = (*host)(nil)
+
+func newHost(a *App, m module.Module) *host {
+	info := m.Info()
+	return &host{app: a, info: info, log: a.Log.With("module", info.ID)}
+}
+
+func (h *host) Info() module.Info           { return h.info }
+func (h *host) Logger() *slog.Logger        { return h.log }
+func (h *host) Store() *store.Store         { return h.app.Store }
+func (h *host) Config() config.Config       { return h.app.Config }
+func (h *host) Events() *events.Bus         { return h.app.Events }
+func (h *host) Models(models ...any)        { h.models = append(h.models, models...) }
+func (h *host) API(register func(huma.API)) { h.apis = append(h.apis, register) }
+func (h *host) Templates(fsys fs.FS)        { h.templates = append(h.templates, fsys) }
+func (h *host) Demo(fn module.DemoFunc)     { h.demos = append(h.demos, fn) }
+func (h *host) Pages(register func(fiber.Router)) {
+	h.pages = append(h.pages, register)
+}
+func (h *host) Migrations(ms ...store.Migration) { h.migrations = append(h.migrations, ms...) }
+func (h *host) Nav(items ...web.NavItem) {
+	for _, it := range items {
+		it.Module = h.info.ID
+		h.nav = append(h.nav, it)
+	}
+}
+func (h *host) On(event string, fn events.Handler) {
+	h.handlers = append(h.handlers, subscription{event, fn})
+}
+
+// checkModels verifies that every module's tables carry its prefix, so two
+// modules can never fight over a table name.
+func (a *App) checkModels() error {
+	for _, h := range a.modules {
+		prefix := h.info.ID + "_"
+		for _, m := range h.models {
+			stmt := &gorm.Statement{DB: a.Store.DB}
+			if err := stmt.Parse(m); err != nil {
+				return fmt.Errorf("module %s: model %T: %w", h.info.ID, m, err)
+			}
+			if !strings.HasPrefix(stmt.Schema.Table, prefix) {
+				return fmt.Errorf("module %s: model %T uses table %q; module tables must start with %q", h.info.ID, m, stmt.Schema.Table, prefix)
+			}
+		}
+	}
+	return nil
+}
+
+func (a *App) migrationSets() []store.MigrationSet {
+	var sets []store.MigrationSet
+	for _, h := range a.modules {
+		if len(h.migrations) > 0 {
+			sets = append(sets, store.MigrationSet{Owner: h.info.ID, Migrations: h.migrations})
+		}
+	}
+	return sets
+}
+
+// wire applies every module's declarations to the web server and event bus.
+func (a *App) wire() error {
+	for _, h := range a.modules {
+		for _, t := range h.templates {
+			if err := a.Web.AddTemplates(h.info.ID, t); err != nil {
+				return fmt.Errorf("module %s: templates: %w", h.info.ID, err)
+			}
+		}
+		for _, s := range h.handlers {
+			a.Events.Subscribe(s.event, s.fn)
+		}
+		if len(h.apis) > 0 {
+			grp := huma.NewGroup(a.Web.API, "/api/v1/"+h.info.ID)
+			name := h.info.Name
+			grp.UseSimpleModifier(func(op *huma.Operation) {
+				if len(op.Tags) == 0 {
+					op.Tags = []string{name}
+				}
+			})
+			for _, register := range h.apis {
+				register(grp)
+			}
+		}
+		if len(h.pages) > 0 {
+			r := a.Web.App.Group("/m/" + h.info.ID)
+			for _, register := range h.pages {
+				register(r)
+			}
+		}
+		a.Web.AddNav(h.nav...)
+	}
+	a.Web.App.Get("/", a.home)
+	return a.Web.BuildTemplates()
+}

@@ -1,0 +1,159 @@
+// Package sample is a minimal module used by the kernel's tests to prove
+// the module contract end to end: a table that migrates, an API operation in
+// the OpenAPI document, a page inside the layout, an event handler that
+// fires, and demo data. It is not a vertical and is never compiled into the
+// portal binary.
+package sample
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+//go:embed templates
+var templates embed.FS
+
+// Note is the sample's one table.
+type Note struct {
+	ID        uint      `gorm:"primaryKey" json:"id"`
+	Title     string    `gorm:"size:100;not null" json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TableName keeps the table in the module's namespace.
+func (Note) TableName() string { return "sample_notes" }
+
+// EventNoteCreated is published when a note is created.
+const EventNoteCreated = "sample.note_created"
+
+// Module is the sample module. Seen counts the note events its handler saw.
+type Module struct {
+	Seen    atomic.Int64
+	Started atomic.Int64
+	st      *store.Store
+	bus     *events.Bus
+}
+
+var _ module.Module = (*Module)(nil)
+
+// Info implements module.Module.
+func (*Module) Info() module.Info {
+	return module.Info{ID: "sample", Name: "Sample", Version: "1.0.0", Description: "Notes, to prove the module contract."}
+}
+
+// Init implements module.Module.
+func (m *Module) Init(h module.Host) error {
+	m.st, m.bus = h.Store(), h.Events()
+	h.Models(&Note{})
+	h.Migrations(store.Migration{ID: "0001_notes", Up: store.CreateTables(&Note{})})
+	sub, _ := fs.Sub(templates, "templates")
+	h.Templates(sub)
+	h.Nav(web.NavItem{Label: "Notes", Path: "/m/sample/", Public: true})
+	h.API(m.api)
+	h.Pages(func(r fiber.Router) { r.Get("/", m.page) })
+	h.On(EventNoteCreated, func(ctx context.Context, e events.Event) error {
+		m.Seen.Add(1)
+		return nil
+	})
+	h.On("app.started", func(ctx context.Context, e events.Event) error {
+		m.Started.Add(1)
+		return nil
+	})
+	h.Demo(func(ctx context.Context, d *module.DemoContext) error {
+		var n int64
+		if err := d.Tx.Model(&Note{}).Where("title = ?", "Welcome").Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
+		return d.Tx.Create(&Note{Title: "Welcome"}).Error
+	})
+	return nil
+}
+
+type createNoteInput struct {
+	Body struct {
+		Title string `json:"title" minLength:"1" maxLength:"100" doc:"What the note is about"`
+	}
+}
+
+type noteOutput struct {
+	Body Note
+}
+
+type getNoteInput struct {
+	ID uint `path:"id" doc:"Note ID"`
+}
+
+type slowInput struct {
+	Millis int `query:"ms" minimum:"0" maximum:"60000" doc:"How long to take"`
+}
+
+type slowOutput struct {
+	Body struct {
+		Slept int `json:"slept_ms"`
+	}
+}
+
+func (m *Module) api(api huma.API) {
+	huma.Register(api, huma.Operation{
+		OperationID: "sample-create-note", Method: http.MethodPost, Path: "/notes",
+		Summary: "Create a note", DefaultStatus: http.StatusCreated,
+	}, func(ctx context.Context, in *createNoteInput) (*noteOutput, error) {
+		title := strings.TrimSpace(in.Body.Title)
+		if title == "" {
+			return nil, errs.InvalidField("body.title", "must not be blank")
+		}
+		if title == "boom" {
+			return nil, errs.Wrap(errs.Internal, errTest, "boom")
+		}
+		n := Note{Title: title}
+		err := m.st.Tx(ctx, func(tx *gormDB) error {
+			if err := tx.Create(&n).Error; err != nil {
+				return err
+			}
+			return m.bus.Publish(ctx, events.Event{Name: EventNoteCreated, Data: n, Tx: tx})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &noteOutput{Body: n}, nil
+	})
+	huma.Get(api, "/notes/{id}", func(ctx context.Context, in *getNoteInput) (*noteOutput, error) {
+		var n Note
+		if err := m.st.DB.WithContext(ctx).First(&n, in.ID).Error; err != nil {
+			return nil, errs.NotFoundf("note %d not found", in.ID)
+		}
+		return &noteOutput{Body: n}, nil
+	}, func(o *huma.Operation) { o.Summary = "Get a note" })
+	huma.Get(api, "/slow", func(ctx context.Context, in *slowInput) (*slowOutput, error) {
+		time.Sleep(time.Duration(in.Millis) * time.Millisecond)
+		out := &slowOutput{}
+		out.Body.Slept = in.Millis
+		return out, nil
+	}, func(o *huma.Operation) { o.Summary = "Answer after a delay (shutdown tests)" })
+	huma.Get(api, "/panic", func(ctx context.Context, in *struct{}) (*slowOutput, error) {
+		panic("sample panic with secret detail")
+	}, func(o *huma.Operation) { o.Summary = "Panic (recovery tests)"; o.Hidden = true })
+}
+
+func (m *Module) page(c *fiber.Ctx) error {
+	var notes []Note
+	if err := m.st.DB.WithContext(c.UserContext()).Order("id").Find(&notes).Error; err != nil {
+		return err
+	}
+	return web.Render(c, "sample/notes", "Notes", map[string]any{"Notes": notes, "Count": strconv.Itoa(len(notes))})
+}

@@ -1,0 +1,72 @@
+package module
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+// Host is what the kernel offers a module during Init: the core services to
+// use, and one method per kind of contribution to declare. Declarations are
+// collected during Init and wired by the kernel afterwards, so their order
+// inside Init does not matter.
+type Host interface {
+	// Info is the module's own Info.
+	Info() Info
+	// Logger is a logger tagged with the module's ID.
+	Logger() *slog.Logger
+	// Store is the database. Queries on org-owned tables must be scoped with
+	// store.Org.
+	Store() *store.Store
+	// Config is the deployment's configuration (read-only).
+	Config() config.Config
+	// Events is the event bus, for publishing the module's own events.
+	Events() *events.Bus
+
+	// Models declares the GORM models the module owns. Their tables must be
+	// prefixed with "<module id>_"; the kernel checks it at start.
+	Models(models ...any)
+	// Migrations declares the module's versioned migrations, in order.
+	Migrations(ms ...store.Migration)
+	// API declares JSON operations. register receives a huma API whose paths
+	// are prefixed with /api/v1/<module id>; operations appear in the
+	// OpenAPI document and the docs page.
+	API(register func(api huma.API))
+	// Pages declares portal pages. register receives a router mounted at
+	// /m/<module id>. Handlers render with web.Render.
+	Pages(register func(r fiber.Router))
+	// Templates adds page templates (*.html with a "content" block), named
+	// "<module id>/<file name without .html>".
+	Templates(fsys fs.FS)
+	// Nav adds navigation entries; Module is filled in by the kernel.
+	Nav(items ...web.NavItem)
+	// On subscribes handler to a core or module event.
+	On(event string, handler events.Handler)
+	// Demo declares the module's demo data, created by `portal serve --demo`
+	// and `portal demo` after every core service has created its own.
+	Demo(fn DemoFunc)
+}
+
+// DemoFunc creates demo data inside tx. It must be idempotent: running the
+// demo twice leaves the same data.
+type DemoFunc func(ctx context.Context, d *DemoContext) error
+
+// DemoContext is what a module's demo function works with. Fields are added
+// as core services gain demo data of their own.
+type DemoContext struct {
+	// Tx is the transaction the demo data is written in.
+	Tx *gorm.DB
+	// Orgs maps demo organisation slugs to IDs.
+	Orgs map[string]uint
+	// Users maps demo e-mail addresses to user IDs.
+	Users map[string]uint
+}
