@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/portalkit/portalkit/core/app"
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed
+	exitUsage = 2 // the command line was wrong
+)
+
+// usageError is a wrong command line: exit code 2, one line on stderr.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// cliEnv is what every command gets: its streams and the process
+// environment (tests pass their own).
+type cliEnv struct {
+	stdout, stderr io.Writer
+	environ        []string
+	modules        func() []module.Module
+	// notifyReady is called with the listening address once serve is up
+	// (tests use it to know when to send requests).
+	notifyReady func(addr string)
+	// signals delivers the signals that stop serve.
+	signals func() (context.Context, context.CancelFunc)
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the portal (HTTP, API, devices, jobs)", cmdServe},
+		{"migrate", "apply pending database migrations and exit", cmdMigrate},
+		{"demo", "create the demo organisations, users and data", cmdDemo},
+		{"modules", "list the modules compiled into this binary", cmdModules},
+		{"config", "show the effective configuration (config print)", cmdConfig},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	env := &cliEnv{
+		stdout: stdout, stderr: stderr, environ: os.Environ(), modules: module.Registered,
+		signals: signalContext,
+	}
+	return runWith(env, args)
+}
+
+func runWith(env *cliEnv, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(env.stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == args[0] {
+			c := c
+			cmd = &c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(env.stderr, "portal: unknown command %q (run `portal --help` for the list)\n", args[0])
+		return exitUsage
+	}
+	err := cmd.run(context.Background(), env, args[1:])
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(env.stderr, "portal %s: %s\n", cmd.name, oneLine(ue.msg))
+		return exitUsage
+	}
+	fmt.Fprintf(env.stderr, "portal %s: %s\n", cmd.name, oneLine(err.Error()))
+	return exitError
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "PortalKit — customer portals for data-heavy industries.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: portal <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range commands() {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run `portal <command> --help` for a command's flags.")
+	fmt.Fprintln(w, "Configuration: configs/portal.yaml (or --config FILE), overridden by PORTAL_* variables.")
+}
+
+// newFlags returns a flag set that reports errors as usage errors instead of
+// printing the whole usage, and prints help to stdout on --help.
+func newFlags(env *cliEnv, name, synopsis string) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs.SetOutput(io.Discard)
+	// flag calls Usage on every parse error; we print help only when asked.
+	fs.Usage = func() {}
+	fs.help = func() {
+		fmt.Fprintf(env.stdout, "Usage: portal %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(env.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// flagSet is a flag.FlagSet with its help text.
+type flagSet struct {
+	*flag.FlagSet
+	help func()
+}
+
+// parse parses args, turning flag errors into usage errors and refusing
+// stray arguments.
+func parse(fs *flagSet, args []string, maxArgs int) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.help()
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > maxArgs {
+		return usagef("unexpected argument %q", fs.Arg(maxArgs))
+	}
+	return nil
+}
+
+// configFlag adds --config and returns a loader for the effective config.
+func configFlag(env *cliEnv, fs *flagSet) func() (config.Config, error) {
+	path := fs.String("config", "", "configuration file (default configs/portal.yaml when present)")
+	return func() (config.Config, error) {
+		if *path != "" {
+			return config.Load(*path, false, env.environ)
+		}
+		return config.Load("configs/portal.yaml", true, env.environ)
+	}
+}
+
+func cmdVersion(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "version", "version")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "portal %s\n", app.Version)
+	return nil
+}
+
+func cmdModules(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "modules", "modules")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	mods := env.modules()
+	sort.Slice(mods, func(i, j int) bool { return mods[i].Info().ID < mods[j].Info().ID })
+	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tVERSION\tREQUIRES\tDESCRIPTION")
+	for _, m := range mods {
+		i := m.Info()
+		req := strings.Join(i.Requires, ",")
+		if req == "" {
+			req = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", i.ID, i.Version, req, i.Description)
+	}
+	if len(mods) == 0 {
+		fmt.Fprintln(tw, "(none)\t\t\t")
+	}
+	return tw.Flush()
+}
+
+func cmdConfig(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "config", "config print [--config FILE]")
+	load := configFlag(env, fs)
+	if err := parse(fs, args, 1); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "print" {
+		return usagef("want `portal config print`")
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	cfg.Print(env.stdout)
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "migrate", "migrate [--config FILE]")
+	load := configFlag(env, fs)
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ids, err := a.Store.Applied(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "database is up to date: %d migrations applied\n", len(ids))
+	return nil
+}
+
+func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "demo", "demo [--config FILE]")
+	load := configFlag(env, fs)
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.RunDemo(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, "demo data is in place")
+	return nil
+}
+
+func cmdServe(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "serve", "serve [--config FILE] [--addr HOST:PORT] [--demo]")
+	load := configFlag(env, fs)
+	addr := fs.String("addr", "", "listen address (overrides http.addr)")
+	demo := fs.Bool("demo", false, "create demo data at start (loopback addresses only unless --force-demo)")
+	forceDemo := fs.Bool("force-demo", false, "allow --demo on a non-loopback address")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		if _, _, err := net.SplitHostPort(*addr); err != nil {
+			return usagef("--addr %q is not host:port", *addr)
+		}
+		cfg.HTTP.Addr = *addr
+	}
+	if *demo && !*forceDemo && !isLoopback(cfg.HTTP.Addr) {
+		return fmt.Errorf("refusing --demo on %s: demo accounts have known passwords; use a loopback address or --force-demo", cfg.HTTP.Addr)
+	}
+
+	// Listen first: a port in use is reported before anything is written.
+	ln, err := web.Listen(cfg.HTTP.Addr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := env.signals()
+	defer stop()
+	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.Close()
+	if *demo {
+		if err := a.RunDemo(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(env.stdout, "PortalKit %s serving on %s (database: %s)\n", app.Version, url, a.Store.Dialect)
+	fmt.Fprintf(env.stdout, "  portal:   %s/\n  API docs: %s/api/docs\n  health:   %s/readyz\n", url, url, url)
+	if env.notifyReady != nil {
+		env.notifyReady(ln.Addr().String())
+	}
+	return a.Serve(ctx, ln)
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

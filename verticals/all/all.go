@@ -1,0 +1,4 @@
+// Package all blank-imports every bundled vertical so that cmd/portal
+// compiles them in. Removing a line here removes that vertical completely.
+// An integrator's own main does the same with their modules.
+package all
