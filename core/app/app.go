@@ -57,6 +57,48 @@ type App struct {
 
 	modules []*host
 	closers []func() error
+	runners []Runner
+	running []Runner
+}
+
+// Runner is a core service that works in the background while the app
+// serves: the scheduler, the MQTT broker and ingest, the notification
+// dispatcher. Start returns once the service is running; Stop returns once
+// it has finished its in-flight work or ctx ends.
+type Runner interface {
+	Name() string
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// AddRunner registers a background service, started by Start in the order
+// added and stopped in reverse.
+func (a *App) AddRunner(r Runner) { a.runners = append(a.runners, r) }
+
+// Start starts every background service. Serve calls it; tests that need
+// the services without HTTP call it directly and defer Stop.
+func (a *App) Start(ctx context.Context) error {
+	for _, r := range a.runners {
+		if err := r.Start(ctx); err != nil {
+			a.Stop(context.Background())
+			return fmt.Errorf("%s: %w", r.Name(), err)
+		}
+		a.running = append(a.running, r)
+	}
+	return nil
+}
+
+// Stop stops the started background services in reverse order, giving
+// them http.shutdown_timeout in all.
+func (a *App) Stop(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, a.Config.HTTP.ShutdownTimeout)
+	defer cancel()
+	for i := len(a.running) - 1; i >= 0; i-- {
+		if err := a.running[i].Stop(ctx); err != nil {
+			a.Log.Warn("stopping background service", "service", a.running[i].Name(), "err", err)
+		}
+	}
+	a.running = nil
 }
 
 // New builds the app: opens the database, initialises modules, migrates and
@@ -203,6 +245,13 @@ func (a *App) Modules() []module.Info {
 // gracefully: it stops accepting, lets in-flight requests finish within
 // http.shutdown_timeout, and returns nil.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if err := a.Start(ctx); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	// Background services stop after HTTP has drained, so requests in
+	// flight can still use them.
+	defer a.Stop(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- a.Web.Serve(ln) }()
 	_ = a.Events.Publish(ctx, events.Event{Name: EventStarted})
@@ -226,6 +275,9 @@ const EventStarted = "app.started"
 
 // Close releases everything the app holds. It is safe to call twice.
 func (a *App) Close() {
+	if len(a.running) > 0 {
+		a.Stop(context.Background())
+	}
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		if err := a.closers[i](); err != nil {
 			a.Log.Warn("close", "err", err)

@@ -311,3 +311,40 @@ func TestRunsOnTheSelectedDatabase(t *testing.T) {
 	}
 	t.Logf("database: %s", version)
 }
+
+type recordingRunner struct {
+	name string
+	log  *[]string
+}
+
+func (r recordingRunner) Name() string { return r.name }
+func (r recordingRunner) Start(context.Context) error {
+	*r.log = append(*r.log, "start "+r.name)
+	return nil
+}
+func (r recordingRunner) Stop(context.Context) error {
+	*r.log = append(*r.log, "stop "+r.name)
+	return nil
+}
+
+func TestRunnersStartInOrderAndStopAfterHTTP(t *testing.T) {
+	ta, _ := newSampleApp(t)
+	var log []string
+	ta.AddRunner(recordingRunner{"first", &log})
+	ta.AddRunner(recordingRunner{"second", &log})
+	ln, err := (&netListener{}).listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ta.Serve(ctx, ln) }()
+	waitHTTP(t, "http://"+ln.Addr().String()+"/healthz")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(log, ","); got != "start first,start second,stop second,stop first" {
+		t.Fatalf("lifecycle = %s", got)
+	}
+}
