@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/app"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/module"
@@ -57,6 +58,8 @@ func commands() []command {
 		{"serve", "run the portal (HTTP, API, devices, jobs)", cmdServe},
 		{"migrate", "apply pending database migrations and exit", cmdMigrate},
 		{"demo", "create the demo organisations, users and data", cmdDemo},
+		{"orgs", "manage organisations (orgs add, orgs list)", cmdOrgs},
+		{"users", "manage users (users add)", cmdUsers},
 		{"modules", "list the modules compiled into this binary", cmdModules},
 		{"config", "show the effective configuration (config print)", cmdConfig},
 		{"version", "print the version", cmdVersion},
@@ -248,8 +251,9 @@ func cmdMigrate(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "demo", "demo [--config FILE]")
+	fs := newFlags(env, "demo", "demo [--config FILE] [--demo-password P]")
 	load := configFlag(env, fs)
+	password := fs.String("demo-password", "", "password of every demo account (default: a random one, printed)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -262,11 +266,27 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if err := a.RunDemo(ctx); err != nil {
+	pw := demoPassword(*password)
+	if err := a.RunDemo(ctx, pw); err != nil {
 		return err
 	}
-	fmt.Fprintln(env.stdout, "demo data is in place")
+	printDemoAccounts(env.stdout, pw)
 	return nil
+}
+
+// demoPassword returns the given password or a random readable one.
+func demoPassword(given string) string {
+	if given != "" {
+		return given
+	}
+	return "demo-" + randomWords()
+}
+
+func printDemoAccounts(w io.Writer, password string) {
+	fmt.Fprintln(w, "Demo accounts (organisation / e-mail), all with the password:", password)
+	for _, u := range accounts.DemoUsers {
+		fmt.Fprintf(w, "  %-9s %-26s %s\n", u.Org, u.Email, u.Role)
+	}
 }
 
 func cmdServe(_ context.Context, env *cliEnv, args []string) error {
@@ -274,6 +294,7 @@ func cmdServe(_ context.Context, env *cliEnv, args []string) error {
 	load := configFlag(env, fs)
 	addr := fs.String("addr", "", "listen address (overrides http.addr)")
 	demo := fs.Bool("demo", false, "create demo data at start (loopback addresses only unless --force-demo)")
+	demoPW := fs.String("demo-password", "", "password of every demo account (default: a random one, printed once)")
 	forceDemo := fs.Bool("force-demo", false, "allow --demo on a non-loopback address")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -306,10 +327,12 @@ func cmdServe(_ context.Context, env *cliEnv, args []string) error {
 	}
 	defer a.Close()
 	if *demo {
-		if err := a.RunDemo(ctx); err != nil {
+		pw := demoPassword(*demoPW)
+		if err := a.RunDemo(ctx, pw); err != nil {
 			ln.Close()
 			return err
 		}
+		printDemoAccounts(env.stdout, pw)
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "PortalKit %s serving on %s (database: %s)\n", app.Version, url, a.Store.Dialect)

@@ -23,6 +23,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
@@ -45,15 +46,19 @@ type Options struct {
 	Logger *slog.Logger
 	// LogOutput is where the default logger writes (stderr when nil).
 	LogOutput io.Writer
+	// Argon2 overrides the password hashing cost (tests lower it; never in
+	// production).
+	Argon2 *accounts.Argon2Params
 }
 
 // App is a running PortalKit instance.
 type App struct {
-	Config config.Config
-	Log    *slog.Logger
-	Store  *store.Store
-	Web    *web.Server
-	Events *events.Bus
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Web      *web.Server
+	Events   *events.Bus
+	Accounts *accounts.Service
 
 	modules []*host
 	closers []func() error
@@ -118,6 +123,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if err := a.ensureSecret(); err != nil {
 		return nil, err
 	}
+	cfg = a.Config // with the secret key
 	st, err := store.Open(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -139,6 +145,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		srv.Metrics().WatchDB(name, p)
 	}
 	srv.AddReadyCheck("database", st.Ping)
+	if err := a.initAccounts(opts); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -286,11 +296,16 @@ func (a *App) Close() {
 	a.closers = nil
 }
 
-// RunDemo creates the demo data of every module, in one transaction.
-func (a *App) RunDemo(ctx context.Context) error {
-	dc := &module.DemoContext{Orgs: map[string]uint{}, Users: map[string]uint{}}
+// RunDemo creates the demo organisations and accounts (all with password)
+// and then the demo data of every module, in one transaction.
+func (a *App) RunDemo(ctx context.Context, password string) error {
+	dc := &module.DemoContext{Password: password}
 	return a.Store.Tx(ctx, func(tx *gorm.DB) error {
 		dc.Tx = tx
+		var err error
+		if dc.Orgs, dc.Users, err = a.Accounts.Demo(ctx, tx, password); err != nil {
+			return err
+		}
 		for _, h := range a.modules {
 			for _, fn := range h.demos {
 				if err := fn(ctx, dc); err != nil {

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/store"
 
 	"github.com/portalkit/portalkit/core/app"
 	"github.com/portalkit/portalkit/core/app/testdata/sample"
@@ -31,13 +35,21 @@ func TestSampleModuleEndToEnd(t *testing.T) {
 		t.Fatal("sample_notes was not migrated")
 	}
 	applied, err := ta.Store.Applied(context.Background())
-	if err != nil || strings.Join(applied, ",") != "sample:0001_notes" {
+	if err != nil || !slices.Contains(applied, "sample:0001_notes") || !slices.Contains(applied, "accounts:0001_tables") {
 		t.Fatalf("applied migrations = %v, %v", applied, err)
 	}
+	ann := ta.As(t, "acme", "ann@acme.example", accounts.Customer)
+	browser := ta.Browser()
+	browser.SignIn(t, "acme", "ann@acme.example")
 
 	portaltest.RunScenarios(t, ta, []portaltest.Scenario{
 		{
-			Name: "create note fires the module's event", Method: "POST", URL: "/api/v1/sample/notes",
+			Name: "anonymous callers are refused", Method: "POST", URL: "/api/v1/sample/notes",
+			Body: map[string]any{"title": "x"}, ExpectedStatus: 401,
+			ExpectedHeaders: map[string]string{"Content-Type": "application/problem+json"},
+		},
+		{
+			Name: "create note fires the module's event", Method: "POST", URL: "/api/v1/sample/notes", Headers: ann,
 			Body: map[string]any{"title": "Oil change"}, ExpectedStatus: 201,
 			ExpectedContent: []string{`"title":"Oil change"`, `"id":1`},
 			ExpectedEvents:  []string{sample.EventNoteCreated},
@@ -48,35 +60,35 @@ func TestSampleModuleEndToEnd(t *testing.T) {
 			},
 		},
 		{
-			Name: "read it back", Method: "GET", URL: "/api/v1/sample/notes/1",
+			Name: "read it back", Method: "GET", URL: "/api/v1/sample/notes/1", Headers: ann,
 			ExpectedStatus: 200, ExpectedContent: []string{`"title":"Oil change"`},
 		},
 		{
-			Name: "missing note is a 404 problem", Method: "GET", URL: "/api/v1/sample/notes/99",
+			Name: "missing note is a 404 problem", Method: "GET", URL: "/api/v1/sample/notes/99", Headers: ann,
 			ExpectedStatus:  404,
 			ExpectedContent: []string{`"status":404`, `note 99 not found`, `"request_id":"`},
 			ExpectedHeaders: map[string]string{"Content-Type": "application/problem+json"},
 		},
 		{
-			Name: "validation names the field", Method: "POST", URL: "/api/v1/sample/notes",
+			Name: "validation names the field", Method: "POST", URL: "/api/v1/sample/notes", Headers: ann,
 			Body: map[string]any{"title": ""}, ExpectedStatus: 422,
 			ExpectedContent:   []string{`"location":"body.title"`, "application/problem+json"[:0]},
 			ExpectedHeaders:   map[string]string{"Content-Type": "application/problem+json"},
 			NotExpectedEvents: []string{sample.EventNoteCreated},
 		},
 		{
-			Name: "a handler's own field error", Method: "POST", URL: "/api/v1/sample/notes",
+			Name: "a handler's own field error", Method: "POST", URL: "/api/v1/sample/notes", Headers: ann,
 			Body: map[string]any{"title": "   "}, ExpectedStatus: 422,
 			ExpectedContent: []string{`"location":"body.title"`, "must not be blank"},
 		},
 		{
 			Name: "malformed JSON is a clear 4xx, not a 500", Method: "POST", URL: "/api/v1/sample/notes",
-			Body: `{"title": `, Headers: map[string]string{"Content-Type": "application/json"},
+			Body: `{"title": `, Headers: map[string]string{"Content-Type": "application/json", "Authorization": ann["Authorization"]},
 			ExpectedStatus:  400,
 			ExpectedContent: []string{`"status":400`},
 		},
 		{
-			Name: "internal errors hide their message", Method: "POST", URL: "/api/v1/sample/notes",
+			Name: "internal errors hide their message", Method: "POST", URL: "/api/v1/sample/notes", Headers: ann,
 			Body: map[string]any{"title": "boom"}, ExpectedStatus: 500,
 			ExpectedContent:    []string{"Quote reference", `"request_id":"`},
 			NotExpectedContent: []string{"hunter2", "exploded"},
@@ -93,9 +105,8 @@ func TestSampleModuleEndToEnd(t *testing.T) {
 			ExpectedHeaders: map[string]string{"Content-Type": "application/problem+json"},
 		},
 		{
-			Name: "the page renders in the layout", Method: "GET", URL: "/m/sample/",
-			ExpectedStatus:  200,
-			ExpectedContent: []string{"<h1>Sample notes</h1>", "1 notes", "Oil change", `class="site-header"`, `href="/m/sample/"`, "Skip to content"},
+			Name: "the page needs sign-in", Method: "GET", URL: "/m/sample/", Headers: map[string]string{"Accept": "text/html"},
+			ExpectedStatus: 303, ExpectedHeaders: map[string]string{"Location": "/login?next=%2Fm%2Fsample%2F"},
 		},
 		{
 			Name: "unknown page is a friendly HTML 404", Method: "GET", URL: "/no/such/page",
@@ -127,6 +138,13 @@ func TestSampleModuleEndToEnd(t *testing.T) {
 			NotExpectedContent: []string{"unpkg.com", "cdn."},
 		},
 	})
+
+	page := browser.Get(t, "/m/sample/")
+	for _, want := range []string{"<h1>Sample notes</h1>", "1 notes", "Oil change", `class="site-header"`, `href="/m/sample/"`, "Skip to content", "Sign out"} {
+		if page.Status != 200 || !strings.Contains(page.Body, want) {
+			t.Errorf("sample page (status %d) lacks %q", page.Status, want)
+		}
+	}
 
 	// Metrics after traffic: request counters by route pattern and status.
 	res := ta.Do(t, "GET", "/metrics", nil, nil)
@@ -190,14 +208,14 @@ func keys(m map[string]map[string]any) []string {
 
 func TestStartedEventAndDemo(t *testing.T) {
 	ta, m := newSampleApp(t)
-	if err := ta.RunDemo(context.Background()); err != nil {
+	if err := ta.RunDemo(context.Background(), portaltest.Password); err != nil {
 		t.Fatal(err)
 	}
-	if err := ta.RunDemo(context.Background()); err != nil {
+	if err := ta.RunDemo(context.Background(), portaltest.Password); err != nil {
 		t.Fatalf("demo is not idempotent: %v", err)
 	}
 	var n int64
-	ta.Store.DB.Model(&sample.Note{}).Count(&n)
+	store.AllOrgs(ta.Store.DB).Model(&sample.Note{}).Count(&n)
 	if n != 1 {
 		t.Fatalf("demo notes = %d, want exactly 1 after two runs", n)
 	}
@@ -260,7 +278,7 @@ func TestModuleTablesMustBePrefixed(t *testing.T) {
 func TestDisabledModuleConfig(t *testing.T) {
 	cfg := portaltest.Config(t, func(c *config.Config) { c.Modules.Disabled = []string{"sample"} })
 	ta := portaltest.NewWithConfig(t, cfg, []module.Module{&sample.Module{}})
-	if res := ta.Do(t, "GET", "/api/v1/sample/notes/1", nil, nil); res.Status != http.StatusNotFound {
+	if res := ta.Do(t, "GET", "/api/v1/sample/notes/1", nil, ta.As(t, "acme", "a@acme.example", accounts.Customer)); res.Status != http.StatusNotFound {
 		t.Fatalf("disabled module still answers: %d", res.Status)
 	}
 	cfg2 := portaltest.Config(t, func(c *config.Config) { c.Modules.Disabled = []string{"nosuch"} })
@@ -293,8 +311,15 @@ func TestTwoInstancesMigrateOnce(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	applied, err := a.Store.Applied(context.Background())
-	if err != nil || len(applied) != 1 {
-		t.Fatalf("applied = %v, %v; want exactly one record", applied, err)
+	seen := map[string]bool{}
+	for _, id := range applied {
+		if seen[id] {
+			t.Fatalf("migration %s recorded twice", id)
+		}
+		seen[id] = true
+	}
+	if err != nil || !seen["sample:0001_notes"] {
+		t.Fatalf("applied = %v, %v", applied, err)
 	}
 }
 
@@ -347,4 +372,11 @@ func TestRunnersStartInOrderAndStopAfterHTTP(t *testing.T) {
 	if got := strings.Join(log, ","); got != "start first,start second,stop second,stop first" {
 		t.Fatalf("lifecycle = %s", got)
 	}
+}
+
+// TestAuthorizationMatrix runs the matrix over the kernel's own routes
+// (accounts) and the sample module's.
+func TestAuthorizationMatrix(t *testing.T) {
+	ta, _ := newSampleApp(t)
+	portaltest.AuthorizationMatrix(t, ta)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
@@ -51,6 +52,7 @@ func (h *host) Logger() *slog.Logger        { return h.log }
 func (h *host) Store() *store.Store         { return h.app.Store }
 func (h *host) Config() config.Config       { return h.app.Config }
 func (h *host) Events() *events.Bus         { return h.app.Events }
+func (h *host) Accounts() *accounts.Service { return h.app.Accounts }
 func (h *host) Models(models ...any)        { h.models = append(h.models, models...) }
 func (h *host) API(register func(huma.API)) { h.apis = append(h.apis, register) }
 func (h *host) Templates(fsys fs.FS)        { h.templates = append(h.templates, fsys) }
@@ -88,7 +90,7 @@ func (a *App) checkModels() error {
 }
 
 func (a *App) migrationSets() []store.MigrationSet {
-	var sets []store.MigrationSet
+	sets := a.coreMigrations()
 	for _, h := range a.modules {
 		if len(h.migrations) > 0 {
 			sets = append(sets, store.MigrationSet{Owner: h.info.ID, Migrations: h.migrations})
@@ -110,6 +112,7 @@ func (a *App) wire() error {
 		}
 		if len(h.apis) > 0 {
 			grp := huma.NewGroup(a.Web.API, "/api/v1/"+h.info.ID)
+			grp.UseMiddleware(accounts.RequireModule(grp, h.info.ID))
 			name := h.info.Name
 			grp.UseSimpleModifier(func(op *huma.Operation) {
 				if len(op.Tags) == 0 {
@@ -121,7 +124,7 @@ func (a *App) wire() error {
 			}
 		}
 		if len(h.pages) > 0 {
-			r := a.Web.App.Group("/m/" + h.info.ID)
+			r := a.Web.App.Group("/m/"+h.info.ID, accounts.RequireModulePages(h.info.ID))
 			for _, register := range h.pages {
 				register(r)
 			}

@@ -39,6 +39,25 @@ type Config struct {
 	Database Database `yaml:"database"`
 	Log      Log      `yaml:"log"`
 	Modules  Modules  `yaml:"modules"`
+	Accounts Accounts `yaml:"accounts"`
+}
+
+// Accounts configures sign-in, sessions and login throttling.
+type Accounts struct {
+	// SessionIdle ends a session not used for this long.
+	SessionIdle time.Duration `yaml:"session_idle"`
+	// SessionMax ends every session this long after sign-in.
+	SessionMax time.Duration `yaml:"session_max"`
+	// LoginMaxFailures per account and LoginIPMaxFailures per client IP
+	// within LoginWindow lock further attempts for LoginLockout.
+	LoginMaxFailures   int           `yaml:"login_max_failures"`
+	LoginIPMaxFailures int           `yaml:"login_ip_max_failures"`
+	LoginWindow        time.Duration `yaml:"login_window"`
+	LoginLockout       time.Duration `yaml:"login_lockout"`
+	// ResetTTL, VerifyTTL and InviteTTL bound one-time links.
+	ResetTTL  time.Duration `yaml:"reset_ttl"`
+	VerifyTTL time.Duration `yaml:"verify_ttl"`
+	InviteTTL time.Duration `yaml:"invite_ttl"`
 }
 
 // HTTP configures the web server.
@@ -112,6 +131,17 @@ func Default() Config {
 			BusyTimeout:      10 * time.Second,
 		},
 		Log: Log{Level: "info", Format: "text"},
+		Accounts: Accounts{
+			SessionIdle:        12 * time.Hour,
+			SessionMax:         14 * 24 * time.Hour,
+			LoginMaxFailures:   5,
+			LoginIPMaxFailures: 30,
+			LoginWindow:        15 * time.Minute,
+			LoginLockout:       15 * time.Minute,
+			ResetTTL:           time.Hour,
+			VerifyTTL:          48 * time.Hour,
+			InviteTTL:          7 * 24 * time.Hour,
+		},
 	}
 }
 
@@ -353,6 +383,16 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("config: log.format: %q is not text or json", c.Log.Format)
+	}
+	a := c.Accounts
+	if a.SessionIdle <= 0 || a.SessionMax < a.SessionIdle {
+		return errors.New("config: accounts.session_max: must be at least accounts.session_idle, both positive")
+	}
+	if a.LoginMaxFailures < 1 || a.LoginIPMaxFailures < 1 || a.LoginWindow <= 0 || a.LoginLockout <= 0 {
+		return errors.New("config: accounts.login_*: failures must be at least 1 and durations positive")
+	}
+	if a.ResetTTL <= 0 || a.VerifyTTL <= 0 || a.InviteTTL <= 0 {
+		return errors.New("config: accounts.*_ttl: must be positive")
 	}
 	if c.Mode == "production" {
 		if c.Database.URL == "" {

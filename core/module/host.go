@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/store"
@@ -31,6 +32,11 @@ type Host interface {
 	Config() config.Config
 	// Events is the event bus, for publishing the module's own events.
 	Events() *events.Bus
+	// Accounts is the accounts service: the policy layer (CanRead,
+	// CanWrite, VisibleCustomers), users and organisations. The caller of a
+	// request is accounts.PrincipalFrom(ctx) (API) or accounts.PrincipalOf(c)
+	// (pages); declare operations with accounts.Register and Allow/Matrix.
+	Accounts() *accounts.Service
 
 	// Models declares the GORM models the module owns. Their tables must be
 	// prefixed with "<module id>_"; the kernel checks it at start.
@@ -67,6 +73,10 @@ type DemoContext struct {
 	Tx *gorm.DB
 	// Orgs maps demo organisation slugs to IDs.
 	Orgs map[string]uint
-	// Users maps demo e-mail addresses to user IDs.
+	// Users maps demo e-mail addresses to user IDs (see
+	// accounts.DemoUsers): customer@demo.example is the demo customer,
+	// staff@demo.example their assigned staff member.
 	Users map[string]uint
+	// Password is the demo accounts' password.
+	Password string
 }

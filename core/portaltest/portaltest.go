@@ -29,11 +29,17 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/app"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
 )
+
+// TestArgon2 is a cheap password hash cost for tests only: hashing at the
+// OWASP cost for every test user would dominate the suite's time. The
+// production cost is tested in core/accounts.
+var TestArgon2 = accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}
 
 // Environment variables read by the test helpers.
 const (
@@ -112,7 +118,7 @@ func NewWithConfig(t testing.TB, cfg config.Config, mods []module.Module) *TestA
 	t.Helper()
 	logs := &syncBuffer{}
 	ta := &TestApp{T: t, Logs: &logs.Buffer}
-	a, err := app.New(context.Background(), app.Options{Config: cfg, Modules: mods, LogOutput: logs})
+	a, err := app.New(context.Background(), app.Options{Config: cfg, Modules: mods, LogOutput: logs, Argon2: &TestArgon2})
 	if err != nil {
 		t.Fatalf("portaltest: building app: %v", err)
 	}

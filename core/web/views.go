@@ -86,6 +86,15 @@ func Render(c *fiber.Ctx, name, title string, data any) error {
 	return s.render(c, name, &Page{Title: title, Data: data})
 }
 
+// RenderPage is Render with the whole page given (for a flash message).
+func RenderPage(c *fiber.Ctx, name string, p *Page) error {
+	s, ok := c.Locals(localServer).(*Server)
+	if !ok {
+		return fmt.Errorf("web.RenderPage: no server on this request")
+	}
+	return s.render(c, name, p)
+}
+
 func (s *Server) render(c *fiber.Ctx, name string, p *Page) error {
 	p.Path = c.Path()
 	p.RequestID = RequestID(c)

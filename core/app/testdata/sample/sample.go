@@ -18,6 +18,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
@@ -28,9 +29,11 @@ import (
 //go:embed templates
 var templates embed.FS
 
-// Note is the sample's one table.
+// Note is the sample's one table: an org-owned object with an owner.
 type Note struct {
-	ID        uint      `gorm:"primaryKey" json:"id"`
+	ID uint `gorm:"primaryKey" json:"id"`
+	store.OrgOwned
+	OwnerID   uint      `gorm:"not null;index" json:"owner_id"`
 	Title     string    `gorm:"size:100;not null" json:"title"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -47,6 +50,7 @@ type Module struct {
 	Started atomic.Int64
 	st      *store.Store
 	bus     *events.Bus
+	acc     *accounts.Service
 }
 
 var _ module.Module = (*Module)(nil)
@@ -58,14 +62,14 @@ func (*Module) Info() module.Info {
 
 // Init implements module.Module.
 func (m *Module) Init(h module.Host) error {
-	m.st, m.bus = h.Store(), h.Events()
+	m.st, m.bus, m.acc = h.Store(), h.Events(), h.Accounts()
 	h.Models(&Note{})
 	h.Migrations(store.Migration{ID: "0001_notes", Up: store.CreateTables(&Note{})})
 	sub, _ := fs.Sub(templates, "templates")
 	h.Templates(sub)
-	h.Nav(web.NavItem{Label: "Notes", Path: "/m/sample/", Public: true})
+	h.Nav(web.NavItem{Label: "Notes", Path: "/m/sample/"})
 	h.API(m.api)
-	h.Pages(func(r fiber.Router) { r.Get("/", m.page) })
+	h.Pages(func(r fiber.Router) { r.Get("/", h.Accounts().RequirePage(), m.page) })
 	h.On(EventNoteCreated, func(ctx context.Context, e events.Event) error {
 		m.Seen.Add(1)
 		return nil
@@ -75,11 +79,9 @@ func (m *Module) Init(h module.Host) error {
 		return nil
 	})
 	h.Demo(func(ctx context.Context, d *module.DemoContext) error {
-		var n int64
-		if err := d.Tx.Model(&Note{}).Where("title = ?", "Welcome").Count(&n).Error; err != nil || n > 0 {
-			return err
-		}
-		return d.Tx.Create(&Note{Title: "Welcome"}).Error
+		org, owner := d.Orgs["demo"], d.Users["customer@demo.example"]
+		n := Note{OwnerID: owner, Title: "Welcome"}
+		return store.Org(d.Tx, org).Where(Note{OwnerID: owner, Title: "Welcome"}).FirstOrCreate(&n).Error
 	})
 	return nil
 }
@@ -109,10 +111,11 @@ type slowOutput struct {
 }
 
 func (m *Module) api(api huma.API) {
-	huma.Register(api, huma.Operation{
+	accounts.Register(api, huma.Operation{
 		OperationID: "sample-create-note", Method: http.MethodPost, Path: "/notes",
 		Summary: "Create a note", DefaultStatus: http.StatusCreated,
 	}, func(ctx context.Context, in *createNoteInput) (*noteOutput, error) {
+		p, _ := accounts.PrincipalFrom(ctx)
 		title := strings.TrimSpace(in.Body.Title)
 		if title == "" {
 			return nil, errs.InvalidField("body.title", "must not be blank")
@@ -120,39 +123,54 @@ func (m *Module) api(api huma.API) {
 		if title == "boom" {
 			return nil, errs.Wrap(errs.Internal, errTest, "boom")
 		}
-		n := Note{Title: title}
+		n := Note{OwnerID: p.UserID, Title: title}
 		err := m.st.Tx(ctx, func(tx *gormDB) error {
-			if err := tx.Create(&n).Error; err != nil {
+			if err := store.Org(tx, p.OrgID).Create(&n).Error; err != nil {
 				return err
 			}
-			return m.bus.Publish(ctx, events.Event{Name: EventNoteCreated, Data: n, Tx: tx})
+			return m.bus.Publish(ctx, events.Event{Name: EventNoteCreated, OrgID: p.OrgID, ActorID: p.UserID, SubjectID: p.UserID, Data: n, Tx: tx})
 		})
 		if err != nil {
 			return nil, err
 		}
 		return &noteOutput{Body: n}, nil
-	})
-	huma.Get(api, "/notes/{id}", func(ctx context.Context, in *getNoteInput) (*noteOutput, error) {
-		var n Note
-		if err := m.st.DB.WithContext(ctx).First(&n, in.ID).Error; err != nil {
-			return nil, errs.NotFoundf("note %d not found", in.ID)
-		}
-		return &noteOutput{Body: n}, nil
-	}, func(o *huma.Operation) { o.Summary = "Get a note" })
-	huma.Get(api, "/slow", func(ctx context.Context, in *slowInput) (*slowOutput, error) {
-		time.Sleep(time.Duration(in.Millis) * time.Millisecond)
-		out := &slowOutput{}
-		out.Body.Slept = in.Millis
-		return out, nil
-	}, func(o *huma.Operation) { o.Summary = "Answer after a delay (shutdown tests)" })
-	huma.Get(api, "/panic", func(ctx context.Context, in *struct{}) (*slowOutput, error) {
-		panic("sample panic with secret detail")
-	}, func(o *huma.Operation) { o.Summary = "Panic (recovery tests)"; o.Hidden = true })
+	}, accounts.Allow(accounts.Customer, accounts.Staff, accounts.Admin))
+	accounts.Register(api, huma.Operation{OperationID: "sample-get-note", Method: http.MethodGet, Path: "/notes/{id}", Summary: "Get a note"},
+		func(ctx context.Context, in *getNoteInput) (*noteOutput, error) {
+			p, _ := accounts.PrincipalFrom(ctx)
+			var n Note
+			if err := store.Org(m.st.DB.WithContext(ctx), p.OrgID).First(&n, in.ID).Error; err != nil {
+				return nil, errs.NotFoundf("note %d not found", in.ID)
+			}
+			if err := m.acc.CanRead(ctx, p, n.OrgID, n.OwnerID); err != nil {
+				return nil, errs.NotFoundf("note %d not found", in.ID)
+			}
+			return &noteOutput{Body: n}, nil
+		}, accounts.Allow(accounts.Customer, accounts.Staff, accounts.Admin, accounts.Integrator),
+		accounts.Matrix(func(ctx context.Context, tx *gormDB, owner *accounts.Principal) (map[string]string, any, error) {
+			n := Note{OwnerID: owner.UserID, Title: "matrix"}
+			if err := store.Org(tx, owner.OrgID).Create(&n).Error; err != nil {
+				return nil, nil, err
+			}
+			return map[string]string{"id": strconv.FormatUint(uint64(n.ID), 10)}, nil, nil
+		}))
+	accounts.Register(api, huma.Operation{OperationID: "sample-slow", Method: http.MethodGet, Path: "/slow", Summary: "Answer after a delay (shutdown tests)"},
+		func(ctx context.Context, in *slowInput) (*slowOutput, error) {
+			time.Sleep(time.Duration(in.Millis) * time.Millisecond)
+			out := &slowOutput{}
+			out.Body.Slept = in.Millis
+			return out, nil
+		}, accounts.Public())
+	accounts.Register(api, huma.Operation{OperationID: "sample-panic", Method: http.MethodGet, Path: "/panic", Summary: "Panic (recovery tests)", Hidden: true},
+		func(ctx context.Context, in *struct{}) (*slowOutput, error) {
+			panic("sample panic with secret detail")
+		}, accounts.Public())
 }
 
 func (m *Module) page(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
 	var notes []Note
-	if err := m.st.DB.WithContext(c.UserContext()).Order("id").Find(&notes).Error; err != nil {
+	if err := store.Org(m.st.DB.WithContext(c.UserContext()), p.OrgID).Where("owner_id = ?", p.UserID).Order("id").Find(&notes).Error; err != nil {
 		return err
 	}
 	return web.Render(c, "sample/notes", "Notes", map[string]any{"Notes": notes, "Count": strconv.Itoa(len(notes))})
