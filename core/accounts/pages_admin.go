@@ -287,7 +287,7 @@ func (s *Service) auditPage(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, "audit", "Audit log", map[string]any{"Entries": entries, "Pager": newPager(c, page, total), "Actions": AuditActions,
-		"Filter": map[string]string{"action": c.Query("action"), "actor_id": c.Query("actor_id"), "since": c.Query("since"), "until": c.Query("until")},
+		"Filter":   map[string]string{"action": c.Query("action"), "actor_id": c.Query("actor_id"), "since": c.Query("since"), "until": c.Query("until")},
 		"Problems": bad})
 }
 

@@ -145,7 +145,9 @@ func (b *Browser) do(t testing.TB, method, path string, body string, ctype strin
 }
 
 // Get loads a page.
-func (b *Browser) Get(t testing.TB, path string) *Response { return b.do(t, http.MethodGet, path, "", "") }
+func (b *Browser) Get(t testing.TB, path string) *Response {
+	return b.do(t, http.MethodGet, path, "", "")
+}
 
 // Post submits a form with the last page's CSRF token (unless values sets
 // _csrf itself).
