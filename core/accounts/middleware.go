@@ -266,7 +266,7 @@ func (s *Service) Decorate(srv *web.Server) func(*fiber.Ctx, *web.Page) {
 				}
 			}
 		}
-		var nav []web.NavItem
+		nav := []web.NavItem{} // never nil: nil would mean "not computed" to the layout
 		for _, it := range srv.Nav() {
 			switch {
 			case it.Public:

@@ -241,3 +241,6 @@ const (
 	AuditEmailVerified   = "email_verified"
 	AuditAssignment      = "assignment_changed"
 )
+
+// SetClock replaces the service's clock (tests of expiry and throttling).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
