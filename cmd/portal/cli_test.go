@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/app/testdata/sample"
+	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/portaltest"
 )
@@ -275,5 +277,48 @@ func TestMigrateCommand(t *testing.T) {
 	runWith(env, []string{"migrate"})
 	if !strings.Contains(out.String(), first[1]+" migrations applied") {
 		t.Fatalf("second migrate output %q, want the same count %s", out.String(), first[1])
+	}
+}
+
+func TestOrgsAndUsersCommands(t *testing.T) {
+	environ := portalEnv(t)
+	run := func(args ...string) (int, string, string) {
+		env, out, errb := testEnv(t, environ...)
+		return runWith(env, args), out.String(), errb.String()
+	}
+	if code, out, errs := run("orgs", "add", "--slug", "acme-bank", "--name", "Acme Bank", "--time-zone", "Europe/Rome"); code != 0 || !strings.Contains(out, "created organisation acme-bank") {
+		t.Fatalf("orgs add: %d %q %q", code, out, errs)
+	}
+	code, _, errs := run("orgs", "add", "--slug", "acme-bank", "--name", "Again")
+	if code != 1 || !strings.Contains(errs, "slug: is already taken") || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("duplicate org: %d %q", code, errs)
+	}
+	if code, _, errs := run("orgs", "add", "--name", "No slug"); code != 2 || !strings.Contains(errs, "--slug and --name are required") {
+		t.Fatalf("missing slug: %d %q", code, errs)
+	}
+	if code, out, _ := run("orgs", "list"); code != 0 || !regexp.MustCompile(`acme-bank\s+Acme Bank`).MatchString(out) {
+		t.Fatalf("orgs list: %d %q", code, out)
+	}
+	code, out, errs := run("users", "add", "--org", "acme-bank", "--email", "boss@acme.example", "--role", "admin")
+	m := regexp.MustCompile(`initial password: (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("users add: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := run("users", "add", "--org", "acme-bank", "--email", "x@acme.example", "--role", "king"); code != 2 || !strings.Contains(errs, `--role "king"`) {
+		t.Fatalf("bad role: %d %q", code, errs)
+	}
+	if code, out, _ := run("users", "add", "--org", "platform", "--email", "ops@portal.example", "--role", "platform_admin"); code != 0 || !strings.Contains(out, "platform_admin ops@portal.example in platform") {
+		t.Fatalf("platform admin: %d %q", code, out)
+	}
+	// The printed password signs in.
+	env, _, _ := testEnv(t, environ...)
+	load := func() (config.Config, error) { return config.Load("", true, env.environ) }
+	a, err := openApp(context.Background(), env, load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.Accounts.Login(context.Background(), accounts.LoginInput{Org: "acme-bank", Email: "boss@acme.example", Password: m[1]}, ""); err != nil {
+		t.Fatalf("the printed password does not sign in: %v", err)
 	}
 }
