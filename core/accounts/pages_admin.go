@@ -32,7 +32,9 @@ func newPager(c *fiber.Ctx, page Page, total int64) pager {
 	}
 	link := func(to int) string {
 		q := url.Values{}
-		c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { q.Set(string(k), string(v)) })
+		for k, v := range c.Request().URI().QueryArgs().All() {
+			q.Set(string(k), string(v))
+		}
 		q.Del("msg")
 		q.Set("page", strconv.Itoa(to))
 		return c.Path() + "?" + q.Encode()
@@ -329,11 +331,11 @@ func (s *Service) orgSubmit(c *fiber.Ctx) error {
 		in.RetentionDays = &days
 	}
 	mods := []string{}
-	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+	for k, v := range c.Request().PostArgs().All() {
 		if string(k) == "modules" {
 			mods = append(mods, string(v))
 		}
-	})
+	}
 	in.Modules = mods
 	if err == nil {
 		_, err = s.UpdateOrg(c.UserContext(), p, p.OrgID, in)
