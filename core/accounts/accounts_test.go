@@ -951,3 +951,27 @@ func (*pingModule) Init(h module.Host) error {
 	h.Nav(navItem{Label: "Ping", Path: "/m/ping/"})
 	return nil
 }
+
+func TestLanguageFollowsUserOrgAndBrowser(t *testing.T) {
+	ta, _ := newApp(t)
+	ta.User(t, "acme", "ann@acme.example", accounts.Customer)
+	if _, err := ta.Accounts.UpdateOrg(context.Background(), &accounts.Principal{Role: accounts.PlatformAdmin}, ta.Org(t, "acme").ID, accounts.OrgSettings{Locale: ptr("it")}); err != nil {
+		t.Fatal(err)
+	}
+	anon := ta.Do(t, "GET", "/login?org=acme", nil, map[string]string{"Accept": "text/html"})
+	if !strings.Contains(anon.Body, `<html lang="it">`) || !strings.Contains(anon.Body, ">Accedi</a>") {
+		t.Fatal("an Italian organisation's sign-in page is not in Italian")
+	}
+	en := ta.Do(t, "GET", "/login?org=acme", nil, map[string]string{"Accept": "text/html", "Accept-Language": "en-GB,en;q=0.9,it;q=0.5"})
+	if !strings.Contains(en.Body, `<html lang="en">`) {
+		t.Fatal("the browser's preferred language was ignored")
+	}
+	b := ta.Browser()
+	b.SignIn(t, "acme", "ann@acme.example")
+	page := b.Get(t, "/account")
+	if !strings.Contains(page.Body, `<html lang="it">`) || !strings.Contains(page.Body, ">Esci</button>") {
+		t.Fatal("a user without their own locale does not get the organisation's")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

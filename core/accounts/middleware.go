@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -251,20 +252,32 @@ func (s *Service) Decorate(srv *web.Server) func(*fiber.Ctx, *web.Page) {
 			if p.Locale != "" {
 				page.Lang = p.Locale
 			}
+			if loc, err := time.LoadLocation(p.TimeZone); err == nil && p.TimeZone != "" {
+				page.TimeZone = loc
+			}
 			page.Extra["AccountLinks"] = template.HTML(fmt.Sprintf(
-				`<a href="/account">Account</a><form method="post" action="/logout"><input type="hidden" name="_csrf" value="%s"><button type="submit">Sign out</button></form>`,
-				template.HTMLEscapeString(page.CSRF)))
+				`<a href="/account">%s</a><form method="post" action="/logout"><input type="hidden" name="_csrf" value="%s"><button type="submit">%s</button></form>`,
+				template.HTMLEscapeString(page.T("Account")), template.HTMLEscapeString(page.CSRF), template.HTMLEscapeString(page.T("Sign out"))))
 		} else {
 			slug = c.Query("org", c.Cookies(OrgCookie))
-			page.Extra["SignInLink"] = template.HTML(`<a class="button" href="/login">Sign in</a>`)
+			page.Lang = preferredLocale(c.Get(fiber.HeaderAcceptLanguage), "")
 		}
 		if slug != "" && slugPattern.MatchString(slug) {
 			if org, err := s.OrgBySlug(c.UserContext(), slug); err == nil {
+				if !signedIn {
+					page.Lang = preferredLocale(c.Get(fiber.HeaderAcceptLanguage), org.Locale)
+					if loc, err := time.LoadLocation(org.TimeZone); err == nil {
+						page.TimeZone = loc
+					}
+				}
 				page.Brand = web.Branding{Name: org.Name, LogoURL: org.LogoURL, PrimaryColor: org.PrimaryColor}
 				if org.PrimaryColor != "" {
 					page.Brand.StyleURL = "/branding/" + org.Slug + ".css?v=" + strings.TrimPrefix(org.PrimaryColor, "#")
 				}
 			}
+		}
+		if !signedIn {
+			page.Extra["SignInLink"] = template.HTML(`<a class="button" href="/login">` + template.HTMLEscapeString(page.T("Sign in")) + `</a>`)
 		}
 		nav := []web.NavItem{} // never nil: nil would mean "not computed" to the layout
 		for _, it := range srv.Nav() {
@@ -328,4 +341,30 @@ func contrastOn(hex string) string {
 		return "#111111"
 	}
 	return "#ffffff"
+}
+
+// preferredLocale picks a supported locale from an Accept-Language header,
+// else fallback, else English.
+func preferredLocale(header, fallback string) string {
+	best, bestQ := "", -1.0
+	for _, part := range strings.Split(header, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		lang, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if slices.Contains(SupportedLocales, lang) && q > bestQ {
+			best, bestQ = lang, q
+		}
+	}
+	switch {
+	case best != "":
+		return best
+	case fallback != "":
+		return fallback
+	}
+	return "en"
 }

@@ -17,6 +17,15 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+//go:embed i18n/*.json
+var translationFS embed.FS
+
+// Translations returns the accounts translations ("<locale>.json").
+func Translations() fs.FS {
+	sub, _ := fs.Sub(translationFS, "i18n")
+	return sub
+}
+
 // Templates returns the accounts page templates (registered under the
 // "accounts" prefix).
 func Templates() fs.FS {

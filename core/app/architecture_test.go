@@ -22,9 +22,10 @@ var allowedCore = map[string][]string{
 	"core/events":   {},
 	"core/config":   {},
 	"core/store":    {"core/config", "core/errs"},
-	"core/web":      {"core/config", "core/errs"},
-	"core/accounts": {"core/config", "core/errs", "core/events", "core/store", "core/web"},
-	"core/module":   {"core/accounts", "core/config", "core/errs", "core/events", "core/store", "core/web"},
+	"core/i18n":     {},
+	"core/web":      {"core/config", "core/errs", "core/i18n"},
+	"core/accounts": {"core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/module":   {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 }
 
 func TestDependencyDirection(t *testing.T) {

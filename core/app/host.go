@@ -30,6 +30,7 @@ type host struct {
 	apis       []func(huma.API)
 	pages      []func(fiber.Router)
 	templates  []fs.FS
+	i18n       []fs.FS
 	nav        []web.NavItem
 	handlers   []subscription
 	demos      []module.DemoFunc
@@ -56,6 +57,7 @@ func (h *host) Accounts() *accounts.Service { return h.app.Accounts }
 func (h *host) Models(models ...any)        { h.models = append(h.models, models...) }
 func (h *host) API(register func(huma.API)) { h.apis = append(h.apis, register) }
 func (h *host) Templates(fsys fs.FS)        { h.templates = append(h.templates, fsys) }
+func (h *host) Translations(fsys fs.FS)     { h.i18n = append(h.i18n, fsys) }
 func (h *host) Demo(fn module.DemoFunc)     { h.demos = append(h.demos, fn) }
 func (h *host) Pages(register func(fiber.Router)) {
 	h.pages = append(h.pages, register)
@@ -105,6 +107,11 @@ func (a *App) wire() error {
 		for _, t := range h.templates {
 			if err := a.Web.AddTemplates(h.info.ID, t); err != nil {
 				return fmt.Errorf("module %s: templates: %w", h.info.ID, err)
+			}
+		}
+		for _, t := range h.i18n {
+			if err := a.Web.AddTranslations(t); err != nil {
+				return fmt.Errorf("module %s: translations: %w", h.info.ID, err)
 			}
 		}
 		for _, s := range h.handlers {

@@ -53,6 +53,9 @@ type Host interface {
 	// Templates adds page templates (*.html with a "content" block), named
 	// "<module id>/<file name without .html>".
 	Templates(fsys fs.FS)
+	// Translations adds "<locale>.json" files translating the module's
+	// text (keyed by the English text, see core/i18n).
+	Translations(fsys fs.FS)
 	// Nav adds navigation entries; Module is filled in by the kernel.
 	Nav(items ...web.NavItem)
 	// On subscribes handler to a core or module event.

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/i18n"
 )
 
 // BuildInfo describes the running binary.
@@ -43,6 +45,7 @@ type Server struct {
 	cfg     config.Config
 	views   *Views
 	metrics *Metrics
+	catalog *i18n.Catalog
 
 	mu         sync.RWMutex
 	ready      []readyCheck
@@ -58,7 +61,10 @@ type readyCheck struct {
 // New builds a server with its middleware in place and no routes but the
 // built-in ones (health, readiness, metrics, static assets, API docs).
 func New(cfg config.Config, log *slog.Logger, build BuildInfo) (*Server, error) {
-	s := &Server{log: log, cfg: cfg, views: newViews()}
+	s := &Server{log: log, cfg: cfg, views: newViews(), catalog: i18n.NewCatalog()}
+	if err := s.AddTranslations(coreTranslations()); err != nil {
+		return nil, err
+	}
 	if err := s.views.Add("", coreTemplates()); err != nil {
 		return nil, err
 	}
@@ -128,6 +134,12 @@ func (s *Server) AddTemplates(prefix string, fsys ...any) error {
 	}
 	return nil
 }
+
+// AddTranslations loads "<locale>.json" translation files from fsys.
+func (s *Server) AddTranslations(fsys fs.FS) error { return s.catalog.Load(fsys) }
+
+// Catalog returns the server's translations (for text built in Go code).
+func (s *Server) Catalog() *i18n.Catalog { return s.catalog }
 
 // BuildTemplates parses every added template with the layout. It fails,
 // naming the file, on a syntax error.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/portalkit/portalkit/core/i18n"
 )
 
 //go:embed templates/*.html
@@ -20,6 +22,14 @@ var coreTemplateFS embed.FS
 
 //go:embed static
 var staticFS embed.FS
+
+//go:embed i18n/*.json
+var translationFS embed.FS
+
+func coreTranslations() fs.FS {
+	sub, _ := fs.Sub(translationFS, "i18n")
+	return sub
+}
 
 func coreTemplates() fs.FS {
 	sub, _ := fs.Sub(coreTemplateFS, "templates")
@@ -74,7 +84,32 @@ type Page struct {
 	FlashKind string // "ok" or "error"
 	// Extra carries layout values contributed by core services.
 	Extra map[string]any
+	// TimeZone is the viewer's time zone for dates (UTC when unknown).
+	TimeZone *time.Location
+
+	catalog *i18n.Catalog
 }
+
+// T translates key (its English text) into the page's language; with args
+// it formats like fmt.Sprintf. Templates: {{.T "Sign in"}}.
+func (p *Page) T(key string, args ...any) string { return p.catalog.T(p.Lang, key, args...) }
+
+// Date formats a date for the viewer's language and time zone.
+func (p *Page) Date(t time.Time) string { return i18n.FormatDate(p.Lang, t, p.TimeZone) }
+
+// DateTime formats a date and time for the viewer's language and time zone.
+func (p *Page) DateTime(t time.Time) string { return i18n.FormatDateTime(p.Lang, t, p.TimeZone) }
+
+// Money formats an amount in minor units of an ISO 4217 currency.
+func (p *Page) Money(minor int64, currency string) string {
+	return i18n.FormatMoney(p.Lang, minor, currency)
+}
+
+// Int formats a whole number with the language's grouping.
+func (p *Page) Int(n int64) string { return i18n.FormatInt(p.Lang, n) }
+
+// Num formats a measurement with decimals digits.
+func (p *Page) Num(v float64, decimals int) string { return i18n.FormatFloat(p.Lang, v, decimals) }
 
 // Render renders the page template name ("<module>/<file>" or a core page
 // name) in the layout with title and data, as the response to c.
@@ -98,6 +133,7 @@ func RenderPage(c *fiber.Ctx, name string, p *Page) error {
 func (s *Server) render(c *fiber.Ctx, name string, p *Page) error {
 	p.Path = c.Path()
 	p.RequestID = RequestID(c)
+	p.catalog = s.catalog
 	if p.Lang == "" {
 		p.Lang = "en"
 	}
@@ -109,6 +145,9 @@ func (s *Server) render(c *fiber.Ctx, name string, p *Page) error {
 	s.mu.RUnlock()
 	for _, d := range decorators {
 		d(c, p)
+	}
+	if p.TimeZone == nil {
+		p.TimeZone = time.UTC
 	}
 	if p.Nav == nil {
 		p.Nav = s.visibleNav(p.Viewer)
