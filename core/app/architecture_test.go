@@ -23,6 +23,7 @@ var allowedCore = map[string][]string{
 	"core/config":   {},
 	"core/store":    {"core/config", "core/errs"},
 	"core/i18n":     {},
+	"core/money":    {"core/i18n"},
 	"core/web":      {"core/config", "core/errs", "core/i18n"},
 	"core/accounts": {"core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 	"core/module":   {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
