@@ -82,7 +82,7 @@ func TestParse(t *testing.T) {
 		{"1234.56", "EUR", "en", 123456, false},
 		{"1,234.56", "EUR", "en", 123456, false},
 		{"1.234,56", "EUR", "it", 123456, false},
-		{"12.50", "EUR", "it", 1250, false}, // an English decimal in an Italian file
+		{"12.50", "EUR", "it", 1250, false},   // an English decimal in an Italian file
 		{"1.234", "EUR", "it", 123400, false}, // Italian grouping
 		{"-7", "EUR", "en", -700, false},
 		{"(12.00)", "EUR", "en", -1200, false},
