@@ -224,6 +224,10 @@ func Funcs() template.FuncMap {
 			}
 			return m, nil
 		},
+		// datetime and date are English and in the server's time zone;
+		// pages use {{$.DateTime t}} and {{$.Date t}}, which follow the
+		// viewer's language and time zone. These two remain so that
+		// existing module templates keep working.
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
