@@ -79,7 +79,8 @@ type Page struct {
 	Viewer    *Viewer
 	Nav       []NavItem
 	CSRF      string
-	// Flash is a one-time message shown at the top of the page.
+	// Flash is a one-time message shown at the top of the page, in
+	// English: the layout shows its translation.
 	Flash     string
 	FlashKind string // "ok" or "error"
 	// Extra carries layout values contributed by core services.
