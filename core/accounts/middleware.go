@@ -221,7 +221,12 @@ func (s *Service) RequirePage(roles ...Role) fiber.Handler {
 			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
 		if !p.Is(roles...) {
-			return errs.Forbiddenf("This page is for %s only.", roleNames(roles))
+			// English here and on the API; the error page translates it
+			// by its format key, role names included (docs/i18n.md).
+			if len(roles) == 1 {
+				return errs.Forbiddenf("This page is for %s only.", roleNames(roles))
+			}
+			return errs.Forbiddenf("This page is only for these roles: %s.", roleNames(roles))
 		}
 		return c.Next()
 	}

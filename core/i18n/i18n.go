@@ -14,10 +14,13 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // Locales are the locales the portal ships translations for. The first is
@@ -39,6 +42,10 @@ func Supported(locale string) bool {
 type Catalog struct {
 	mu   sync.RWMutex
 	msgs map[string]map[string]string
+	// patterns are the format keys ("must be at least %d characters") of
+	// each locale, built on first use after a Load.
+	patterns map[string][]pattern
+	missing  func(locale, key string)
 }
 
 // NewCatalog returns an empty catalog.
@@ -76,23 +83,210 @@ func (c *Catalog) Load(fsys fs.FS) error {
 			c.msgs[locale][k] = v
 		}
 	}
+	c.patterns = nil
 	return nil
 }
 
 // T translates key into locale and, with args, formats it like fmt.Sprintf.
+//
+// Without args, a key that has no translation of its own may be a message
+// Go code already formatted ("must be at least 10 characters"): T then
+// matches it against the catalog's format keys ("must be at least %d
+// characters") and formats the translation with the same values. A %s or
+// %v value is itself translated when the catalog knows it ("15 minutes",
+// "admin"), item by item for a comma-separated list. This is how messages
+// produced in English for the API are shown translated on pages.
 func (c *Catalog) T(locale, key string, args ...any) string {
-	text := key
-	if c != nil && locale != "en" {
-		c.mu.RLock()
-		if tr, ok := c.msgs[locale][key]; ok && tr != "" {
-			text = tr
-		}
-		c.mu.RUnlock()
+	if c == nil || locale == "en" {
+		return format(key, args)
 	}
+	if len(args) > 0 {
+		tr, ok := c.lookup(locale, key)
+		if !ok {
+			c.reportMissing(locale, key)
+		}
+		return format(tr, args)
+	}
+	tr, ok := c.translate(locale, key, 0)
+	if !ok {
+		c.reportMissing(locale, key)
+	}
+	return tr
+}
+
+func format(text string, args []any) string {
 	if len(args) > 0 {
 		return fmt.Sprintf(text, args...)
 	}
 	return text
+}
+
+func (c *Catalog) lookup(locale, key string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if tr, ok := c.msgs[locale][key]; ok && tr != "" {
+		return tr, true
+	}
+	return key, false
+}
+
+// OnMissing calls fn whenever T finds no translation for a text in a
+// locale the catalog has translations for. Tests use it to prove that a
+// walk through the pages meets no untranslated text; nil turns it off.
+func (c *Catalog) OnMissing(fn func(locale, key string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.missing = fn
+}
+
+func (c *Catalog) reportMissing(locale, key string) {
+	c.mu.RLock()
+	fn, known := c.missing, c.msgs[locale] != nil
+	c.mu.RUnlock()
+	if fn != nil && known && strings.TrimSpace(key) != "" {
+		fn(locale, key)
+	}
+}
+
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxDepth bounds the translation of values inside values.
+const maxDepth = 2
+
+// translate looks text up exactly, then as an instance of a format key.
+func (c *Catalog) translate(locale, text string, depth int) (string, bool) {
+	if tr, ok := c.lookup(locale, text); ok {
+		return tr, true
+	}
+	if depth >= maxDepth {
+		return text, false
+	}
+	for _, p := range c.patternsOf(locale) {
+		m := p.re.FindStringSubmatch(text)
+		if m == nil {
+			continue
+		}
+		vals := make([]any, len(p.verbs))
+		for i, v := range m[1:] {
+			if p.verbs[i] == 's' || p.verbs[i] == 'v' {
+				v = c.translateValue(locale, v, depth+1)
+			}
+			vals[i] = v
+		}
+		return fmt.Sprintf(p.out, vals...), true
+	}
+	return text, false
+}
+
+// translateValue translates a value formatted into a message, or each item
+// of a comma-separated list, keeping what the catalog does not know.
+func (c *Catalog) translateValue(locale, v string, depth int) string {
+	if tr, ok := c.translate(locale, v, depth); ok {
+		return tr
+	}
+	if !strings.Contains(v, ", ") {
+		return v
+	}
+	items := strings.Split(v, ", ")
+	for i, it := range items {
+		items[i], _ = c.translate(locale, it, depth)
+	}
+	return strings.Join(items, ", ")
+}
+
+// pattern is a format key compiled to match the texts it formats.
+type pattern struct {
+	re      *regexp.Regexp
+	verbs   []byte // the verb of each capture: 'd', 's', 'q' or 'v'
+	out     string // the translation with every verb as %s
+	literal int    // length of the key's literal text, to prefer the most specific key
+}
+
+var verbRE = regexp.MustCompile(`%(\[\d+\])?([dsqv%])`)
+
+func (c *Catalog) patternsOf(locale string) []pattern {
+	c.mu.RLock()
+	ps, built := c.patterns[locale]
+	c.mu.RUnlock()
+	if built {
+		return ps
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.patterns == nil {
+		c.patterns = map[string][]pattern{}
+	}
+	ps = nil
+	for key, tr := range c.msgs[locale] {
+		if p, ok := compilePattern(key, tr); ok {
+			ps = append(ps, p)
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool {
+		if ps[i].literal != ps[j].literal {
+			return ps[i].literal > ps[j].literal
+		}
+		return ps[i].re.String() < ps[j].re.String()
+	})
+	c.patterns[locale] = ps
+	return ps
+}
+
+// compilePattern turns a format key with verbs in order (%d, %s, %q, %v)
+// into a pattern; keys without verbs, with indexed verbs or with no
+// literal word are not patterns.
+func compilePattern(key, tr string) (pattern, bool) {
+	var p pattern
+	var re strings.Builder
+	re.WriteString("^")
+	last := 0
+	for _, m := range verbRE.FindAllStringSubmatchIndex(key, -1) {
+		lit := key[last:m[0]]
+		re.WriteString(regexp.QuoteMeta(lit))
+		p.literal += len(lit)
+		last = m[1]
+		if m[2] >= 0 {
+			return pattern{}, false
+		}
+		switch verb := key[m[4]]; verb {
+		case '%':
+			re.WriteString("%")
+			p.literal++
+		case 'd':
+			re.WriteString(`(-?\d+)`)
+			p.verbs = append(p.verbs, verb)
+		case 'q':
+			re.WriteString(`("(?:[^"\\]|\\.)*")`)
+			p.verbs = append(p.verbs, verb)
+		default:
+			re.WriteString(`(.+?)`)
+			p.verbs = append(p.verbs, verb)
+		}
+	}
+	lit := key[last:]
+	re.WriteString(regexp.QuoteMeta(lit))
+	p.literal += len(lit)
+	re.WriteString("$")
+	if len(p.verbs) == 0 || !hasLetter(verbRE.ReplaceAllString(key, "")) {
+		return pattern{}, false
+	}
+	// The translation may reorder the values with %[n]d; every value is
+	// passed to it as the text it was in the English message.
+	p.out = verbRE.ReplaceAllStringFunc(tr, func(v string) string {
+		if strings.HasSuffix(v, "%") {
+			return v
+		}
+		return v[:len(v)-1] + "s"
+	})
+	p.re = regexp.MustCompile(re.String())
+	return p, true
 }
 
 // Has reports whether key has a translation in locale.

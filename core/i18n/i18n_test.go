@@ -65,3 +65,69 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestFormattedMessagesAreTranslatedByTheirFormatKey(t *testing.T) {
+	c := NewCatalog()
+	err := c.Load(fstest.MapFS{"it.json": {Data: []byte(`{
+		"must be at least %d characters": "Deve contenere almeno %d caratteri",
+		"too many sign-in attempts; try again in %s": "Troppi tentativi di accesso; riprova tra %s",
+		"%d minutes": "%d minuti",
+		"This page is for %s only.": "Questa pagina è riservata al ruolo %s.",
+		"admin": "amministratore",
+		"staff": "operatore",
+		"%q is not a scope": "%q non è un ambito",
+		"%s of %s": "%[2]s: %[1]s",
+		"%s": "everything",
+		"%d%% done": "completato al %d%%",
+		"no module %s is loaded": "nessun modulo %s è caricato",
+		"no module %s is loaded in this deployment": "il modulo %s non è caricato in questa installazione"
+	}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	c.OnMissing(func(locale, key string) { missing = append(missing, locale+":"+key) })
+	cases := []struct{ in, want string }{
+		{"must be at least 10 characters", "Deve contenere almeno 10 caratteri"},
+		// a %s value is translated too, through its own format key
+		{"too many sign-in attempts; try again in 15 minutes", "Troppi tentativi di accesso; riprova tra 15 minuti"},
+		{"This page is for admin only.", "Questa pagina è riservata al ruolo amministratore."},
+		// a list is translated item by item; unknown items stay
+		{"This page is for admin, staff, robot only.", "Questa pagina è riservata al ruolo amministratore, operatore, robot."},
+		{`"x y" is not a scope`, `"x y" non è un ambito`},
+		{"one of two", "two: one"},
+		{"50% done", "completato al 50%"},
+		// the most specific key wins
+		{"no module ping is loaded in this deployment", "il modulo ping non è caricato in questa installazione"},
+		{"no module ping is loaded", "nessun modulo ping è caricato"},
+		// "%d" does not match words; a key that is only a verb matches nothing
+		{"must be at least ten characters", "must be at least ten characters"},
+		{"anything", "anything"},
+	}
+	for _, tc := range cases {
+		if got := c.T("it", tc.in); got != tc.want {
+			t.Errorf("T(it, %q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := c.T("en", "must be at least 10 characters"); got != "must be at least 10 characters" {
+		t.Errorf("English changed: %q", got)
+	}
+	want := []string{"it:must be at least ten characters", "it:anything"}
+	if len(missing) != len(want) || missing[0] != want[0] || missing[1] != want[1] {
+		t.Errorf("missing texts reported: %q, want %q", missing, want)
+	}
+	missing = nil
+	c.T("en", "anything")
+	c.T("de", "anything")
+	c.T("it", "admin")
+	if len(missing) != 0 {
+		t.Errorf("reported as missing: %q", missing)
+	}
+	// A later Load adds format keys.
+	if err := c.Load(fstest.MapFS{"it.json": {Data: []byte(`{"%d seconds": "%d secondi"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T("it", "too many sign-in attempts; try again in 30 seconds"); got != "Troppi tentativi di accesso; riprova tra 30 secondi" {
+		t.Errorf("after a second Load: %q", got)
+	}
+}

@@ -210,7 +210,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	c.Status(p.Status)
 	if wantsHTML(c) {
-		page := &Page{Title: p.Title, Data: errorPage{Problem: p, Message: friendlyMessage(p)}}
+		// The page translates Title, Message and Fields, which stay in
+		// English here: they are keys of the catalog (docs/i18n.md).
+		page := &Page{Title: p.Title, Data: errorPage{Problem: p, Message: friendlyMessage(p), Fields: fieldMessages(p)}}
 		if rerr := s.render(c, "error", page); rerr == nil {
 			return nil
 		} else {
@@ -226,8 +228,12 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 type errorPage struct {
 	Problem *Problem
 	Message string
+	// Fields are the messages of the offending fields of a 422.
+	Fields []string
 }
 
+// friendlyMessage is the error page's text, in English; the page shows its
+// translation.
 func friendlyMessage(p *Problem) string {
 	switch p.Status {
 	case http.StatusNotFound:
@@ -243,6 +249,10 @@ func friendlyMessage(p *Problem) string {
 		return "Too many attempts. Please wait a moment and try again."
 	case http.StatusRequestEntityTooLarge:
 		return "That upload is too large."
+	case http.StatusUnprocessableEntity:
+		if len(p.Errors) > 0 {
+			return "Some of the values sent are not valid:"
+		}
 	}
 	if p.Status >= 500 {
 		return "Something went wrong on our side. We have logged it; please try again in a moment."
@@ -251,4 +261,18 @@ func friendlyMessage(p *Problem) string {
 		return p.Detail
 	}
 	return p.Title
+}
+
+// fieldMessages lists the field messages of a 422 for the error page.
+func fieldMessages(p *Problem) []string {
+	if p.Status != http.StatusUnprocessableEntity {
+		return nil
+	}
+	var out []string
+	for _, f := range p.Errors {
+		if f.Message != "" {
+			out = append(out, f.Message)
+		}
+	}
+	return out
 }

@@ -21,6 +21,16 @@ func (s *Server) routes() {
 		MaxAge: 3600,
 	}))
 	s.App.Get("/api/docs", s.apiDocs)
+	// Browsers ask for /favicon.ico on pages that name no icon (JSON, text).
+	s.App.Get("/favicon.ico", func(c *fiber.Ctx) error {
+		b, err := fs.ReadFile(static, "favicon.svg")
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+		c.Type("svg")
+		return c.Send(b)
+	})
 }
 
 // readyz answers 200 when every dependency answers, 503 naming the ones that

@@ -79,7 +79,8 @@ type Page struct {
 	Viewer    *Viewer
 	Nav       []NavItem
 	CSRF      string
-	// Flash is a one-time message shown at the top of the page.
+	// Flash is a one-time message shown at the top of the page, in
+	// English: the layout shows its translation.
 	Flash     string
 	FlashKind string // "ok" or "error"
 	// Extra carries layout values contributed by core services.
@@ -224,6 +225,10 @@ func Funcs() template.FuncMap {
 			}
 			return m, nil
 		},
+		// datetime and date are English and in the server's time zone;
+		// pages use {{$.DateTime t}} and {{$.Date t}}, which follow the
+		// viewer's language and time zone. These two remain so that
+		// existing module templates keep working.
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
