@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/i18n"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -27,8 +28,9 @@ type NewOrg struct {
 	Modules []string
 }
 
-// SupportedLocales are the locales the portal is translated into.
-var SupportedLocales = []string{"en", "it"}
+// SupportedLocales are the locales the portal is translated into (one
+// list, core/i18n's).
+var SupportedLocales = i18n.Locales
 
 func validateLocaleTZ(locale, tz string) error {
 	if locale != "" && !slices.Contains(SupportedLocales, locale) {
@@ -225,7 +227,11 @@ func (s *Service) UpdateOrg(ctx context.Context, p *Principal, orgID uint, in Or
 	}
 	if in.Modules != nil {
 		if err := s.checkModules(in.Modules); err != nil {
-			fields = append(fields, errs.Field("modules", err.Error()))
+			if e, ok := errs.As(err); ok && len(e.Fields) > 0 {
+				fields = append(fields, e.Fields...)
+			} else {
+				return nil, err
+			}
 		} else {
 			o.Modules = strings.Join(in.Modules, ",")
 		}
