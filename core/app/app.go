@@ -26,6 +26,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
 )
@@ -54,6 +55,12 @@ type App struct {
 	Store  *store.Store
 	Web    *web.Server
 	Events *events.Bus
+	// Schedule is the job scheduler (service_schedule.go).
+	Schedule *schedule.Service
+
+	// coreMigrations are the core services' migration sets, applied before
+	// the modules'.
+	coreMigrations []store.MigrationSet
 
 	modules []*host
 	closers []func() error
@@ -139,6 +146,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		srv.Metrics().WatchDB(name, p)
 	}
 	srv.AddReadyCheck("database", st.Ping)
+	if err := a.initSchedule(); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -156,7 +167,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	if _, err := st.Migrate(ctx, log, a.migrationSets()); err != nil {
+	if err := a.wireSchedule(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx, log, append(a.coreMigrations, a.migrationSets()...)); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func TestSampleModuleEndToEnd(t *testing.T) {
 		t.Fatal("sample_notes was not migrated")
 	}
 	applied, err := ta.Store.Applied(context.Background())
-	if err != nil || strings.Join(applied, ",") != "sample:0001_notes" {
+	if err != nil || strings.Join(moduleMigrations(applied), ",") != "sample:0001_notes" {
 		t.Fatalf("applied migrations = %v, %v", applied, err)
 	}
 
@@ -293,8 +293,8 @@ func TestTwoInstancesMigrateOnce(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	applied, err := a.Store.Applied(context.Background())
-	if err != nil || len(applied) != 1 {
-		t.Fatalf("applied = %v, %v; want exactly one record", applied, err)
+	if err != nil || len(moduleMigrations(applied)) != 1 {
+		t.Fatalf("applied = %v, %v; want exactly one record of the sample", applied, err)
 	}
 }
 

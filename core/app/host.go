@@ -13,6 +13,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
 )
@@ -32,6 +33,7 @@ type host struct {
 	nav        []web.NavItem
 	handlers   []subscription
 	demos      []module.DemoFunc
+	jobs       []schedule.Job // host_schedule.go
 }
 
 type subscription struct {

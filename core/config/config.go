@@ -105,6 +105,10 @@ type Schedule struct {
 	// Lease is how long a run may go without a heartbeat before another
 	// instance takes it over and resumes it from its saved cursor.
 	Lease time.Duration `yaml:"lease"`
+	// Retention is how long finished runs and their idempotency keys are
+	// kept; the daily schedule.prune job deletes older ones. 0 keeps them
+	// forever. A slot older than this cannot be run again by hand.
+	Retention time.Duration `yaml:"retention"`
 	// Overrides replaces the schedule of a job ("<module>.<name>") with
 	// another cron spec, or turns it off with "off". In the environment:
 	// PORTAL_SCHEDULE_OVERRIDES="job=spec;job=off" (semicolons, because cron
@@ -133,7 +137,7 @@ func Default() Config {
 			BusyTimeout:      10 * time.Second,
 		},
 		Log:      Log{Level: "info", Format: "text"},
-		Schedule: Schedule{Enabled: true, Grace: 24 * time.Hour, Lease: 2 * time.Minute},
+		Schedule: Schedule{Enabled: true, Grace: 24 * time.Hour, Lease: 2 * time.Minute, Retention: 90 * 24 * time.Hour},
 	}
 }
 
@@ -393,6 +397,12 @@ func (c Config) Validate() error {
 	}
 	if c.Schedule.Grace < 0 {
 		return errors.New("config: schedule.grace: must not be negative")
+	}
+	if c.Schedule.Retention < 0 {
+		return errors.New("config: schedule.retention: must not be negative (0 keeps runs forever)")
+	}
+	if c.Schedule.Retention > 0 && c.Schedule.Retention < c.Schedule.Grace {
+		return fmt.Errorf("config: schedule.retention: %v is shorter than schedule.grace (%v)", c.Schedule.Retention, c.Schedule.Grace)
 	}
 	if c.Schedule.Lease < time.Second {
 		return fmt.Errorf("config: schedule.lease: %v is too short (at least 1s)", c.Schedule.Lease)

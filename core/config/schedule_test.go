@@ -11,7 +11,7 @@ func TestScheduleSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.Schedule.Enabled || cfg.Schedule.Grace != 24*time.Hour || cfg.Schedule.Lease != 2*time.Minute {
+	if !cfg.Schedule.Enabled || cfg.Schedule.Grace != 24*time.Hour || cfg.Schedule.Lease != 2*time.Minute || cfg.Schedule.Retention != 90*24*time.Hour {
 		t.Fatalf("defaults: %+v", cfg.Schedule)
 	}
 
@@ -49,6 +49,8 @@ func TestScheduleSection(t *testing.T) {
 		{[]string{"PORTAL_SCHEDULE_OVERRIDES=a.b="}, "schedule.overrides: job \"a.b\": empty value"},
 		{[]string{"PORTAL_SCHEDULE_LEASE=10ms"}, "schedule.lease"},
 		{[]string{"PORTAL_SCHEDULE_GRACE=-1h"}, "schedule.grace"},
+		{[]string{"PORTAL_SCHEDULE_RETENTION=-1h"}, "schedule.retention"},
+		{[]string{"PORTAL_SCHEDULE_RETENTION=1h", "PORTAL_SCHEDULE_GRACE=2h"}, "schedule.retention: 1h0m0s is shorter than schedule.grace"},
 	} {
 		_, err := Load("", false, tc.env)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
