@@ -58,6 +58,7 @@ func commands() []command {
 		{"migrate", "apply pending database migrations and exit", cmdMigrate},
 		{"demo", "create the demo organisations, users and data", cmdDemo},
 		{"modules", "list the modules compiled into this binary", cmdModules},
+		{"jobs", "list the scheduled jobs, or run one now with a progress bar", cmdJobs},
 		{"config", "show the effective configuration (config print)", cmdConfig},
 		{"version", "print the version", cmdVersion},
 	}
