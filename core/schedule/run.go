@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Run is one run of a job for one slot, as the job sees it: the slot, a
@@ -98,18 +97,71 @@ func (r *Run) SaveCursor(tx *gorm.DB, cursor string) error {
 // committed, every later call for the same key answers false, however many
 // times the slot is resumed or retried.
 func (r *Run) Once(tx *gorm.DB, key string) (first bool, err error) {
+	firsts, err := r.OnceEach(tx, []string{key})
+	if err != nil {
+		return false, err
+	}
+	return firsts[0], nil
+}
+
+// onceBatchRows bounds one multi-row insert (5 parameters a row stays far
+// below SQLite's and PostgreSQL's parameter limits).
+const onceBatchRows = 1000
+
+// OnceEach is Once for many keys in one statement per thousand keys: the
+// result says, for each key in order, whether this is the first time the
+// slot does it. Use it in chunks of many customers, where one Once per
+// customer would cost a round trip each (docs/PERFORMANCE.md). A key
+// repeated within keys is first only at its first position.
+func (r *Run) OnceEach(tx *gorm.DB, keys []string) ([]bool, error) {
 	if tx == nil {
-		return false, errors.New("schedule: Once needs the side effect's transaction")
+		return nil, errors.New("schedule: Once needs the side effect's transaction")
 	}
-	if key == "" || len(key) > 200 {
-		return false, fmt.Errorf("schedule: Once key %q: want 1 to 200 characters", key)
+	first := make([]bool, len(keys))
+	now := r.svc.now()
+	for start := 0; start < len(keys); start += onceBatchRows {
+		part := keys[start:min(start+onceBatchRows, len(keys))]
+		var sql strings.Builder
+		sql.WriteString(`INSERT INTO schedule_keys (run_id, "key", job, slot, created_at) VALUES `)
+		args := make([]any, 0, 5*len(part))
+		for i, k := range part {
+			if k == "" || len(k) > 200 {
+				return nil, fmt.Errorf("schedule: Once key %q: want 1 to 200 characters", k)
+			}
+			if i > 0 {
+				sql.WriteByte(',')
+			}
+			sql.WriteString("(?,?,?,?,?)")
+			args = append(args, r.id, k, r.Job, r.Slot, now)
+		}
+		sql.WriteString(` ON CONFLICT DO NOTHING RETURNING "key"`)
+		rows, err := tx.Raw(sql.String(), args...).Rows()
+		if err != nil {
+			return nil, err
+		}
+		inserted := map[string]bool{}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			inserted[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for i, k := range part {
+			if inserted[k] {
+				first[start+i] = true
+				delete(inserted, k)
+			}
+		}
 	}
-	row := &onceKey{RunID: r.id, Key: key, Job: r.Job, Slot: r.Slot, CreatedAt: r.svc.now()}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row)
-	if res.Error != nil {
-		return false, res.Error
-	}
-	return res.RowsAffected == 1, nil
+	return first, nil
 }
 
 // Key builds an idempotency key for another service's dedupe key (such as

@@ -224,7 +224,15 @@ func (s *Service) Seal() error {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return fmt.Errorf("config: schedule.overrides: no job named %q is declared (`portal jobs list` shows the jobs)", unknown[0])
+		declared := make([]string, 0, len(s.jobs))
+		for name := range s.jobs {
+			declared = append(declared, name)
+		}
+		sort.Strings(declared)
+		if len(declared) > 12 {
+			declared = append(declared[:12], "...")
+		}
+		return fmt.Errorf("config: schedule.overrides: no job named %q is declared (declared: %s)", unknown[0], strings.Join(declared, ", "))
 	}
 	return nil
 }
