@@ -29,7 +29,7 @@ func chromeBin() string {
 
 // Env is a running portal with demo data and a browser to drive it.
 type Env struct {
-	App   *portaltest.TestApp
+	App     *portaltest.TestApp
 	Base    string
 	browser context.Context
 }

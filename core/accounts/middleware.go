@@ -141,6 +141,14 @@ func (s *Service) csrfFor(c *fiber.Ctx, p *Principal, create bool) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// CSRFTokenForSession returns the CSRF token of a signed-in session (tests
+// and tools that call the portal with the session cookie).
+func (s *Service) CSRFTokenForSession(sessionID uint) string {
+	mac := hmac.New(sha256.New, []byte(s.cfg.SecretKey))
+	mac.Write([]byte("csrf|session|" + strconv.FormatUint(uint64(sessionID), 10)))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
 // SetSessionCookie sets the session cookie for a fresh sign-in.
 func (s *Service) SetSessionCookie(c *fiber.Ctx, token string) {
 	c.Cookie(&fiber.Cookie{

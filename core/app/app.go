@@ -27,6 +27,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
 )
@@ -59,6 +60,12 @@ type App struct {
 	Web      *web.Server
 	Events   *events.Bus
 	Accounts *accounts.Service
+	// Schedule is the job scheduler (service_schedule.go).
+	Schedule *schedule.Service
+
+	// coreMigrations are the core services' migration sets, applied before
+	// the modules'.
+	coreMigrations []store.MigrationSet
 
 	modules []*host
 	closers []func() error
@@ -149,6 +156,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := a.initSchedule(); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -166,7 +177,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	if _, err := st.Migrate(ctx, log, a.migrationSets()); err != nil {
+	if err := a.wireSchedule(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx, log, append(a.coreMigrations, a.migrationSets()...)); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -255,7 +270,9 @@ func (a *App) Modules() []module.Info {
 // gracefully: it stops accepting, lets in-flight requests finish within
 // http.shutdown_timeout, and returns nil.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	if err := a.Start(ctx); err != nil {
+	// Background services get a context that is not cancelled by the
+	// signal: they stop (Stop) after HTTP has drained.
+	if err := a.Start(context.WithoutCancel(ctx)); err != nil {
 		_ = ln.Close()
 		return err
 	}

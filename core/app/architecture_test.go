@@ -26,7 +26,8 @@ var allowedCore = map[string][]string{
 	"core/money":    {"core/i18n"},
 	"core/web":      {"core/config", "core/errs", "core/i18n"},
 	"core/accounts": {"core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
-	"core/module":   {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/schedule": {"core/config", "core/errs", "core/store", "core/web"},
+	"core/module":   {"core/accounts", "core/schedule", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +62,16 @@ func waitHTTP(t *testing.T, url string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s never answered", url)
+}
+
+// moduleMigrations drops the core services' migrations (schedule:...) from
+// applied, leaving the modules' own.
+func moduleMigrations(applied []string) []string {
+	var out []string
+	for _, id := range applied {
+		if strings.HasPrefix(id, "sample:") {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
 )
@@ -34,6 +35,7 @@ type host struct {
 	nav        []web.NavItem
 	handlers   []subscription
 	demos      []module.DemoFunc
+	jobs       []schedule.Job // host_schedule.go
 }
 
 type subscription struct {
@@ -92,7 +94,7 @@ func (a *App) checkModels() error {
 }
 
 func (a *App) migrationSets() []store.MigrationSet {
-	sets := a.coreMigrations()
+	var sets []store.MigrationSet
 	for _, h := range a.modules {
 		if len(h.migrations) > 0 {
 			sets = append(sets, store.MigrationSet{Owner: h.info.ID, Migrations: h.migrations})

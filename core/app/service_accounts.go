@@ -26,6 +26,7 @@ func (a *App) initAccounts(opts Options) error {
 		return err
 	}
 	a.Accounts = acc
+	a.coreMigrations = append(a.coreMigrations, store.MigrationSet{Owner: "accounts", Migrations: acc.Migrations()})
 	a.Web.App.Use(acc.Middleware())
 	a.Web.API.UseMiddleware(acc.APIGuard(a.Web.API))
 	a.documentSecurity()
@@ -59,8 +60,4 @@ func (a *App) documentSecurity() {
 			op.Responses = map[string]*huma.Response{}
 		}
 	})
-}
-
-func (a *App) coreMigrations() []store.MigrationSet {
-	return []store.MigrationSet{{Owner: "accounts", Migrations: a.Accounts.Migrations()}}
 }

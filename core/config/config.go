@@ -40,6 +40,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Modules  Modules  `yaml:"modules"`
 	Accounts Accounts `yaml:"accounts"`
+	Schedule Schedule `yaml:"schedule"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -110,6 +111,30 @@ type Modules struct {
 	Disabled []string `yaml:"disabled"`
 }
 
+// Schedule configures the job scheduler (core/schedule).
+type Schedule struct {
+	// Enabled makes this instance tick: claim due slots, catch up missed
+	// ones at start and take over runs whose runner died. Jobs can still be
+	// run by hand (admin page, `portal jobs run`) when it is false.
+	Enabled bool `yaml:"enabled"`
+	// Grace is how far back a slot missed while every instance was down is
+	// still caught up at start (only the latest missed slot of each job).
+	// 0 turns catch-up off.
+	Grace time.Duration `yaml:"grace"`
+	// Lease is how long a run may go without a heartbeat before another
+	// instance takes it over and resumes it from its saved cursor.
+	Lease time.Duration `yaml:"lease"`
+	// Retention is how long finished runs and their idempotency keys are
+	// kept; the daily schedule.prune job deletes older ones. 0 keeps them
+	// forever. A slot older than this cannot be run again by hand.
+	Retention time.Duration `yaml:"retention"`
+	// Overrides replaces the schedule of a job ("<module>.<name>") with
+	// another cron spec, or turns it off with "off". In the environment:
+	// PORTAL_SCHEDULE_OVERRIDES="job=spec;job=off" (semicolons, because cron
+	// specs contain commas).
+	Overrides map[string]string `yaml:"overrides"`
+}
+
 // Default returns the embedded defaults: SQLite under ./data, loopback HTTP.
 func Default() Config {
 	return Config{
@@ -130,7 +155,8 @@ func Default() Config {
 			StatementTimeout: 30 * time.Second,
 			BusyTimeout:      10 * time.Second,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log:      Log{Level: "info", Format: "text"},
+		Schedule: Schedule{Enabled: true, Grace: 24 * time.Hour, Lease: 2 * time.Minute, Retention: 90 * 24 * time.Hour},
 		Accounts: Accounts{
 			SessionIdle:        12 * time.Hour,
 			SessionMax:         14 * 24 * time.Hour,
@@ -331,6 +357,21 @@ func setFromString(v reflect.Value, s string) error {
 			}
 		}
 		v.Set(reflect.ValueOf(items))
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String:
+		// key=value pairs separated by semicolons: values such as cron
+		// specs contain commas and spaces.
+		m := map[string]string{}
+		for _, p := range strings.Split(s, ";") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			k, val, ok := strings.Cut(p, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("want key=value pairs separated by ';', got %q", p)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+		v.Set(reflect.ValueOf(m))
 	default:
 		return fmt.Errorf("unsupported type %s", v.Type())
 	}
@@ -394,6 +435,23 @@ func (c Config) Validate() error {
 	if a.ResetTTL <= 0 || a.VerifyTTL <= 0 || a.InviteTTL <= 0 {
 		return errors.New("config: accounts.*_ttl: must be positive")
 	}
+	if c.Schedule.Grace < 0 {
+		return errors.New("config: schedule.grace: must not be negative")
+	}
+	if c.Schedule.Retention < 0 {
+		return errors.New("config: schedule.retention: must not be negative (0 keeps runs forever)")
+	}
+	if c.Schedule.Retention > 0 && c.Schedule.Retention < c.Schedule.Grace {
+		return fmt.Errorf("config: schedule.retention: %v is shorter than schedule.grace (%v)", c.Schedule.Retention, c.Schedule.Grace)
+	}
+	if c.Schedule.Lease < time.Second {
+		return fmt.Errorf("config: schedule.lease: %v is too short (at least 1s)", c.Schedule.Lease)
+	}
+	for job, spec := range c.Schedule.Overrides {
+		if strings.TrimSpace(spec) == "" {
+			return fmt.Errorf("config: schedule.overrides: job %q: empty value (want a cron spec or \"off\")", job)
+		}
+	}
 	if c.Mode == "production" {
 		if c.Database.URL == "" {
 			return errors.New("config: database.url: required in production mode (set PORTAL_DATABASE_URL)")
@@ -437,6 +495,17 @@ func formatValue(v reflect.Value) string {
 			parts = append(parts, fmt.Sprint(v.Index(i).Interface()))
 		}
 		return strings.Join(parts, ",")
+	case v.Kind() == reflect.Map:
+		keys := make([]string, 0, v.Len())
+		for _, k := range v.MapKeys() {
+			keys = append(keys, fmt.Sprint(k.Interface()))
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, k+"="+fmt.Sprint(v.MapIndex(reflect.ValueOf(k)).Interface()))
+		}
+		return strings.Join(parts, ";")
 	default:
 		return fmt.Sprint(v.Interface())
 	}

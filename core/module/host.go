@@ -12,6 +12,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
 )
@@ -60,6 +61,11 @@ type Host interface {
 	Nav(items ...web.NavItem)
 	// On subscribes handler to a core or module event.
 	On(event string, handler events.Handler)
+	// Job declares a job run exactly once per slot of its cron schedule
+	// across every instance (see docs/jobs.md). Name may be "<name>" (the
+	// module's ID is prefixed) or the full "<module id>.<name>". A bad name or
+	// spec stops start-up naming the job.
+	Job(job schedule.Job)
 	// Demo declares the module's demo data, created by `portal serve --demo`
 	// and `portal demo` after every core service has created its own.
 	Demo(fn DemoFunc)

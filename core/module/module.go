@@ -49,10 +49,23 @@ type Info struct {
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}$`)
 
+// reserved are names of core services, tables and URL areas that a module
+// ID would collide with.
+var reserved = map[string]bool{
+	"accounts": true, "notify": true, "notifications": true, "schedule": true, "jobs": true, "devices": true,
+	"dashboard": true, "experience": true, "web": true, "app": true, "store": true, "portal": true, "admin": true,
+	"platform": true, "api": true, "static": true, "branding": true, "core": true, "module": true, "auth": true,
+	"me": true, "users": true, "tokens": true, "audit": true, "org": true, "orgs": true, "help": true, "messages": true,
+	"feedback": true, "timeline": true, "drafts": true, "chart": true, "i18n": true,
+}
+
 // ValidateID reports whether id is a valid module ID.
 func ValidateID(id string) error {
 	if !idPattern.MatchString(id) {
 		return fmt.Errorf("module ID %q: want 2-32 lowercase letters, digits or underscores, starting with a letter", id)
+	}
+	if reserved[id] {
+		return fmt.Errorf("module ID %q is reserved for a core service", id)
 	}
 	return nil
 }

@@ -66,6 +66,17 @@ func (ta *TestApp) As(t testing.TB, slug, email string, role accounts.Role) map[
 	return Bearer(ta.Login(t, slug, email))
 }
 
+// CookieAuth signs a user in and returns the headers a browser would send:
+// the session cookie and the CSRF token (as X-CSRF-Token, which forms may
+// use instead of the _csrf field), for scenario tables of pages.
+func (ta *TestApp) CookieAuth(t testing.TB, slug, email string, role accounts.Role) map[string]string {
+	t.Helper()
+	ta.User(t, slug, email, role)
+	token := ta.Login(t, slug, email)
+	p := ta.Principal(t, token)
+	return map[string]string{"Cookie": accounts.SessionCookie + "=" + token, accounts.CSRFHeader: ta.Accounts.CSRFTokenForSession(p.SessionID)}
+}
+
 // Bearer returns the Authorization header for token.
 func Bearer(token string) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + token}
