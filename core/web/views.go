@@ -108,8 +108,30 @@ func (p *Page) Money(minor int64, currency string) string {
 	return i18n.FormatMoney(p.Lang, minor, currency)
 }
 
-// Int formats a whole number with the language's grouping.
-func (p *Page) Int(n int64) string { return i18n.FormatInt(p.Lang, n) }
+// Int formats a whole number (any integer type) with the language's
+// grouping.
+func (p *Page) Int(n any) string {
+	var v int64
+	switch x := n.(type) {
+	case int:
+		v = int64(x)
+	case int32:
+		v = int64(x)
+	case int64:
+		v = x
+	case uint:
+		v = int64(x)
+	case uint32:
+		v = int64(x)
+	case uint64:
+		v = int64(x)
+	case float64:
+		v = int64(x)
+	default:
+		return fmt.Sprint(n)
+	}
+	return i18n.FormatInt(p.Lang, v)
+}
 
 // Num formats a measurement with decimals digits.
 func (p *Page) Num(v float64, decimals int) string { return i18n.FormatFloat(p.Lang, v, decimals) }
@@ -277,6 +299,7 @@ func Funcs() template.FuncMap {
 		"hasPrefix": strings.HasPrefix,
 		"join":      strings.Join,
 		"add":       func(a, b int) int { return a + b },
+		"list":      func(items ...any) []any { return items },
 	}
 }
 

@@ -2,3 +2,7 @@
 // compiles them in. Removing a line here removes that vertical completely.
 // An integrator's own main does the same with their modules.
 package all
+
+import (
+	_ "github.com/portalkit/portalkit/verticals/automotive"
+)

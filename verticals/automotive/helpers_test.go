@@ -1,0 +1,5 @@
+package automotive_test
+
+import "gorm.io/gorm"
+
+type gormDB = gorm.DB

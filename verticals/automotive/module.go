@@ -1,0 +1,81 @@
+package automotive
+
+import (
+	"embed"
+	"io/fs"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+// ID is the module's ID.
+const ID = "automotive"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed i18n/*.json
+var translationFS embed.FS
+
+// Module is the automotive vertical.
+type Module struct {
+	svc *Service
+	// Now overrides the clock (tests).
+	Now func() time.Time
+}
+
+var _ module.Module = (*Module)(nil)
+
+func init() { module.Register(&Module{}) }
+
+// Info implements module.Module.
+func (*Module) Info() module.Info {
+	return module.Info{ID: ID, Name: "Automotive", Version: "1.0.0",
+		Description: "Your car's health, service bookings, recalls and financing, looked after by the brand."}
+}
+
+// Service returns the module's service (after Init).
+func (m *Module) Service() *Service { return m.svc }
+
+// Init implements module.Module.
+func (m *Module) Init(h module.Host) error {
+	now := m.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
+	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), now: now}
+	h.Models(models...)
+	h.Migrations(
+		store.Migration{ID: "0001_tables", Up: func(tx *gorm.DB) error {
+			if err := store.CreateTables(models...)(tx); err != nil {
+				return err
+			}
+			for _, ddl := range []string{
+				"CREATE UNIQUE INDEX automotive_vehicles_org_vin ON automotive_vehicles (org_id, vin)",
+				"CREATE UNIQUE INDEX automotive_payments_org_ref ON automotive_payments (org_id, reference)",
+				"CREATE UNIQUE INDEX automotive_readings_dedupe ON automotive_readings (vehicle_id, at, seq)",
+				"CREATE UNIQUE INDEX automotive_recalls_org_code ON automotive_recalls (org_id, code)",
+				"CREATE UNIQUE INDEX automotive_plans_model ON automotive_plans (org_id, make, model)",
+			} {
+				if err := tx.Exec(ddl).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	)
+	tpl, _ := fs.Sub(templateFS, "templates")
+	h.Templates(tpl)
+	tr, _ := fs.Sub(translationFS, "i18n")
+	h.Translations(tr)
+	h.Nav(web.NavItem{Label: "My car", Path: "/m/automotive/", Roles: []string{"customer"}, Order: 100},
+		web.NavItem{Label: "Workshop", Path: "/m/automotive/staff", Roles: []string{"staff", "admin"}, Order: 100})
+	h.API(m.svc.registerAPI)
+	h.Pages(m.svc.mountPages)
+	h.Demo(m.svc.demo)
+	return nil
+}

@@ -1,0 +1,316 @@
+package automotive
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+func (s *Service) mountPages(r fiber.Router) {
+	acc := s.acc
+	r.Get("/", acc.RequirePage(), s.homePage)
+	r.Get("/vehicles/new", acc.RequirePage(), s.newVehiclePage)
+	r.Post("/vehicles", acc.RequirePage(), s.addVehicleSubmit)
+	r.Get("/vehicles/:id", acc.RequirePage(), s.vehiclePage)
+	r.Get("/vehicles/:id/book", acc.RequirePage(), s.bookPage)
+	r.Post("/vehicles/:id/book", acc.RequirePage(), s.bookSubmit)
+	r.Post("/bookings/:id/cancel", acc.RequirePage(), s.cancelSubmit)
+	r.Post("/bookings/:id/done", acc.RequirePage(accounts.Staff, accounts.Admin), s.doneSubmit)
+	r.Get("/staff", acc.RequirePage(accounts.Staff, accounts.Admin), s.staffPage)
+	r.Post("/recalls", acc.RequirePage(accounts.Staff, accounts.Admin), s.publishRecallSubmit)
+}
+
+var flash = map[string]string{
+	"added":     "Your vehicle is registered.",
+	"booked":    "Your service is booked. We will remind you the day before.",
+	"cancelled": "The booking is cancelled.",
+	"done":      "The service is recorded as done.",
+	"published": "The recall campaign is published; owners are being notified.",
+}
+
+func render(c *fiber.Ctx, name, title string, data map[string]any) error {
+	page := &web.Page{Title: title, Data: data}
+	if m, ok := flash[c.Query("msg")]; ok {
+		page.Flash, page.FlashKind = m, "ok"
+	}
+	return web.RenderPage(c, "automotive/"+name, page)
+}
+
+func pathID(c *fiber.Ctx) (uint, error) {
+	n, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil || n == 0 {
+		return 0, errs.NotFoundf("not found")
+	}
+	return uint(n), nil
+}
+
+// form carries what was typed and the errors per field.
+type form struct {
+	Values map[string]string
+	Errors map[string]string
+	Error  string
+}
+
+func formFrom(c *fiber.Ctx, keys ...string) *form {
+	f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+	for _, k := range keys {
+		f.Values[k] = c.FormValue(k)
+	}
+	return f
+}
+
+func (f *form) fail(err error) error {
+	e, ok := errs.As(err)
+	if !ok || e.Kind == errs.Internal {
+		return err
+	}
+	for _, fe := range e.Fields {
+		f.Errors[strings.TrimPrefix(fe.Field, "body.")] = fe.Message
+	}
+	f.Error = e.Message
+	if len(e.Fields) > 0 {
+		f.Error = "Please correct the fields marked below."
+	}
+	return nil
+}
+
+func (s *Service) homePage(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	if p.Is(accounts.Staff, accounts.Admin) {
+		return c.Redirect("/m/automotive/staff", fiber.StatusSeeOther)
+	}
+	vs, err := s.Vehicles(c.UserContext(), p, 0)
+	if err != nil {
+		return err
+	}
+	var cards []*VehicleStatus
+	for _, v := range vs {
+		st, err := s.Status(c.UserContext(), p, v.ID)
+		if err != nil {
+			return err
+		}
+		cards = append(cards, st)
+	}
+	bills, err := s.Bills(c.UserContext(), p, "")
+	if err != nil {
+		return err
+	}
+	var upcoming []Bill
+	for _, b := range bills {
+		if b.Status != BillPaid && len(upcoming) < 5 {
+			upcoming = append(upcoming, b)
+		}
+	}
+	return render(c, "home", "My car", map[string]any{"Vehicles": cards, "Bills": upcoming})
+}
+
+func (s *Service) newVehiclePage(c *fiber.Ctx) error {
+	f := &form{Values: map[string]string{"fuel": "petrol", "year": strconv.Itoa(s.now().Year())}, Errors: map[string]string{}}
+	return render(c, "vehicle_new", "Add your car", map[string]any{"Form": f})
+}
+
+func (s *Service) addVehicleSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	f := formFrom(c, "vin", "make", "model", "year", "fuel", "nickname", "odometer_km")
+	year, _ := strconv.Atoi(strings.TrimSpace(f.Values["year"]))
+	odo, odoErr := strconv.Atoi(strings.TrimSpace(f.Values["odometer_km"]))
+	if f.Values["odometer_km"] == "" {
+		odo, odoErr = 0, nil
+	}
+	var err error
+	var v *Vehicle
+	if odoErr != nil {
+		err = errs.InvalidField("odometer_km", "must be a whole number of kilometres")
+	} else {
+		v, err = s.AddVehicle(c.UserContext(), p, NewVehicle{VIN: f.Values["vin"], Make: f.Values["make"], Model: f.Values["model"], Year: year,
+			Fuel: f.Values["fuel"], Nickname: f.Values["nickname"], OdometerKm: odo})
+	}
+	if err != nil {
+		if ferr := f.fail(err); ferr != nil {
+			return ferr
+		}
+		c.Status(fiber.StatusUnprocessableEntity)
+		return render(c, "vehicle_new", "Add your car", map[string]any{"Form": f})
+	}
+	return c.Redirect("/m/automotive/vehicles/"+itoa(v.ID)+"?msg=added", fiber.StatusSeeOther)
+}
+
+func (s *Service) vehiclePage(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.Status(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	days := 30
+	if d, err := strconv.Atoi(c.Query("days")); err == nil && d >= 7 && d <= 365 {
+		days = d
+	}
+	hist, err := s.History(c.UserContext(), p, id, s.now().AddDate(0, 0, -days), s.now())
+	if err != nil {
+		return err
+	}
+	var loan *Loan
+	var bills []Bill
+	if l, _, err := s.LoanOf(c.UserContext(), p, id); err == nil {
+		loan = l
+	}
+	all, err := s.Bills(c.UserContext(), p, "")
+	if err != nil {
+		return err
+	}
+	for _, b := range all {
+		if b.VehicleID == id {
+			bills = append(bills, b)
+		}
+	}
+	var slot *Slot
+	if st.NextBooking != nil {
+		var sl Slot
+		if err := s.db(c.UserContext(), p.OrgID).First(&sl, st.NextBooking.SlotID).Error; err == nil {
+			slot = &sl
+		}
+	}
+	return render(c, "vehicle", st.Vehicle.Make+" "+st.Vehicle.Model, map[string]any{
+		"S": st, "History": hist, "Days": days, "Loan": loan, "Bills": bills, "Slot": slot, "Staff": p.Is(accounts.Staff, accounts.Admin),
+		"Charts": s.vehicleCharts(hist),
+	})
+}
+
+func (s *Service) bookPage(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.Vehicle(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	centres, err := s.Centres(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	type centreSlots struct {
+		Centre Centre
+		Slots  []Slot
+	}
+	var list []centreSlots
+	for _, ce := range centres {
+		sl, err := s.FreeSlots(c.UserContext(), p, ce.ID, s.now(), s.now().Add(14*24*time.Hour))
+		if err != nil {
+			return err
+		}
+		list = append(list, centreSlots{ce, sl})
+	}
+	return render(c, "book", "Book a service", map[string]any{"Vehicle": v, "Centres": list, "Form": &form{Errors: map[string]string{}}})
+}
+
+func (s *Service) bookSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	slot, _ := strconv.ParseUint(c.FormValue("slot_id"), 10, 64)
+	if slot == 0 {
+		return errs.InvalidField("slot_id", "choose a time")
+	}
+	if _, err := s.Book(c.UserContext(), p, id, uint(slot), c.FormValue("notes")); err != nil {
+		if errs.Is(err, errs.Conflict) || errs.Is(err, errs.Invalid) {
+			e, _ := errs.As(err)
+			return c.Redirect("/m/automotive/vehicles/"+itoa(id)+"/book?error="+url.QueryEscape(e.Message), fiber.StatusSeeOther)
+		}
+		return err
+	}
+	return c.Redirect("/m/automotive/vehicles/"+itoa(id)+"?msg=booked", fiber.StatusSeeOther)
+}
+
+func (s *Service) cancelSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	b, err := s.booking(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Cancel(c.UserContext(), p, id); err != nil {
+		return err
+	}
+	return c.Redirect("/m/automotive/vehicles/"+itoa(b.VehicleID)+"?msg=cancelled", fiber.StatusSeeOther)
+}
+
+func (s *Service) doneSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	odo, err := strconv.Atoi(strings.TrimSpace(c.FormValue("odometer_km")))
+	if err != nil {
+		return errs.InvalidField("odometer_km", "must be a whole number of kilometres")
+	}
+	if _, err := s.MarkDone(c.UserContext(), p, id, odo); err != nil {
+		return err
+	}
+	return c.Redirect("/m/automotive/staff?msg=done", fiber.StatusSeeOther)
+}
+
+func (s *Service) staffPage(c *fiber.Ctx) error {
+	return s.renderStaff(c, nil)
+}
+
+func (s *Service) renderStaff(c *fiber.Ctx, f *form) error {
+	p, _ := accounts.PrincipalOf(c)
+	vs, err := s.Vehicles(c.UserContext(), p, 0)
+	if err != nil {
+		return err
+	}
+	bookings, err := s.Bookings(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	var active []Booking
+	for _, b := range bookings {
+		if b.Status == BookingBooked {
+			active = append(active, b)
+		}
+	}
+	recalls, err := s.Recalls(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
+	}
+	return render(c, "staff", "Workshop", map[string]any{"Vehicles": vs, "Bookings": active, "Recalls": recalls, "Form": f})
+}
+
+func (s *Service) publishRecallSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	f := formFrom(c, "code", "title", "description", "remedy", "make", "model", "year_from", "year_to", "vins")
+	yf, _ := strconv.Atoi(strings.TrimSpace(f.Values["year_from"]))
+	yt, _ := strconv.Atoi(strings.TrimSpace(f.Values["year_to"]))
+	_, err := s.PublishRecall(c.UserContext(), p, NewRecall{Code: f.Values["code"], Title: f.Values["title"], Description: f.Values["description"],
+		Remedy: f.Values["remedy"], Make: f.Values["make"], Model: f.Values["model"], YearFrom: yf, YearTo: yt, VINs: strings.Fields(strings.ReplaceAll(f.Values["vins"], ",", " "))})
+	if err != nil {
+		if ferr := f.fail(err); ferr != nil {
+			return ferr
+		}
+		c.Status(fiber.StatusUnprocessableEntity)
+		return s.renderStaff(c, f)
+	}
+	return c.Redirect("/m/automotive/staff?msg=published", fiber.StatusSeeOther)
+}
