@@ -97,7 +97,16 @@ func (c *Catalog) Load(fsys fs.FS) error {
 // "admin"), item by item for a comma-separated list. This is how messages
 // produced in English for the API are shown translated on pages.
 func (c *Catalog) T(locale, key string, args ...any) string {
-	if c == nil || locale == "en" {
+	if c == nil {
+		return format(key, args)
+	}
+	if locale == "en" {
+		// English is the keys themselves, except for the few keys that are
+		// not the text shown (e.g. "service due" → "due soon"), which an
+		// en.json names.
+		if tr, ok := c.lookup("en", key); ok {
+			return format(tr, args)
+		}
 		return format(key, args)
 	}
 	if len(args) > 0 {

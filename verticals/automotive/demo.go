@@ -72,7 +72,8 @@ func (s *Service) demo(ctx context.Context, d *module.DemoContext) error {
 	}
 	last := rows[len(rows)-1]
 	seen := now.Add(-time.Hour)
-	if err := db.Model(&v).Updates(map[string]any{"odometer_km": int(last.OdometerKm), "last_seen_at": seen}).Error; err != nil {
+	// The last service was 14,300 km ago: the next (every 15,000 km) is due soon.
+	if err := db.Model(&v).Updates(map[string]any{"odometer_km": int(last.OdometerKm), "last_service_km": int(last.OdometerKm) - 14300, "last_seen_at": seen}).Error; err != nil {
 		return err
 	}
 	active := map[string]bool{}

@@ -315,7 +315,7 @@ func TestDemoCarPagesForCustomerAndStaff(t *testing.T) {
 	var v automotive.Vehicle
 	store.AllOrgs(ta.Store.DB).Where("vin = ?", automotive.DemoVIN).First(&v)
 	page := b.Get(t, fmt.Sprintf("/m/automotive/vehicles/%d", v.ID))
-	for _, want := range []string{"<svg", "Battery voltage", "Tyre pressures", "Distance per week", "<table", "Loan instalment"} {
+	for _, want := range []string{"<svg", "Battery voltage", "Tyre pressures", "Distance per week", "<table", "Loan instalment", "due soon", "See all bills"} {
 		if page.Status != 200 || !strings.Contains(page.Body, want) {
 			t.Fatalf("vehicle page (status %d) lacks %q\n%s", page.Status, want, lastLines(ta.Logs.String(), 3))
 		}

@@ -169,9 +169,21 @@ func (s *Service) vehiclePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	showAll := c.Query("bills") == "all"
+	paid, more := 0, 0
 	for _, b := range all {
-		if b.VehicleID == id {
+		if b.VehicleID != id {
+			continue
+		}
+		switch {
+		case showAll:
 			bills = append(bills, b)
+		case b.Status == BillPaid:
+			paid++
+		case len(bills) < 6:
+			bills = append(bills, b)
+		default:
+			more++
 		}
 	}
 	var slot *Slot
@@ -183,6 +195,7 @@ func (s *Service) vehiclePage(c *fiber.Ctx) error {
 	}
 	return render(c, "vehicle", st.Vehicle.Make+" "+st.Vehicle.Model, map[string]any{
 		"S": st, "History": hist, "Days": days, "Loan": loan, "Bills": bills, "Slot": slot, "Staff": p.Is(accounts.Staff, accounts.Admin),
+		"PaidBills": paid, "MoreBills": more, "AllBills": showAll,
 		"Charts": s.vehicleCharts(hist),
 	})
 }
