@@ -20,6 +20,25 @@ var templateFS embed.FS
 //go:embed i18n/*.json
 var translationFS embed.FS
 
+//go:embed mail/*
+var mailFS embed.FS
+
+// MailTemplates returns the account e-mails' templates, named
+// "<kind>.<locale>.subject|txt|html" (the notification service's format).
+func MailTemplates() fs.FS {
+	sub, _ := fs.Sub(mailFS, "mail")
+	return sub
+}
+
+// MessageKinds are the account e-mails with their titles (for
+// notification preferences); all are security notices that cannot be muted.
+var MessageKinds = []struct{ ID, Title string }{
+	{KindVerifyEmail, "E-mail address verification"},
+	{KindPasswordReset, "Password reset"},
+	{KindInvitation, "Invitation"},
+	{KindPasswordChanged, "Password changed"},
+}
+
 // Translations returns the accounts translations ("<locale>.json").
 func Translations() fs.FS {
 	sub, _ := fs.Sub(translationFS, "i18n")

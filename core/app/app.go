@@ -27,6 +27,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
@@ -60,6 +61,7 @@ type App struct {
 	Web      *web.Server
 	Events   *events.Bus
 	Accounts *accounts.Service
+	Notify   *notify.Service
 	// Schedule is the job scheduler (service_schedule.go).
 	Schedule *schedule.Service
 
@@ -160,6 +162,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := a.newNotify(); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -174,6 +180,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.modules = append(a.modules, h)
 	}
 	if err := a.checkModels(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.Notify.Err(); err != nil {
 		a.Close()
 		return nil, err
 	}

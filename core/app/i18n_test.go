@@ -133,7 +133,7 @@ func TestTranslationsKeepTheFormatVerbs(t *testing.T) {
 // navigation labels, form and error messages. A package listed here gets
 // every such text checked for an Italian translation; a module adds its
 // directory when it translates its Go-side texts (docs/i18n.md).
-var localisedPackages = []string{"core/web", "core/accounts"}
+var localisedPackages = []string{"core/web", "core/accounts", "core/notify"}
 
 // TestGoSideTextsHaveItalianTranslations finds, in the non-test Go files of
 // localisedPackages, the English texts that reach a page: messages of

@@ -41,6 +41,7 @@ type Config struct {
 	Modules  Modules  `yaml:"modules"`
 	Accounts Accounts `yaml:"accounts"`
 	Schedule Schedule `yaml:"schedule"`
+	Notify   Notify   `yaml:"notify"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -157,6 +158,7 @@ func Default() Config {
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Schedule: Schedule{Enabled: true, Grace: 24 * time.Hour, Lease: 2 * time.Minute, Retention: 90 * 24 * time.Hour},
+		Notify:   DefaultNotify(),
 		Accounts: Accounts{
 			SessionIdle:        12 * time.Hour,
 			SessionMax:         14 * 24 * time.Hour,
@@ -451,6 +453,9 @@ func (c Config) Validate() error {
 		if strings.TrimSpace(spec) == "" {
 			return fmt.Errorf("config: schedule.overrides: job %q: empty value (want a cron spec or \"off\")", job)
 		}
+	}
+	if err := c.Notify.Validate(); err != nil {
+		return err
 	}
 	if c.Mode == "production" {
 		if c.Database.URL == "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
@@ -69,6 +70,16 @@ type Host interface {
 	// Demo declares the module's demo data, created by `portal serve --demo`
 	// and `portal demo` after every core service has created its own.
 	Demo(fn DemoFunc)
+
+	// Notify is the notification service: Send (inside your transaction),
+	// and the inbox and preference queries.
+	Notify() *notify.Service
+	// Notification declares a notification kind. Its ID must be
+	// "<module id>.<name>"; its templates need English and Italian.
+	Notification(k notify.Kind)
+	// NotificationChannel adds a delivery channel (SMS, push) that users
+	// can switch on per kind.
+	NotificationChannel(ch notify.Channel)
 }
 
 // DemoFunc creates demo data inside tx. It must be idempotent: running the

@@ -1,0 +1,14 @@
+package app
+
+import "github.com/portalkit/portalkit/core/notify"
+
+// Notify is the notification service, for modules that send.
+func (h *host) Notify() *notify.Service { return h.app.Notify }
+
+// Notification declares a notification kind of the module. Problems (a
+// kind ID outside the module's namespace, missing templates) stop start-up
+// with a message naming the kind.
+func (h *host) Notification(k notify.Kind) { h.app.Notify.Declare(h.info.ID, k) }
+
+// NotificationChannel adds a delivery channel (SMS, push) to the service.
+func (h *host) NotificationChannel(ch notify.Channel) { h.app.Notify.AddChannel(ch) }

@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/notify"
+	"github.com/portalkit/portalkit/core/schedule"
+	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
+)
+
+// newNotify builds the notification service before the modules' Init (they
+// declare kinds on it), adds its page templates and registers its
+// dispatcher as a background runner.
+func (a *App) newNotify() error {
+	svc, err := notify.New(notify.Options{Config: a.Config, Store: a.Store, Log: a.Log.With("service", "notify")})
+	if err != nil {
+		return err
+	}
+	if err := a.Web.AddTemplates("notify", notify.PageTemplates()); err != nil {
+		return fmt.Errorf("notify: templates: %w", err)
+	}
+	if err := a.Web.AddTranslations(notify.Translations()); err != nil {
+		return fmt.Errorf("notify: translations: %w", err)
+	}
+	a.Notify = svc
+	a.coreMigrations = append(a.coreMigrations, notify.Migrations())
+	a.AddRunner(svc)
+	a.wireNotify()
+	// One e-mail a day folding the non-urgent notifications of users who
+	// chose the digest; 07:00 UTC, before most people start their day.
+	return a.Schedule.Add(schedule.Job{
+		Name: "notify.digest", Cron: "0 7 * * *",
+		Description: "Send the daily digest e-mail to users who chose it",
+		Run: func(ctx context.Context, r *schedule.Run) error {
+			n, err := svc.SendDigests(ctx, r.Slot)
+			r.Log.Info("digests sent", "count", n)
+			return err
+		},
+	})
+}
+
+// wireNotify connects notifications and accounts: accounts is the
+// recipient directory, its e-mails (verification, reset, invitation,
+// password changed) go through the outbox, and the inbox, live stream,
+// preferences and admin pages are served for signed-in people.
+func (a *App) wireNotify() {
+	a.Notify.SetDirectory(accountsDirectory{a.Accounts})
+	for _, k := range accounts.MessageKinds {
+		a.Notify.Declare("accounts", notify.Kind{ID: k.ID, Title: k.Title, DefaultChannels: []string{"email"},
+			Mutable: false, Urgent: true, Templates: accounts.MailTemplates()})
+	}
+	a.Accounts.SetMessenger(accountMessenger{a.Notify})
+	a.Notify.RegisterAPI(a.Web.API)
+	a.Notify.MountStream(a.Web.App)
+	a.Notify.MountPages(a.Web.App, a.Accounts)
+	a.Notify.MountAdmin(a.Web.App, a.Accounts)
+	inbox := make([]string, len(notify.InboxRoles))
+	for i, r := range notify.InboxRoles {
+		inbox[i] = string(r)
+	}
+	a.Web.AddNav(
+		web.NavItem{Label: "Notifications", Path: notify.InboxPath, Roles: inbox, Order: 800},
+		web.NavItem{Label: "Outbox", Path: notify.AdminPath, Roles: []string{string(accounts.Admin)}, Order: 940},
+	)
+	a.Web.Decorate(func(c *fiber.Ctx, p *web.Page) {
+		who, ok := accounts.PrincipalOf(c)
+		if !ok || who.UserID == 0 || !who.Is(notify.InboxRoles...) {
+			return
+		}
+		n, err := a.Notify.UnreadCount(c.UserContext(), who.OrgID, who.UserID)
+		if err != nil || n == 0 {
+			return
+		}
+		if p.Extra == nil {
+			p.Extra = map[string]any{}
+		}
+		label := p.T("%d unread", n)
+		p.Extra["Unread"] = template.HTML(`<a class="unread badge" href="/notifications" aria-label="` +
+			template.HTMLEscapeString(label) + `">` + strconv.FormatInt(n, 10) + `</a>`)
+	})
+}
+
+// accountsDirectory resolves users for notifications from accounts: the
+// user's address, name, and locale and time zone (the organisation's when
+// the user has none).
+type accountsDirectory struct{ acc *accounts.Service }
+
+func (d accountsDirectory) Recipient(ctx context.Context, db *gorm.DB, orgID, userID uint) (notify.Recipient, error) {
+	var u accounts.User
+	err := store.Org(db.WithContext(ctx), orgID).First(&u, userID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return notify.Recipient{}, fmt.Errorf("user %d of org %d: %w", userID, orgID, notify.ErrNoRecipient)
+	}
+	if err != nil {
+		return notify.Recipient{}, err
+	}
+	var o accounts.Org
+	if err := db.WithContext(ctx).First(&o, orgID).Error; err != nil {
+		return notify.Recipient{}, err
+	}
+	r := notify.Recipient{Email: u.Email, Name: u.Name, Locale: u.Locale, TimeZone: u.TimeZone}
+	if !u.Active() {
+		// A closed or disabled account gets no e-mail (an anonymised one has
+		// a placeholder address): its e-mails become dead letters an admin
+		// sees, and its inbox stays as it was.
+		r.Email = ""
+	}
+	if r.Locale == "" {
+		r.Locale = o.Locale
+	}
+	if r.TimeZone == "" {
+		r.TimeZone = o.TimeZone
+	}
+	return r, nil
+}
+
+// accountMessenger sends account e-mails as notifications, in the caller's
+// transaction (the outbox), so a link is e-mailed if and only if its token
+// was stored.
+type accountMessenger struct{ n *notify.Service }
+
+func (m accountMessenger) Send(ctx context.Context, tx *gorm.DB, msg accounts.Message) error {
+	_, err := m.n.Send(ctx, tx, notify.Notification{OrgID: msg.OrgID, UserID: msg.UserID, Kind: msg.Kind, Data: msg.Data})
+	return err
+}

@@ -1,0 +1,204 @@
+package notify
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"path"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/portalkit/portalkit/core/i18n"
+)
+
+// RequiredLocales must exist for every kind.
+var requiredLocales = []string{"en", "it"}
+
+// kindEntry is a declared kind with its parsed templates.
+type kindEntry struct {
+	Kind
+	locales map[string]*localeTemplates
+}
+
+type localeTemplates struct {
+	subject *template.Template
+	text    *template.Template
+	html    *htmltemplate.Template
+}
+
+// Message is a notification rendered for one recipient.
+type Message struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// TemplateData is what a kind's templates see.
+type TemplateData struct {
+	Data      map[string]any
+	Recipient Recipient
+	BaseURL   string
+	// Notification is the stored record (ID, Kind, CreatedAt).
+	Notification *Record
+}
+
+// Date formats t as a date in the recipient's language and time zone, as
+// pages do ("10 Mar 2025", "10 mar 2025"): {{.Date .Notification.CreatedAt}}.
+func (d TemplateData) Date(t time.Time) string {
+	return i18n.FormatDate(d.language(), t, d.location())
+}
+
+// DateTime formats t with the time of day in the recipient's language and
+// time zone ("10 Mar 2025 23:30"): {{.DateTime .Notification.CreatedAt}}.
+func (d TemplateData) DateTime(t time.Time) string {
+	return i18n.FormatDateTime(d.language(), t, d.location())
+}
+
+// language is the recipient's language ("it" for "it-IT").
+func (d TemplateData) language() string {
+	lang, _, _ := strings.Cut(strings.ToLower(strings.ReplaceAll(d.Recipient.Locale, "_", "-")), "-")
+	return lang
+}
+
+// location is the recipient's time zone, UTC when unknown.
+func (d TemplateData) location() *time.Location {
+	if loc, err := time.LoadLocation(d.Recipient.TimeZone); err == nil && d.Recipient.TimeZone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+// templateFuncs are the functions every kind template may use. date formats
+// in English and the server's zone; templates use .Date and .DateTime, which
+// follow the recipient.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"date":  func(t time.Time) string { return t.Format("2 Jan 2006") },
+		"upper": strings.ToUpper,
+	}
+}
+
+// compileKind validates k and parses its templates: every locale present in
+// k.Templates, with "en" and "it" required, each with subject, txt and html.
+func compileKind(owner string, k Kind) (*kindEntry, error) {
+	if !kindPattern.MatchString(k.ID) || !strings.HasPrefix(k.ID, owner+".") {
+		return nil, fmt.Errorf("notify: kind %q: want \"%s.<name>\" (lowercase letters, digits, _ and dots)", k.ID, owner)
+	}
+	if strings.TrimSpace(k.Title) == "" {
+		return nil, fmt.Errorf("notify: kind %q: no title", k.ID)
+	}
+	if k.Templates == nil {
+		return nil, fmt.Errorf("notify: kind %q: no templates", k.ID)
+	}
+	e := &kindEntry{Kind: k, locales: map[string]*localeTemplates{}}
+	files, err := fs.Glob(k.Templates, k.ID+".*")
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]map[string]string{} // locale -> ext -> source
+	for _, f := range files {
+		rest := strings.TrimPrefix(path.Base(f), k.ID+".")
+		loc, ext, ok := strings.Cut(rest, ".")
+		if !ok || strings.Contains(ext, ".") {
+			continue
+		}
+		b, err := fs.ReadFile(k.Templates, f)
+		if err != nil {
+			return nil, fmt.Errorf("notify: kind %q: %w", k.ID, err)
+		}
+		if found[loc] == nil {
+			found[loc] = map[string]string{}
+		}
+		found[loc][ext] = string(b)
+	}
+	for _, loc := range requiredLocales {
+		if found[loc] == nil {
+			return nil, fmt.Errorf("notify: kind %q: no templates for locale %q (want %s.%s.subject, .txt and .html)", k.ID, loc, k.ID, loc)
+		}
+	}
+	for loc, srcs := range found {
+		lt := &localeTemplates{}
+		name := k.ID + "." + loc
+		for _, ext := range []string{"subject", "txt", "html"} {
+			if _, ok := srcs[ext]; !ok {
+				return nil, fmt.Errorf("notify: kind %q: missing %s.%s", k.ID, name, ext)
+			}
+		}
+		if lt.subject, err = template.New(name + ".subject").Funcs(templateFuncs()).Option("missingkey=zero").Parse(strings.TrimSpace(srcs["subject"])); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+		if lt.text, err = template.New(name + ".txt").Funcs(templateFuncs()).Option("missingkey=zero").Parse(srcs["txt"]); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+		if lt.html, err = htmltemplate.New(name + ".html").Funcs(htmltemplate.FuncMap(templateFuncs())).Option("missingkey=zero").Parse(srcs["html"]); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+		e.locales[loc] = lt
+	}
+	return e, nil
+}
+
+// pick returns the templates for locale: exact tag, then its language, then
+// English.
+func (e *kindEntry) pick(locale string) *localeTemplates {
+	locale = strings.ToLower(strings.ReplaceAll(locale, "_", "-"))
+	if lt, ok := e.locales[locale]; ok {
+		return lt
+	}
+	if lang, _, ok := strings.Cut(locale, "-"); ok {
+		if lt, ok := e.locales[lang]; ok {
+			return lt
+		}
+	}
+	return e.locales["en"]
+}
+
+// render renders the subject and text body, and the HTML body when html.
+func (e *kindEntry) render(d TemplateData, html bool) (Message, error) {
+	lt := e.pick(d.Recipient.Locale)
+	var m Message
+	var b bytes.Buffer
+	if err := lt.subject.Execute(&b, d); err != nil {
+		return m, fmt.Errorf("notify: render %s subject: %w", e.ID, err)
+	}
+	// A subject is one line: header injection and wrapped titles are refused.
+	m.Subject = strings.Join(strings.Fields(b.String()), " ")
+	b.Reset()
+	if err := lt.text.Execute(&b, d); err != nil {
+		return m, fmt.Errorf("notify: render %s text: %w", e.ID, err)
+	}
+	m.Text = strings.TrimSpace(b.String())
+	if html {
+		b.Reset()
+		if err := lt.html.Execute(&b, d); err != nil {
+			return m, fmt.Errorf("notify: render %s html: %w", e.ID, err)
+		}
+		m.HTML = b.String()
+	}
+	return m, nil
+}
+
+//go:embed kinds
+var coreKindFS embed.FS
+
+func coreKinds() []Kind {
+	sub, _ := fs.Sub(coreKindFS, "kinds")
+	return []Kind{
+		{ID: KindTest, Title: "Test notification", DefaultChannels: []string{ChannelInApp, ChannelEmail},
+			Mutable: true, Templates: sub},
+		{ID: KindDigest, Title: "Daily digest", DefaultChannels: []string{ChannelEmail},
+			Mutable: true, Templates: sub},
+	}
+}
+
+//go:embed i18n/*.json
+var translationFS embed.FS
+
+// Translations returns notify's "<locale>.json" translation files.
+func Translations() fs.FS {
+	sub, _ := fs.Sub(translationFS, "i18n")
+	return sub
+}
