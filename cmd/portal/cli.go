@@ -238,7 +238,7 @@ func cmdMigrate(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
+	a, err := app.New(ctx, app.Options{Config: quietForCLI(cfg), Modules: env.modules(), LogOutput: env.stderr})
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
+	a, err := app.New(ctx, app.Options{Config: quietForCLI(cfg), Modules: env.modules(), LogOutput: env.stderr})
 	if err != nil {
 		return err
 	}
@@ -342,6 +342,15 @@ func cmdServe(_ context.Context, env *cliEnv, args []string) error {
 		env.notifyReady(ln.Addr().String())
 	}
 	return a.Serve(ctx, ln)
+}
+
+// quietForCLI keeps administrative commands to their one line of output:
+// their app logs errors only, unless debug logging was asked for.
+func quietForCLI(cfg config.Config) config.Config {
+	if cfg.Log.Level != "debug" {
+		cfg.Log.Level = "error"
+	}
+	return cfg
 }
 
 func isLoopback(addr string) bool {

@@ -19,7 +19,7 @@ func openApp(ctx context.Context, env *cliEnv, load func() (config.Config, error
 	if err != nil {
 		return nil, err
 	}
-	return app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
+	return app.New(ctx, app.Options{Config: quietForCLI(cfg), Modules: env.modules(), LogOutput: env.stderr})
 }
 
 func cmdOrgs(ctx context.Context, env *cliEnv, args []string) error {

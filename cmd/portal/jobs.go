@@ -74,8 +74,7 @@ func jobsList(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Log.Level = "warn"
-	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
+	a, err := app.New(ctx, app.Options{Config: quietForCLI(cfg), Modules: env.modules(), LogOutput: env.stderr})
 	if err != nil {
 		return err
 	}
@@ -151,7 +150,7 @@ func jobsRun(env *cliEnv, args []string) error {
 		return err
 	}
 	if !*verbose {
-		cfg.Log.Level = "warn"
+		cfg = quietForCLI(cfg)
 	}
 	ctx, stop := env.signals()
 	defer stop()
