@@ -18,14 +18,16 @@ const modulePath = "github.com/portalkit/portalkit/"
 // what keeps them true. A core package missing here may import any core
 // package except app (and never a vertical).
 var allowedCore = map[string][]string{
-	"core/errs":     {},
-	"core/events":   {},
-	"core/config":   {},
-	"core/store":    {"core/config", "core/errs"},
-	"core/i18n":     {},
-	"core/web":      {"core/config", "core/errs", "core/i18n"},
-	"core/accounts": {"core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
-	"core/module":   {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/errs":      {},
+	"core/events":    {},
+	"core/config":    {},
+	"core/store":     {"core/config", "core/errs"},
+	"core/i18n":      {},
+	"core/chart":     {"core/i18n"},
+	"core/web":       {"core/chart", "core/config", "core/errs", "core/i18n"},
+	"core/accounts":  {"core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/dashboard": {"core/accounts", "core/chart", "core/config", "core/errs", "core/i18n", "core/store", "core/web"},
+	"core/module":    {"core/accounts", "core/chart", "core/config", "core/dashboard", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -5,7 +5,8 @@
 // templates and static assets of the portal, and health, readiness and
 // metrics endpoints.
 //
-// web imports config and errs; it knows nothing of modules or accounts.
+// web imports config, errs, i18n and chart (pages render charts with
+// {{.Chart ...}}); it knows nothing of modules or accounts.
 // Those plug in through Decorate, AddReadyCheck and the router.
 package web
 
@@ -23,6 +24,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humafiber"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portalkit/portalkit/core/chart"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/i18n"
 )
@@ -63,6 +65,9 @@ type readyCheck struct {
 func New(cfg config.Config, log *slog.Logger, build BuildInfo) (*Server, error) {
 	s := &Server{log: log, cfg: cfg, views: newViews(), catalog: i18n.NewCatalog()}
 	if err := s.AddTranslations(coreTranslations()); err != nil {
+		return nil, err
+	}
+	if err := s.AddTranslations(chart.Translations()); err != nil {
 		return nil, err
 	}
 	if err := s.views.Add("", coreTemplates()); err != nil {
@@ -144,6 +149,10 @@ func (s *Server) Catalog() *i18n.Catalog { return s.catalog }
 // BuildTemplates parses every added template with the layout. It fails,
 // naming the file, on a syntax error.
 func (s *Server) BuildTemplates() error { return s.views.Build() }
+
+// HasTemplate reports whether page template name exists (after
+// BuildTemplates).
+func (s *Server) HasTemplate(name string) bool { return s.views.Has(name) }
 
 // AddReadyCheck adds a dependency to /readyz.
 func (s *Server) AddReadyCheck(name string, fn func(context.Context) error) {

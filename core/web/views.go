@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portalkit/portalkit/core/chart"
 	"github.com/portalkit/portalkit/core/i18n"
 )
 
@@ -88,6 +89,7 @@ type Page struct {
 	TimeZone *time.Location
 
 	catalog *i18n.Catalog
+	views   *Views
 }
 
 // T translates key (its English text) into the page's language; with args
@@ -110,6 +112,35 @@ func (p *Page) Int(n int64) string { return i18n.FormatInt(p.Lang, n) }
 
 // Num formats a measurement with decimals digits.
 func (p *Page) Num(v float64, decimals int) string { return i18n.FormatFloat(p.Lang, v, decimals) }
+
+// Chart renders a chart as accessible SVG with its data table, in the
+// viewer's language: {{.Chart .Data.Visits}}.
+func (p *Page) Chart(c chart.Chart) template.HTML {
+	return chart.Render(c, chart.Locale{Lang: p.Lang, T: p.T})
+}
+
+// Fragment renders the "content" block of page template name with this
+// page's viewer, language and helpers but data as its Data, and returns the
+// HTML without the layout. A dashboard uses it to render each widget body
+// on its own, so that one failing template is contained; a panic in the
+// template is returned as an error.
+func (p *Page) Fragment(name string, data any) (out template.HTML, err error) {
+	if p.views == nil {
+		return "", fmt.Errorf("web: fragment %q: page not rendered by the server", name)
+	}
+	cp := *p
+	cp.Data = data
+	var buf bytes.Buffer
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("template %s panicked: %v", name, r)
+		}
+	}()
+	if err := p.views.ExecuteBlock(&buf, name, "content", &cp); err != nil {
+		return "", err
+	}
+	return template.HTML(buf.String()), nil
+}
 
 // Render renders the page template name ("<module>/<file>" or a core page
 // name) in the layout with title and data, as the response to c.
@@ -134,6 +165,7 @@ func (s *Server) render(c *fiber.Ctx, name string, p *Page) error {
 	p.Path = c.Path()
 	p.RequestID = RequestID(c)
 	p.catalog = s.catalog
+	p.views = s.views
 	if p.Lang == "" {
 		p.Lang = "en"
 	}
@@ -326,6 +358,17 @@ func (v *Views) Execute(w *bytes.Buffer, name string, p *Page) error {
 		return fmt.Errorf("template %q not found (was BuildTemplates called?)", name)
 	}
 	return t.ExecuteTemplate(w, "layout", p)
+}
+
+// ExecuteBlock renders only the block named block of page name (no layout).
+func (v *Views) ExecuteBlock(w *bytes.Buffer, name, block string, p *Page) error {
+	v.mu.RLock()
+	t, ok := v.pages[name]
+	v.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("template %q not found (was BuildTemplates called?)", name)
+	}
+	return t.ExecuteTemplate(w, block, p)
 }
 
 // Has reports whether page name exists.
