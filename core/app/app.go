@@ -25,6 +25,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/store"
@@ -59,6 +60,8 @@ type App struct {
 	Web      *web.Server
 	Events   *events.Bus
 	Accounts *accounts.Service
+	// Dashboard is the widget registry and the landing page after sign-in.
+	Dashboard *dashboard.Service
 
 	modules []*host
 	closers []func() error
@@ -149,6 +152,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := a.initDashboard(); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -171,6 +178,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	if err := a.wire(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.sealDashboard(); err != nil {
 		a.Close()
 		return nil, err
 	}

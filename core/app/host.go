@@ -138,6 +138,6 @@ func (a *App) wire() error {
 		}
 		a.Web.AddNav(h.nav...)
 	}
-	a.Web.App.Get("/", a.home)
+	a.Web.App.Get("/", a.startPage)
 	return a.Web.BuildTemplates()
 }

@@ -62,5 +62,8 @@ func (a *App) documentSecurity() {
 }
 
 func (a *App) coreMigrations() []store.MigrationSet {
-	return []store.MigrationSet{{Owner: "accounts", Migrations: a.Accounts.Migrations()}}
+	return []store.MigrationSet{
+		{Owner: "accounts", Migrations: a.Accounts.Migrations()},
+		{Owner: "dashboard", Migrations: a.Dashboard.Migrations()},
+	}
 }

@@ -40,6 +40,8 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Modules  Modules  `yaml:"modules"`
 	Accounts Accounts `yaml:"accounts"`
+
+	Dashboard Dashboard `yaml:"dashboard"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -142,6 +144,7 @@ func Default() Config {
 			VerifyTTL:          48 * time.Hour,
 			InviteTTL:          7 * 24 * time.Hour,
 		},
+		Dashboard: defaultDashboard(),
 	}
 }
 
@@ -393,6 +396,9 @@ func (c Config) Validate() error {
 	}
 	if a.ResetTTL <= 0 || a.VerifyTTL <= 0 || a.InviteTTL <= 0 {
 		return errors.New("config: accounts.*_ttl: must be positive")
+	}
+	if err := c.Dashboard.validate(); err != nil {
+		return err
 	}
 	if c.Mode == "production" {
 		if c.Database.URL == "" {
