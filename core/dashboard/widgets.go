@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portalkit/portalkit/core/accounts"
@@ -99,13 +100,23 @@ func dayLabels(lang string, first time.Time, n int) []string {
 	return out
 }
 
+// locations caches time zones by name: time.LoadLocation reads the zone
+// database on every call, which showed in the dashboard's profile.
+var locations sync.Map // string -> *time.Location
+
 func location(p *accounts.Principal) *time.Location {
-	if p.TimeZone != "" {
-		if loc, err := time.LoadLocation(p.TimeZone); err == nil {
-			return loc
-		}
+	if p.TimeZone == "" {
+		return time.UTC
 	}
-	return time.UTC
+	if loc, ok := locations.Load(p.TimeZone); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	locations.Store(p.TimeZone, loc)
+	return loc
 }
 
 func (s *Service) accountData(ctx context.Context, p *accounts.Principal) (any, error) {
