@@ -51,6 +51,7 @@ type options struct {
 	pgURL    string
 	portal   string
 	conns    int
+	rounds   int
 	duration time.Duration
 	warmup   time.Duration
 	logLevel string
@@ -64,7 +65,8 @@ func main() {
 	flag.StringVar(&o.pgURL, "pg-url", os.Getenv("PORTAL_TEST_DATABASE_URL"), "PostgreSQL server URL with rights to CREATE DATABASE (a fresh database is created and dropped)")
 	flag.StringVar(&o.portal, "portal", "", "portal binary (default: built from ./cmd/portal)")
 	flag.IntVar(&o.conns, "c", 200, "concurrent connections")
-	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured duration per route")
+	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured duration per route and round")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every route once, interleaved")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up per route")
 	flag.StringVar(&o.logLevel, "log-level", "info", "the portal's log.level (info logs every request, as in production)")
 	flag.StringVar(&o.out, "o", "", "also append the Markdown results to this file")
@@ -109,6 +111,7 @@ type result struct {
 	P50, P90, P99  time.Duration
 	Max            time.Duration
 	Bytes          int
+	Rounds         []float64 // requests/s of each round
 }
 
 func run(o options) error {
@@ -224,17 +227,32 @@ func runDB(o options, db, tmp string) ([]result, error) {
 		{"GET /api/v1/dashboard", portalAddr, "/api/v1/dashboard", auth},
 	}
 	per := o.warmup + o.duration
-	bar := progressbar.NewOptions64(int64(per.Seconds())*int64(len(targets)),
+	steps := int64(per.Seconds()) * int64(len(targets)*o.rounds)
+	bar := progressbar.NewOptions64(steps,
 		progressbar.OptionSetDescription(db), progressbar.OptionSetWriter(os.Stderr),
 		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
 		progressbar.OptionThrottle(time.Second))
+	// Rounds interleave the routes, so a change in the machine's load
+	// (it is shared) affects the baseline and the portal alike.
+	samples := make([][]sample, len(targets))
+	step := int64(0)
+	for round := 1; round <= o.rounds; round++ {
+		for i, t := range targets {
+			bar.Describe(fmt.Sprintf("%s round %d/%d: %s", db, round, o.rounds, t.name))
+			base := step
+			s, err := load(t.addr, t.path, t.auth, o.conns, o.warmup, o.duration, func(elapsed time.Duration) {
+				_ = bar.Set64(base + int64(elapsed.Seconds()))
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", t.name, err)
+			}
+			samples[i] = append(samples[i], s)
+			step += int64(per.Seconds())
+		}
+	}
 	var out []result
 	for i, t := range targets {
-		bar.Describe(fmt.Sprintf("%s: %s", db, t.name))
-		base := int64(per.Seconds()) * int64(i)
-		r, err := load(t.addr, t.path, t.auth, o.conns, o.warmup, o.duration, func(elapsed time.Duration) {
-			_ = bar.Set64(base + int64(elapsed.Seconds()))
-		})
+		r, err := summarise(samples[i])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, err)
 		}
@@ -247,7 +265,7 @@ func runDB(o options, db, tmp string) ([]result, error) {
 
 // load runs conns closed-loop workers against addr+path: warm-up first
 // (not measured), then duration measured.
-func load(addr, path, auth string, conns int, warmup, duration time.Duration, progress func(time.Duration)) (result, error) {
+func load(addr, path, auth string, conns int, warmup, duration time.Duration, progress func(time.Duration)) (sample, error) {
 	hc := &fasthttp.HostClient{Addr: addr, MaxConns: conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxIdleConnDuration: time.Minute}
 	var measuring atomic.Bool
@@ -310,31 +328,57 @@ func load(addr, path, auth string, conns int, warmup, duration time.Duration, pr
 	elapsed := time.Since(measureStart)
 	stopped.Store(true)
 	wg.Wait()
-	var all []time.Duration
+	sm := sample{elapsed: elapsed, errors: errCount.Load(), bytes: int(bodyBytes.Load())}
 	for _, l := range lat {
-		all = append(all, l...)
+		sm.lat = append(sm.lat, l...)
+	}
+	if msg, ok := firstErr.Load().(string); ok {
+		sm.firstErr = msg
+		fmt.Fprintf(os.Stderr, "\n%s%s: %d errors, first: %s\n", addr, path, sm.errors, msg)
+	}
+	return sm, nil
+}
+
+// sample is one measured period of one route.
+type sample struct {
+	lat      []time.Duration
+	errors   int64
+	elapsed  time.Duration
+	bytes    int
+	firstErr string
+}
+
+// summarise merges the rounds of one route: requests/s over the measured
+// time of all rounds, percentiles over every request.
+func summarise(ss []sample) (result, error) {
+	var all []time.Duration
+	var r result
+	var elapsed time.Duration
+	for _, s := range ss {
+		all = append(all, s.lat...)
+		r.Errors += s.errors
+		elapsed += s.elapsed
+		r.Bytes = s.bytes
+		r.Rounds = append(r.Rounds, float64(len(s.lat))/s.elapsed.Seconds())
 	}
 	if len(all) == 0 {
-		msg, _ := firstErr.Load().(string)
-		return result{}, fmt.Errorf("no successful request (%d errors; first: %s)", errCount.Load(), msg)
+		return r, fmt.Errorf("no successful request (%d errors; first: %s)", r.Errors, ss[0].firstErr)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	q := func(p float64) time.Duration { return all[int(p*float64(len(all)-1))] }
-	r := result{Requests: int64(len(all)), Errors: errCount.Load(), RPS: float64(len(all)) / elapsed.Seconds(),
-		P50: q(0.50), P90: q(0.90), P99: q(0.99), Max: all[len(all)-1], Bytes: int(bodyBytes.Load())}
-	if msg, ok := firstErr.Load().(string); ok {
-		fmt.Fprintf(os.Stderr, "\n%s%s: %d errors, first: %s\n", addr, path, r.Errors, msg)
-	}
+	r.Requests = int64(len(all))
+	r.RPS = float64(len(all)) / elapsed.Seconds()
+	r.P50, r.P90, r.P99, r.Max = q(0.50), q(0.90), q(0.99), all[len(all)-1]
 	return r, nil
 }
 
 func markdown(o options, rs []result) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "Run %s on %s (%d CPUs, %s), %d connections, %s measured after %s warm-up per route, portal log level %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.Version(), o.conns, o.duration, o.warmup, o.logLevel)
-	b.WriteString("| database | route | requests/s | p50 | p90 | p99 | max | errors | body bytes | of baseline |\n")
-	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(&b, "Run %s on %s (%d CPUs, %s), %d connections, %d interleaved rounds of %s measured after %s warm-up per route, portal log level %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.Version(), o.conns, o.rounds, o.duration, o.warmup, o.logLevel)
+	b.WriteString("| database | route | requests/s | per round | p50 | p90 | p99 | max | errors | body bytes | of baseline |\n")
+	b.WriteString("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	base := map[string]float64{}
 	for _, r := range rs {
 		if r.Path == "/json" {
@@ -346,7 +390,12 @@ func markdown(o options, rs []result) string {
 		if r.Path != "/json" && base[r.DB] > 0 {
 			ratio = fmt.Sprintf("%.1f%%", 100*r.RPS/base[r.DB])
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %s | %s | %s | %d | %d | %s |\n", r.DB, r.Name, r.RPS, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), r.Errors, r.Bytes, ratio)
+		var rounds []string
+		for _, x := range r.Rounds {
+			rounds = append(rounds, fmt.Sprintf("%.0f", x))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %d | %d | %s |\n", r.DB, r.Name, r.RPS, strings.Join(rounds, " / "),
+			ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), r.Errors, r.Bytes, ratio)
 	}
 	return b.String()
 }

@@ -75,8 +75,12 @@ func profileRoute(o options, route, file string) error {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
-	r, err := load(addr, route, "Bearer "+token, o.conns, o.warmup, o.duration, func(time.Duration) {})
+	sm, err := load(addr, route, "Bearer "+token, o.conns, o.warmup, o.duration, func(time.Duration) {})
 	pprof.StopCPUProfile()
+	if err != nil {
+		return err
+	}
+	r, err := summarise([]sample{sm})
 	if err != nil {
 		return err
 	}
