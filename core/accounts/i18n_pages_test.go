@@ -162,7 +162,7 @@ func TestPagesInItalian(t *testing.T) {
 		422, "Indica un numero intero di giorni")
 	expectPage(t, "bad colour", a.Post(t, "/admin/org", url.Values{"name": {"Acme"}, "primary_color": {"blue"}, "locale": {"it"}, "time_zone": {"Europe/Rome"}, "retention_days": {"30"}}),
 		422, "Deve essere un colore come #1f5fbf")
-	expectPage(t, "home", a.Get(t, "/"), 200, "<title>Home · ", "Il tuo portale self-service")
+	expectPage(t, "dashboard", a.Get(t, "/"), 200, "<title>Bacheca · ", "La tua bacheca") // signed in, / is the dashboard
 	expectPage(t, "API reference", a.Get(t, "/api/docs"), 200, "<title>Documentazione API · ", "L&#39;API è in inglese")
 
 	// The platform admin, after choosing Italian.

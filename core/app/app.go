@@ -25,6 +25,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
@@ -68,6 +69,8 @@ type App struct {
 	// coreMigrations are the core services' migration sets, applied before
 	// the modules'.
 	coreMigrations []store.MigrationSet
+	// Dashboard is the widget registry and the landing page after sign-in.
+	Dashboard *dashboard.Service
 
 	modules []*host
 	closers []func() error
@@ -166,6 +169,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := a.initDashboard(); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -196,6 +203,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	if err := a.wire(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.sealDashboard(); err != nil {
 		a.Close()
 		return nil, err
 	}

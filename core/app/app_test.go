@@ -145,6 +145,15 @@ func TestSampleModuleEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The module's widget is on the signed-in person's dashboard at /,
+	// with its progress chart and the note just created.
+	home := browser.Get(t, "/")
+	for _, want := range []string{"Your dashboard", `id="w-sample-notes"`, `class="chart chart-progress"`, "Oil change", "1 / 10"} {
+		if home.Status != 200 || !strings.Contains(home.Body, want) {
+			t.Errorf("dashboard (status %d) lacks %q", home.Status, want)
+		}
+	}
+
 	// Metrics after traffic: request counters by route pattern and status.
 	res := ta.Do(t, "GET", "/metrics", nil, nil)
 	for _, want := range []string{

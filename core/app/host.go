@@ -112,7 +112,7 @@ func (a *App) wire() error {
 			}
 		}
 		for _, t := range h.i18n {
-			if err := a.Web.AddTranslations(t); err != nil {
+			if err := a.Web.AddTranslationsFor(h.info.ID, t); err != nil {
 				return fmt.Errorf("module %s: translations: %w", h.info.ID, err)
 			}
 		}
@@ -140,6 +140,6 @@ func (a *App) wire() error {
 		}
 		a.Web.AddNav(h.nav...)
 	}
-	a.Web.App.Get("/", a.home)
+	a.Web.App.Get("/", a.startPage)
 	return a.Web.BuildTemplates()
 }

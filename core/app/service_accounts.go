@@ -34,7 +34,7 @@ func (a *App) initAccounts(opts Options) error {
 	acc.RegisterAPI(a.Web.API)
 	acc.MountPages(a.Web.App)
 	a.Web.AddNav(accounts.AdminNav()...)
-	if err := a.Web.AddTranslations(accounts.Translations()); err != nil {
+	if err := a.Web.AddTranslationsFor("accounts", accounts.Translations()); err != nil {
 		return err
 	}
 	return a.Web.AddTemplates("accounts", accounts.Templates())

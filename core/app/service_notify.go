@@ -28,7 +28,7 @@ func (a *App) newNotify() error {
 	if err := a.Web.AddTemplates("notify", notify.PageTemplates()); err != nil {
 		return fmt.Errorf("notify: templates: %w", err)
 	}
-	if err := a.Web.AddTranslations(notify.Translations()); err != nil {
+	if err := a.Web.AddTranslationsFor("notify", notify.Translations()); err != nil {
 		return fmt.Errorf("notify: translations: %w", err)
 	}
 	a.Notify = svc

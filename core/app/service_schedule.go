@@ -21,7 +21,7 @@ func (a *App) initSchedule() error {
 	if err := a.Web.AddTemplates("schedule", schedule.Templates()); err != nil {
 		return fmt.Errorf("schedule: templates: %w", err)
 	}
-	if err := a.Web.AddTranslations(schedule.Translations()); err != nil {
+	if err := a.Web.AddTranslationsFor("schedule", schedule.Translations()); err != nil {
 		return fmt.Errorf("schedule: translations: %w", err)
 	}
 	a.AddRunner(a.Schedule)

@@ -35,13 +35,14 @@ type Config struct {
 	// empty in development; required in production.
 	SecretKey string `yaml:"secret_key" secret:"true"`
 
-	HTTP     HTTP     `yaml:"http"`
-	Database Database `yaml:"database"`
-	Log      Log      `yaml:"log"`
-	Modules  Modules  `yaml:"modules"`
-	Accounts Accounts `yaml:"accounts"`
-	Schedule Schedule `yaml:"schedule"`
-	Notify   Notify   `yaml:"notify"`
+	HTTP      HTTP      `yaml:"http"`
+	Database  Database  `yaml:"database"`
+	Log       Log       `yaml:"log"`
+	Modules   Modules   `yaml:"modules"`
+	Accounts  Accounts  `yaml:"accounts"`
+	Schedule  Schedule  `yaml:"schedule"`
+	Notify    Notify    `yaml:"notify"`
+	Dashboard Dashboard `yaml:"dashboard"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -170,6 +171,7 @@ func Default() Config {
 			VerifyTTL:          48 * time.Hour,
 			InviteTTL:          7 * 24 * time.Hour,
 		},
+		Dashboard: defaultDashboard(),
 	}
 }
 
@@ -455,6 +457,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Notify.Validate(); err != nil {
+		return err
+	}
+	if err := c.Dashboard.validate(); err != nil {
 		return err
 	}
 	if c.Mode == "production" {

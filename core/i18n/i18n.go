@@ -42,6 +42,13 @@ func Supported(locale string) bool {
 type Catalog struct {
 	mu   sync.RWMutex
 	msgs map[string]map[string]string
+	// owned holds, per owner (a module or core service), the translations
+	// of keys another owner translated first and differently: "Open" may be
+	// "Aperto" in one module and "Apri" in another. Pages of that owner see
+	// its own choice (TIn); everything else sees the first.
+	owned map[string]map[string]map[string]string
+	// loaded records which owner's files set each global translation.
+	loaded map[string]map[string]string
 	// patterns are the format keys ("must be at least %d characters") of
 	// each locale, built on first use after a Load.
 	patterns map[string][]pattern
@@ -53,7 +60,13 @@ func NewCatalog() *Catalog { return &Catalog{msgs: map[string]map[string]string{
 
 // Load reads every "<locale>.json" file at the top of fsys. A key defined
 // twice with different texts is an error naming both.
-func (c *Catalog) Load(fsys fs.FS) error {
+func (c *Catalog) Load(fsys fs.FS) error { return c.LoadFor("", fsys) }
+
+// LoadFor reads owner's translation files. A key that an earlier owner
+// translated differently keeps its first translation globally, and owner's
+// own translation for owner's pages (TIn); only two different translations
+// of one key from the same owner are an error.
+func (c *Catalog) LoadFor(owner string, fsys fs.FS) error {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return err
@@ -76,15 +89,57 @@ func (c *Catalog) Load(fsys fs.FS) error {
 		if c.msgs[locale] == nil {
 			c.msgs[locale] = map[string]string{}
 		}
+		if c.loaded == nil {
+			c.loaded = map[string]map[string]string{}
+		}
+		if c.loaded[locale] == nil {
+			c.loaded[locale] = map[string]string{}
+		}
 		for k, v := range m {
-			if old, dup := c.msgs[locale][k]; dup && old != v {
-				return fmt.Errorf("translations %s: %q is translated twice (%q and %q)", e.Name(), k, old, v)
+			old, dup := c.msgs[locale][k]
+			switch {
+			case !dup:
+				c.msgs[locale][k] = v
+				c.loaded[locale][k] = owner
+			case old == v:
+			case c.loaded[locale][k] == owner:
+				return fmt.Errorf("translations %s of %s: %q is translated twice (%q and %q)", e.Name(), ownerName(owner), k, old, v)
+			default:
+				if c.owned == nil {
+					c.owned = map[string]map[string]map[string]string{}
+				}
+				if c.owned[owner] == nil {
+					c.owned[owner] = map[string]map[string]string{}
+				}
+				if c.owned[owner][locale] == nil {
+					c.owned[owner][locale] = map[string]string{}
+				}
+				c.owned[owner][locale][k] = v
 			}
-			c.msgs[locale][k] = v
 		}
 	}
 	c.patterns = nil
 	return nil
+}
+
+func ownerName(o string) string {
+	if o == "" {
+		return "the core"
+	}
+	return o
+}
+
+// TIn is T for a page of owner: owner's own translation of key wins.
+func (c *Catalog) TIn(owner, locale, key string, args ...any) string {
+	if c != nil && owner != "" {
+		c.mu.RLock()
+		tr, ok := c.owned[owner][locale][key]
+		c.mu.RUnlock()
+		if ok {
+			return format(tr, args)
+		}
+	}
+	return c.T(locale, key, args...)
 }
 
 // T translates key into locale and, with args, formats it like fmt.Sprintf.

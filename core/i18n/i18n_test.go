@@ -131,3 +131,25 @@ func TestFormattedMessagesAreTranslatedByTheirFormatKey(t *testing.T) {
 		t.Errorf("after a second Load: %q", got)
 	}
 }
+
+func TestOwnersMayTranslateAKeyDifferently(t *testing.T) {
+	c := NewCatalog()
+	if err := c.LoadFor("accounts", fstest.MapFS{"it.json": {Data: []byte(`{"Open": "Libera", "Save": "Salva"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.LoadFor("automotive", fstest.MapFS{"it.json": {Data: []byte(`{"Open": "Da eseguire", "Save": "Salva"}`)}}); err != nil {
+		t.Fatalf("a second owner's different translation stopped loading: %v", err)
+	}
+	if got := c.TIn("automotive", "it", "Open"); got != "Da eseguire" {
+		t.Errorf("automotive's page: %q", got)
+	}
+	if got := c.TIn("accounts", "it", "Open"); got != "Libera" {
+		t.Errorf("accounts' page: %q", got)
+	}
+	if got := c.T("it", "Open"); got != "Libera" {
+		t.Errorf("elsewhere the first translation holds: %q", got)
+	}
+	if err := c.LoadFor("accounts", fstest.MapFS{"it.json": {Data: []byte(`{"Open": "Aperta"}`)}}); err == nil {
+		t.Error("one owner translating a key twice was accepted")
+	}
+}

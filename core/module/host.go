@@ -11,6 +11,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
@@ -67,6 +68,12 @@ type Host interface {
 	// module's ID is prefixed) or the full "<module id>.<name>". A bad name or
 	// spec stops start-up naming the job.
 	Job(job schedule.Job)
+	// Widget declares a dashboard widget: a card on the landing page of the
+	// roles it names, shown while the module is enabled for the viewer's
+	// organisation, rendered by one of the module's templates and sent as
+	// JSON to apps (docs/dashboards.md). Its ID is addressed as
+	// "<module id>.<widget id>".
+	Widget(w dashboard.Widget)
 	// Demo declares the module's demo data, created by `portal serve --demo`
 	// and `portal demo` after every core service has created its own.
 	Demo(fn DemoFunc)

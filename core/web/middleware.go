@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -23,6 +24,13 @@ const (
 // RequestID returns the ID of the request c.
 func RequestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(localRequestID).(string)
+	return id
+}
+
+// RequestIDFrom returns the request ID inside an API handler, whose context
+// carries the request's locals.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(localRequestID).(string)
 	return id
 }
 

@@ -143,6 +143,12 @@ func (s *Server) AddTemplates(prefix string, fsys ...any) error {
 // AddTranslations loads "<locale>.json" translation files from fsys.
 func (s *Server) AddTranslations(fsys fs.FS) error { return s.catalog.Load(fsys) }
 
+// AddTranslationsFor loads owner's translations (a module or core service:
+// the prefix of its templates); see i18n.Catalog.LoadFor.
+func (s *Server) AddTranslationsFor(owner string, fsys fs.FS) error {
+	return s.catalog.LoadFor(owner, fsys)
+}
+
 // Catalog returns the server's translations (for text built in Go code).
 func (s *Server) Catalog() *i18n.Catalog { return s.catalog }
 

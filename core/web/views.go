@@ -90,12 +90,17 @@ type Page struct {
 	TimeZone *time.Location
 
 	catalog *i18n.Catalog
-	views   *Views
+	// owner is the module or core service whose template renders the page
+	// (the template name's prefix): its own translations win.
+	owner string
+	views *Views
 }
 
 // T translates key (its English text) into the page's language; with args
 // it formats like fmt.Sprintf. Templates: {{.T "Sign in"}}.
-func (p *Page) T(key string, args ...any) string { return p.catalog.T(p.Lang, key, args...) }
+func (p *Page) T(key string, args ...any) string {
+	return p.catalog.TIn(p.owner, p.Lang, key, args...)
+}
 
 // Date formats a date for the viewer's language and time zone.
 func (p *Page) Date(t time.Time) string { return i18n.FormatDate(p.Lang, t, p.TimeZone) }
@@ -188,6 +193,9 @@ func (s *Server) render(c *fiber.Ctx, name string, p *Page) error {
 	p.Path = c.Path()
 	p.RequestID = RequestID(c)
 	p.catalog = s.catalog
+	if i := strings.IndexByte(name, '/'); i > 0 {
+		p.owner = name[:i]
+	}
 	p.views = s.views
 	if p.Lang == "" {
 		p.Lang = "en"

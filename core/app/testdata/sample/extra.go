@@ -6,6 +6,9 @@ import (
 	"gorm.io/gorm"
 )
 
-type gormDB = gorm.DB
+type (
+	gormDB      = gorm.DB
+	gormSession = gorm.Session
+)
 
 var errTest = errors.New("database exploded: password=hunter2")

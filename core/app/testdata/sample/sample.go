@@ -19,6 +19,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/chart"
+	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
@@ -28,6 +30,9 @@ import (
 
 //go:embed templates
 var templates embed.FS
+
+//go:embed i18n
+var translations embed.FS
 
 // Note is the sample's one table: an org-owned object with an owner.
 type Note struct {
@@ -67,7 +72,11 @@ func (m *Module) Init(h module.Host) error {
 	h.Migrations(store.Migration{ID: "0001_notes", Up: store.CreateTables(&Note{})})
 	sub, _ := fs.Sub(templates, "templates")
 	h.Templates(sub)
+	tr, _ := fs.Sub(translations, "i18n")
+	h.Translations(tr)
 	h.Nav(web.NavItem{Label: "Notes", Path: "/m/sample/"})
+	h.Widget(dashboard.Widget{ID: "notes", Title: "Notes", Size: dashboard.Small, Order: 10,
+		Template: "widget_notes", Data: m.widgetData})
 	h.API(m.api)
 	h.Pages(func(r fiber.Router) { r.Get("/", h.Accounts().RequirePage(), m.page) })
 	h.On(EventNoteCreated, func(ctx context.Context, e events.Event) error {
@@ -165,6 +174,27 @@ func (m *Module) api(api huma.API) {
 		func(ctx context.Context, in *struct{}) (*slowOutput, error) {
 			panic("sample panic with secret detail")
 		}, accounts.Public())
+}
+
+// NotesWidget is the data of the sample's dashboard widget.
+type NotesWidget struct {
+	Count  int64       `json:"count"`
+	Latest []string    `json:"latest"`
+	Goal   chart.Chart `json:"goal"`
+}
+
+// widgetData reads the viewer's own notes, scoped to their organisation.
+func (m *Module) widgetData(ctx context.Context, p *accounts.Principal) (any, error) {
+	db := store.Org(m.st.DB.WithContext(ctx), p.OrgID).Model(&Note{}).Where("owner_id = ?", p.UserID).Session(&gormSession{})
+	d := NotesWidget{Latest: []string{}}
+	if err := db.Count(&d.Count).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Order("id DESC").Limit(3).Pluck("title", &d.Latest).Error; err != nil {
+		return nil, err
+	}
+	d.Goal = chart.Chart{Kind: chart.Progress, Title: "Notes towards your goal", Value: float64(d.Count), Max: 10}
+	return d, nil
 }
 
 func (m *Module) page(c *fiber.Ctx) error {
