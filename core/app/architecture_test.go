@@ -25,7 +25,10 @@ var allowedCore = map[string][]string{
 	"core/i18n":     {},
 	"core/web":      {"core/config", "core/errs", "core/i18n"},
 	"core/accounts": {"core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
-	"core/module":   {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/module":   {"core/accounts", "core/config", "core/errs", "core/events", "core/experience/messages", "core/i18n", "core/store", "core/web"},
+
+	"core/experience/help":     {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/experience/messages": {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 }
 
 func TestDependencyDirection(t *testing.T) {

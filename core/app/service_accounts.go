@@ -62,5 +62,5 @@ func (a *App) documentSecurity() {
 }
 
 func (a *App) coreMigrations() []store.MigrationSet {
-	return []store.MigrationSet{{Owner: "accounts", Migrations: a.Accounts.Migrations()}}
+	return append([]store.MigrationSet{{Owner: "accounts", Migrations: a.Accounts.Migrations()}}, a.experienceMigrations()...)
 }

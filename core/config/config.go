@@ -40,6 +40,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Modules  Modules  `yaml:"modules"`
 	Accounts Accounts `yaml:"accounts"`
+	Messages Messages `yaml:"messages"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -142,6 +143,7 @@ func Default() Config {
 			VerifyTTL:          48 * time.Hour,
 			InviteTTL:          7 * 24 * time.Hour,
 		},
+		Messages: DefaultMessages(),
 	}
 }
 
@@ -393,6 +395,9 @@ func (c Config) Validate() error {
 	}
 	if a.ResetTTL <= 0 || a.VerifyTTL <= 0 || a.InviteTTL <= 0 {
 		return errors.New("config: accounts.*_ttl: must be positive")
+	}
+	if err := c.ValidateMessages(); err != nil {
+		return err
 	}
 	if c.Mode == "production" {
 		if c.Database.URL == "" {
