@@ -61,7 +61,8 @@ func viewManaged(a *Article) ManagedView {
 		Edited: a.Edited, HelpfulYes: a.HelpfulYes, HelpfulNo: a.HelpfulNo}
 }
 
-type helpReaderQuery struct {
+// ReaderParams are the query parameters of the reading operations.
+type ReaderParams struct {
 	Org    string `query:"org" maxLength:"40" doc:"Organisation slug; needed only when not signed in (public help centres)"`
 	Locale string `query:"locale" enum:"en,it," doc:"Language; defaults to the reader's"`
 }
@@ -98,12 +99,12 @@ var editors = []accounts.Role{accounts.Staff, accounts.Admin, accounts.Integrato
 // RegisterAPI declares the help centre's operations under /api/v1/help.
 func (s *Service) RegisterAPI(api huma.API) {
 	tag := func(o *huma.Operation) { o.Tags = []string{"Help centre"} }
-	reader := func(ctx context.Context, q helpReaderQuery) (Reader, error) {
+	reader := func(ctx context.Context, q ReaderParams) (Reader, error) {
 		return s.ReaderFor(ctx, principal(ctx), q.Org, q.Locale)
 	}
 
 	type helpListInput struct {
-		helpReaderQuery
+		ReaderParams
 		Module string `query:"module" maxLength:"32" doc:"Only the articles of this module"`
 	}
 	type helpListOutput struct {
@@ -114,7 +115,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 	accounts.Register(api, huma.Operation{OperationID: "help-list", Method: http.MethodGet, Path: "/api/v1/help/articles",
 		Summary: "List help articles", Description: "The published articles the caller may read, one per slug, in the caller's language when translated. Anonymous callers name the organisation (org=...), whose help centre must be public."},
 		func(ctx context.Context, in *helpListInput) (*helpListOutput, error) {
-			r, err := reader(ctx, in.helpReaderQuery)
+			r, err := reader(ctx, in.ReaderParams)
 			if err != nil {
 				return nil, err
 			}
@@ -131,7 +132,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 		}, accounts.Public(), tag)
 
 	type helpSearchInput struct {
-		helpReaderQuery
+		ReaderParams
 		Q     string `query:"q" maxLength:"200" doc:"What to look for: words, \"a phrase\", -excluded, a or b"`
 		Limit int    `query:"limit" minimum:"0" maximum:"50" default:"20"`
 	}
@@ -143,7 +144,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 	accounts.Register(api, huma.Operation{OperationID: "help-search", Method: http.MethodGet, Path: "/api/v1/help/search",
 		Summary: "Search the help centre", Description: "Full-text search over the published articles the caller may read, best match first (a title match outranks a match in the text), in the caller's language first."},
 		func(ctx context.Context, in *helpSearchInput) (*helpSearchOutput, error) {
-			r, err := reader(ctx, in.helpReaderQuery)
+			r, err := reader(ctx, in.ReaderParams)
 			if err != nil {
 				return nil, err
 			}
@@ -157,14 +158,14 @@ func (s *Service) RegisterAPI(api huma.API) {
 		}, accounts.Public(), tag)
 
 	type helpSlugInput struct {
-		helpReaderQuery
+		ReaderParams
 		Slug string `path:"slug" maxLength:"100" doc:"Article slug"`
 	}
 	type helpArticleOutput struct{ Body ArticleView }
 	accounts.Register(api, huma.Operation{OperationID: "help-get", Method: http.MethodGet, Path: "/api/v1/help/articles/{slug}",
 		Summary: "Read a help article", Description: "The published article in the caller's language when translated, rendered as sanitised HTML."},
 		func(ctx context.Context, in *helpSlugInput) (*helpArticleOutput, error) {
-			r, err := reader(ctx, in.helpReaderQuery)
+			r, err := reader(ctx, in.ReaderParams)
 			if err != nil {
 				return nil, err
 			}
@@ -180,13 +181,13 @@ func (s *Service) RegisterAPI(api huma.API) {
 		}, accounts.Public(), tag)
 
 	type helpContextInput struct {
-		helpReaderQuery
+		ReaderParams
 		Key string `path:"key" maxLength:"100" doc:"Context key of a page, e.g. automotive.vehicle"`
 	}
 	accounts.Register(api, huma.Operation{OperationID: "help-context", Method: http.MethodGet, Path: "/api/v1/help/context/{key}",
 		Summary: "Articles about a page", Description: "The published articles linked to a page's context key (what a module page shows as \"Help\")."},
 		func(ctx context.Context, in *helpContextInput) (*helpListOutput, error) {
-			r, err := reader(ctx, in.helpReaderQuery)
+			r, err := reader(ctx, in.ReaderParams)
 			if err != nil {
 				return nil, err
 			}

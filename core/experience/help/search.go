@@ -361,7 +361,10 @@ func ftsQuery(text, locale string) string {
 		}
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
-	q := "(" + strings.Join(ors, " OR ") + ")"
+	q := ors[0]
+	if len(ors) > 1 {
+		q = "(" + strings.Join(ors, " OR ") + ")"
+	}
 	for _, t := range nots {
 		q += " NOT " + quote(term{text: t.text, phrase: true})
 	}
