@@ -599,7 +599,7 @@ func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, f InboxFilte
 	}
 	order := "last_message_at DESC, id DESC"
 	if !p.Is(accounts.Customer) {
-		order = "awaiting_staff DESC, CASE WHEN awaiting_staff = ? THEN awaiting_since END ASC, last_message_at DESC, id DESC"
+		order = "awaiting_staff DESC, CASE WHEN awaiting_staff THEN awaiting_since END ASC, last_message_at DESC, id DESC"
 	}
 	type row struct {
 		Conversation
@@ -610,12 +610,7 @@ func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, f InboxFilte
   WHERE m.org_id = messages_conversations.org_id AND m.conversation_id = messages_conversations.id AND m.sender_id <> ?
     AND m.id > COALESCE((SELECT r.last_read_message_id FROM messages_reads r
       WHERE r.conversation_id = messages_conversations.id AND r.user_id = ?), 0)) AS unread`, p.UserID, p.UserID)
-	if p.Is(accounts.Customer) {
-		q = q.Order(order)
-	} else {
-		q = q.Order(clause.Expr{SQL: order, Vars: []any{true}})
-	}
-	if err := q.Offset((f.Page - 1) * f.Size).Limit(f.Size).Find(&rows).Error; err != nil {
+	if err := q.Order(order).Offset((f.Page - 1) * f.Size).Limit(f.Size).Find(&rows).Error; err != nil {
 		return nil, 0, err
 	}
 	var pids []uint
