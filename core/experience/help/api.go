@@ -77,9 +77,7 @@ type helpArticleInputBody struct {
 	Contexts []string `json:"contexts,omitempty" maxItems:"20" doc:"Context keys of the pages that link here, e.g. automotive.vehicle"`
 }
 
-func (b helpArticleInputBody) input() ArticleInput {
-	return ArticleInput{Title: b.Title, Slug: b.Slug, Locale: b.Locale, Category: b.Category, Module: b.Module, Body: b.Body, Contexts: b.Contexts}
-}
+func (b helpArticleInputBody) input() ArticleInput { return ArticleInput(b) }
 
 type idPath struct {
 	ID uint `path:"id" doc:"Article ID"`

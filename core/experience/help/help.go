@@ -81,7 +81,7 @@ func (s *Service) Migrations() []store.Migration {
 				return err
 			}
 			for _, q := range []string{
-				"CREATE UNIQUE INDEX help_articles_org_locale_slug ON help_articles (org_id, locale, slug)",
+				"CREATE UNIQUE INDEX help_articles_org_slug_locale ON help_articles (org_id, slug, locale)",
 				"CREATE INDEX help_contexts_org_key ON help_contexts (org_id, context_key)",
 				"CREATE UNIQUE INDEX help_votes_article_user ON help_votes (article_id, user_id)",
 				"CREATE UNIQUE INDEX help_settings_org ON help_settings (org_id)",

@@ -29,7 +29,7 @@ type Article struct {
 	// Contexts are the context keys of the pages that link here
 	// ("automotive.vehicle"), comma-separated; help_contexts indexes them.
 	Contexts    string     `gorm:"size:1000;not null;default:''" json:"-"`
-	Published   bool       `gorm:"not null;default:false;index" json:"published"`
+	Published   bool       `gorm:"not null;default:false" json:"published"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	// Source is "default" for articles a module ships (imported per
 	// organisation) and "staff" for articles written in the portal.

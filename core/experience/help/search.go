@@ -185,14 +185,42 @@ func (s *Service) searchSQLite(ctx context.Context, r Reader, text string, limit
 	cond, args := readerFilter(r)
 	args["q"] = q
 	args["limit"] = limit * 2
+	db := s.st.DB.WithContext(ctx)
+	// SQLite computes every column of every match before sorting, so the
+	// snippets are made in a second query for the rows kept.
 	sql := `SELECT a.id, a.slug, a.locale, a.title, a.category, a.module, a.excerpt,
-  -bm25(help_articles_fts, 10.0, 1.0) AS score,
-  snippet(help_articles_fts, 1, char(2), char(3), '…', 16) AS snippet
+  -bm25(help_articles_fts, 10.0, 1.0) AS score, '' AS snippet
 FROM help_articles_fts JOIN help_articles a ON a.id = help_articles_fts.rowid
 WHERE help_articles_fts MATCH @q AND ` + cond + `
 ORDER BY score DESC, (a.locale = @loc) DESC, a.title
 LIMIT @limit`
-	return scanHits(s.st.DB.WithContext(ctx).Raw(sql, args))
+	hits, err := scanHits(db.Raw(sql, args))
+	if err != nil || len(hits) == 0 {
+		return hits, err
+	}
+	ids := make([]uint, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	rows, err := db.Raw(`SELECT rowid, snippet(help_articles_fts, 1, char(2), char(3), '…', 16) FROM help_articles_fts
+WHERE help_articles_fts MATCH ? AND rowid IN ?`, q, ids).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	snippets := map[uint]string{}
+	for rows.Next() {
+		var id uint
+		var snip string
+		if err := rows.Scan(&id, &snip); err != nil {
+			return nil, err
+		}
+		snippets[id] = snip
+	}
+	for i := range hits {
+		hits[i].raw = snippets[hits[i].ID]
+	}
+	return hits, rows.Err()
 }
 
 func scanHits(db *gorm.DB) ([]Hit, error) {

@@ -27,7 +27,7 @@ type Conversation struct {
 	SubjectTitle string `gorm:"size:200;not null;default:''" json:"subject_title,omitempty"`
 	// AwaitingStaff is true while the customer's last message has no
 	// answer; AwaitingSince is when the unanswered run began.
-	AwaitingStaff bool       `gorm:"not null;default:false;index" json:"awaiting_staff"`
+	AwaitingStaff bool       `gorm:"not null;default:false" json:"awaiting_staff"`
 	AwaitingSince *time.Time `json:"awaiting_since,omitempty"`
 	LastMessageAt time.Time  `gorm:"not null;index" json:"last_message_at"`
 	LastSenderID  uint       `gorm:"not null;default:0" json:"last_sender_id"`

@@ -601,16 +601,12 @@ func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, f InboxFilte
 	if !p.Is(accounts.Customer) {
 		order = "awaiting_staff DESC, CASE WHEN awaiting_staff THEN awaiting_since END ASC, last_message_at DESC, id DESC"
 	}
-	type row struct {
-		Conversation
-		Unread int64
+	var rows []Conversation
+	if err := db.Session(&gorm.Session{}).Order(order).Offset((f.Page - 1) * f.Size).Limit(f.Size).Find(&rows).Error; err != nil {
+		return nil, 0, err
 	}
-	var rows []row
-	q := db.Session(&gorm.Session{}).Select(`messages_conversations.*, (SELECT COUNT(*) FROM messages_messages m
-  WHERE m.org_id = messages_conversations.org_id AND m.conversation_id = messages_conversations.id AND m.sender_id <> ?
-    AND m.id > COALESCE((SELECT r.last_read_message_id FROM messages_reads r
-      WHERE r.conversation_id = messages_conversations.id AND r.user_id = ?), 0)) AS unread`, p.UserID, p.UserID)
-	if err := q.Order(order).Offset((f.Page - 1) * f.Size).Limit(f.Size).Find(&rows).Error; err != nil {
+	unread, err := s.unread(ctx, p, rows)
+	if err != nil {
 		return nil, 0, err
 	}
 	var pids []uint
@@ -623,9 +619,40 @@ func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, f InboxFilte
 	}
 	out := make([]InboxItem, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, InboxItem{Conversation: r.Conversation, Customer: people[r.CustomerID], Staff: people[r.StaffID], Unread: r.Unread})
+		out = append(out, InboxItem{Conversation: r, Customer: people[r.CustomerID], Staff: people[r.StaffID], Unread: unread[r.ID]})
 	}
 	return out, total, nil
+}
+
+// unread counts, for the conversations of one inbox page, the messages of
+// others after p's read receipt.
+func (s *Service) unread(ctx context.Context, p *accounts.Principal, convs []Conversation) (map[uint]int64, error) {
+	out := map[uint]int64{}
+	if len(convs) == 0 {
+		return out, nil
+	}
+	ids := make([]uint, len(convs))
+	for i, c := range convs {
+		ids[i] = c.ID
+	}
+	// Raw SQL names its organisation itself.
+	rows, err := s.st.DB.WithContext(ctx).Raw(`SELECT m.conversation_id, COUNT(*) FROM messages_messages m
+LEFT JOIN messages_reads r ON r.conversation_id = m.conversation_id AND r.user_id = ?
+WHERE m.org_id = ? AND m.conversation_id IN ? AND m.sender_id <> ? AND m.id > COALESCE(r.last_read_message_id, 0)
+GROUP BY m.conversation_id`, p.UserID, p.OrgID, ids, p.UserID).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }
 
 // UnreadCount is how many conversations have messages p has not read.
