@@ -655,18 +655,6 @@ GROUP BY m.conversation_id`, p.UserID, p.OrgID, ids, p.UserID).Rows()
 	return out, rows.Err()
 }
 
-// UnreadCount is how many conversations have messages p has not read.
-func (s *Service) UnreadCount(ctx context.Context, p *accounts.Principal) (int, error) {
-	items, _, err := s.Inbox(ctx, p, InboxFilter{Size: 200})
-	n := 0
-	for _, it := range items {
-		if it.Unread > 0 {
-			n++
-		}
-	}
-	return n, err
-}
-
 // StaffFigure is one staff member's response times.
 type StaffFigure struct {
 	Staff Person `json:"staff"`
