@@ -21,6 +21,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/module"
@@ -332,7 +333,16 @@ func TestModulesOpenConversationsAboutTheirObjects(t *testing.T) {
 	if th := w.thread(t, "sam", c1.ID); len(th.Messages) != 2 {
 		t.Fatalf("%d messages, want 2", len(th.Messages))
 	}
-	if _, err := open(w.p(t, "sam"), "x"); !portaltest.IsKind(err, 3) { // errs.Forbidden
+	// A job acting for the customer with a bare principal may open one too.
+	bare := &accounts.Principal{UserID: chiara.UserID, OrgID: chiara.OrgID, Role: accounts.Customer, Name: chiara.Name}
+	err = w.ta.Store.Tx(ctx, func(tx *gorm.DB) error {
+		_, err := w.g.msgs.Open(ctx, tx, bare, "garage", "vehicle", "7", "Second car", "Reminder question")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Open with a bare principal: %v", err)
+	}
+	if _, err := open(w.p(t, "sam"), "x"); !portaltest.IsKind(err, errs.Forbidden) {
 		t.Fatalf("staff used Open: %v", err)
 	}
 	// Staff use OpenFor about a customer's object.

@@ -43,6 +43,11 @@ type NewConversation struct {
 	SubjectType, SubjectID, SubjectTitle string
 	Body                                 string
 	Files                                []Upload
+
+	// fromModule marks a conversation a module opens (Open, OpenFor): its
+	// topic is the calling module, which need not be checked against the
+	// principal's enabled modules (a job may act with a bare principal).
+	fromModule bool
 }
 
 // Open starts, or continues, the customer p's conversation about one object
@@ -75,7 +80,7 @@ func (s *Service) OpenFor(ctx context.Context, tx *gorm.DB, p *accounts.Principa
 			subject = subjectType + " " + subjectID
 		}
 		return s.startWith(ctx, tx, p, NewConversation{CustomerID: customerID, Module: module, Subject: subject, SubjectType: subjectType,
-			SubjectID: subjectID, SubjectTitle: subjectTitle, Body: firstMessage}, nil, nil, s.now())
+			SubjectID: subjectID, SubjectTitle: subjectTitle, Body: firstMessage, fromModule: true}, nil, nil, s.now())
 	case err != nil:
 		return nil, err
 	}
@@ -116,7 +121,7 @@ func (s *Service) startWith(ctx context.Context, tx *gorm.DB, p *accounts.Princi
 	if in.Subject == "" || utf8.RuneCountInString(in.Subject) > 200 {
 		fields = append(fields, errs.Field("subject", "is required (at most 200 characters)"))
 	}
-	if in.Module != "" && !slices.Contains(p.Modules, in.Module) {
+	if in.Module != "" && !in.fromModule && !slices.Contains(p.Modules, in.Module) {
 		fields = append(fields, errs.Field("module", "is not a topic of your organisation"))
 	}
 	if err := checkBody(in.Body, len(files)); err != nil {
