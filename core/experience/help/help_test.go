@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -547,5 +548,26 @@ func TestHelpPages(t *testing.T) {
 	}
 	if r := s.Post(t, "/help/manage/settings", url.Values{"public": {"on"}}); r.Status != 403 {
 		t.Fatalf("staff changed the settings: %d", r.Status)
+	}
+}
+
+// TestSQLiteDriverHasFTS5 pins the driver choice: search on SQLite needs
+// FTS5 compiled into modernc.org/sqlite (under glebarez/sqlite).
+func TestSQLiteDriverHasFTS5(t *testing.T) {
+	if portaltest.Dialect() != "sqlite" {
+		t.Skip("PostgreSQL searches with tsvector")
+	}
+	ta := portaltest.New(t, nil)
+	ta.Org(t, "acme") // imports the core articles
+	var opts []string
+	if err := ta.Store.DB.Raw("PRAGMA compile_options").Scan(&opts).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(opts, "ENABLE_FTS5") {
+		t.Fatalf("the SQLite driver lacks FTS5: %v", opts)
+	}
+	var n int64
+	if err := ta.Store.DB.Raw("SELECT count(*) FROM help_articles_fts WHERE help_articles_fts MATCH ?", `"password"`).Scan(&n).Error; err != nil || n < 1 {
+		t.Fatalf("FTS5 query over the imported core articles: %d, %v", n, err)
 	}
 }
