@@ -126,15 +126,68 @@ func (s *Service) Search(ctx context.Context, r Reader, text string, limit int) 
 	if err != nil {
 		return nil, err
 	}
-	out := hits[:0]
-	for _, h := range preferLocale(hits, r.Locale, func(h Hit) (string, string) { return h.Slug, h.Locale }) {
-		h.Snippet = highlight(h.raw)
-		out = append(out, h)
-	}
+	out := preferLocale(hits, r.Locale, func(h Hit) (string, string) { return h.Slug, h.Locale })
 	if len(out) > limit {
 		out = out[:limit]
 	}
+	// Snippets cost more than finding and ranking (they read each
+	// article's text): they are made only for the results returned.
+	if err := s.snippets(ctx, r, text, out); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Snippet = highlight(out[i].raw)
+	}
 	return out, nil
+}
+
+// snippets fills the raw snippet of each hit.
+func (s *Service) snippets(ctx context.Context, r Reader, text string, hits []Hit) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	ids := make([]uint, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	db := s.st.DB.WithContext(ctx)
+	var rows *sql.Rows
+	var err error
+	if s.st.Dialect == store.Postgres {
+		var headline []string
+		for _, loc := range sortedLocales() {
+			headline = append(headline, fmt.Sprintf("WHEN '%s' THEN ts_headline('%s', a.plain, websearch_to_tsquery('%s', @q), @opts)", loc, searchConfigs[loc], searchConfigs[loc]))
+		}
+		// The hits come from an org-scoped query; the organisation is checked
+		// again below rather than in SQL, where it would tempt the planner to
+		// the org_id index instead of the primary key.
+		rows, err = db.Raw(`SELECT a.id, a.org_id, CASE a.locale `+strings.Join(headline, " ")+` ELSE '' END
+FROM help_articles a WHERE a.id IN @ids`, map[string]any{"q": text, "ids": ids,
+			"opts": "StartSel=" + markStart + ", StopSel=" + markEnd + ", MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""}).Rows()
+	} else {
+		rows, err = db.Raw(`SELECT f.rowid, a.org_id, snippet(help_articles_fts, 1, char(2), char(3), '…', 16)
+FROM help_articles_fts f JOIN help_articles a ON a.id = f.rowid
+WHERE help_articles_fts MATCH ? AND f.rowid IN ?`, ftsQuery(text, r.Locale), ids).Rows()
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := map[uint]string{}
+	for rows.Next() {
+		var id, org uint
+		var snip sql.NullString
+		if err := rows.Scan(&id, &org, &snip); err != nil {
+			return err
+		}
+		if org == r.OrgID {
+			byID[id] = snip.String
+		}
+	}
+	for i := range hits {
+		hits[i].raw = byID[hits[i].ID]
+	}
+	return rows.Err()
 }
 
 // readerFilter is the SQL condition (on alias a) for the articles r may
@@ -157,19 +210,16 @@ func (s *Service) searchPostgres(ctx context.Context, r Reader, text string, lim
 	cond, args := readerFilter(r)
 	args["q"] = text
 	args["limit"] = limit * 2
-	args["opts"] = "StartSel=" + markStart + ", StopSel=" + markEnd + ", MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
 	// One tsquery per language, each a constant, so the GIN index serves
 	// both halves of the OR.
-	var match, rank, headline []string
+	var match, rank []string
 	for _, loc := range sortedLocales() {
 		q := fmt.Sprintf("websearch_to_tsquery('%s', @q)", searchConfigs[loc])
 		match = append(match, fmt.Sprintf("(a.locale = '%s' AND a.search @@ %s)", loc, q))
 		rank = append(rank, fmt.Sprintf("WHEN '%s' THEN ts_rank(a.search, %s)", loc, q))
-		headline = append(headline, fmt.Sprintf("WHEN '%s' THEN ts_headline('%s', a.plain, %s, @opts)", loc, searchConfigs[loc], q))
 	}
 	sql := `SELECT a.id, a.slug, a.locale, a.title, a.category, a.module, a.excerpt,
-  CASE a.locale ` + strings.Join(rank, " ") + ` ELSE 0 END AS score,
-  CASE a.locale ` + strings.Join(headline, " ") + ` ELSE '' END AS snippet
+  CASE a.locale ` + strings.Join(rank, " ") + ` ELSE 0 END AS score, '' AS snippet
 FROM help_articles a
 WHERE ` + cond + ` AND (` + strings.Join(match, " OR ") + `)
 ORDER BY score DESC, (a.locale = @loc) DESC, a.title
@@ -185,42 +235,15 @@ func (s *Service) searchSQLite(ctx context.Context, r Reader, text string, limit
 	cond, args := readerFilter(r)
 	args["q"] = q
 	args["limit"] = limit * 2
-	db := s.st.DB.WithContext(ctx)
 	// SQLite computes every column of every match before sorting, so the
-	// snippets are made in a second query for the rows kept.
+	// snippets are made afterwards, for the rows kept (snippets).
 	sql := `SELECT a.id, a.slug, a.locale, a.title, a.category, a.module, a.excerpt,
   -bm25(help_articles_fts, 10.0, 1.0) AS score, '' AS snippet
 FROM help_articles_fts JOIN help_articles a ON a.id = help_articles_fts.rowid
 WHERE help_articles_fts MATCH @q AND ` + cond + `
 ORDER BY score DESC, (a.locale = @loc) DESC, a.title
 LIMIT @limit`
-	hits, err := scanHits(db.Raw(sql, args))
-	if err != nil || len(hits) == 0 {
-		return hits, err
-	}
-	ids := make([]uint, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
-	}
-	rows, err := db.Raw(`SELECT rowid, snippet(help_articles_fts, 1, char(2), char(3), '…', 16) FROM help_articles_fts
-WHERE help_articles_fts MATCH ? AND rowid IN ?`, q, ids).Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	snippets := map[uint]string{}
-	for rows.Next() {
-		var id uint
-		var snip string
-		if err := rows.Scan(&id, &snip); err != nil {
-			return nil, err
-		}
-		snippets[id] = snip
-	}
-	for i := range hits {
-		hits[i].raw = snippets[hits[i].ID]
-	}
-	return hits, rows.Err()
+	return scanHits(s.st.DB.WithContext(ctx).Raw(sql, args))
 }
 
 func scanHits(db *gorm.DB) ([]Hit, error) {
