@@ -24,13 +24,14 @@ func TestNotificationsInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	customer, err := env.App.Accounts.UserByEmail(ctx, org.ID, "customer@demo.example")
+	// customer2 has no demo conversations, so the inbox starts empty.
+	customer, err := env.App.Accounts.UserByEmail(ctx, org.ID, "customer2@demo.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	tab := env.Tab(t, "customer")
-	tab.SignIn("demo", "customer@demo.example")
+	tab.SignIn("demo", "customer2@demo.example")
 	tab.Go("/notifications")
 	tab.Expect("You have no notifications.")
 	// The page's stream is connected before anything is sent: a fresh stream

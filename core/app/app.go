@@ -27,6 +27,8 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/help"
+	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
@@ -71,11 +73,14 @@ type App struct {
 	coreMigrations []store.MigrationSet
 	// Dashboard is the widget registry and the landing page after sign-in.
 	Dashboard *dashboard.Service
+	Help      *help.Service
+	Messages  *messages.Service
 
-	modules []*host
-	closers []func() error
-	runners []Runner
-	running []Runner
+	modules  []*host
+	helpErrs []error
+	closers  []func() error
+	runners  []Runner
+	running  []Runner
 }
 
 // Runner is a core service that works in the background while the app
@@ -173,6 +178,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := a.initExperience(); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -186,7 +195,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 		a.modules = append(a.modules, h)
 	}
-	if err := a.checkModels(); err != nil {
+	if err := errors.Join(a.checkModels(), a.checkExperience()); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -342,6 +351,9 @@ func (a *App) RunDemo(ctx context.Context, password string) error {
 		dc.Tx = tx
 		var err error
 		if dc.Orgs, dc.Users, err = a.Accounts.Demo(ctx, tx, password); err != nil {
+			return err
+		}
+		if err := a.demoExperience(ctx, tx, dc); err != nil {
 			return err
 		}
 		for _, h := range a.modules {

@@ -413,3 +413,24 @@ func TestJobsAPIIsForPlatformAdmins(t *testing.T) {
 		t.Errorf("platform admin jobs page: %d", r.Status)
 	}
 }
+
+// TestNewSecureMessageNotifiesTheRecipient: a customer's message reaches
+// their assigned staff member's notification inbox, with a link to it.
+func TestNewSecureMessageNotifiesTheRecipient(t *testing.T) {
+	ta, _ := newSampleApp(t)
+	ta.Demo(t)
+	cust := portaltest.Bearer(ta.Login(t, "demo", "customer@demo.example"))
+	res := ta.Do(t, "POST", "/api/v1/messages/conversations", map[string]any{"subject": "My car", "body": "Hello, is my car ready?"}, cust)
+	if res.Status != 201 {
+		t.Fatalf("start: %d %s", res.Status, res.Body)
+	}
+	staff := portaltest.Bearer(ta.Login(t, "demo", "staff@demo.example"))
+	inbox := ta.Do(t, "GET", "/api/v1/notifications", nil, staff)
+	if !strings.Contains(inbox.Body, `"kind":"messages.received"`) || !strings.Contains(inbox.Body, "/messages/") {
+		t.Fatalf("staff inbox: %d %s", inbox.Status, inbox.Body)
+	}
+	other := portaltest.Bearer(ta.Login(t, "demo", "customer2@demo.example"))
+	if in := ta.Do(t, "GET", "/api/v1/notifications", nil, other); strings.Contains(in.Body, "messages.received") {
+		t.Fatal("another customer was notified")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
@@ -131,4 +132,28 @@ type accountMessenger struct{ n *notify.Service }
 func (m accountMessenger) Send(ctx context.Context, tx *gorm.DB, msg accounts.Message) error {
 	_, err := m.n.Send(ctx, tx, notify.Notification{OrgID: msg.OrgID, UserID: msg.UserID, Kind: msg.Kind, Data: msg.Data})
 	return err
+}
+
+// messageNotifier tells the recipient of a secure message through the
+// notification service (in-app and e-mail; only a preview leaves the portal).
+type messageNotifier struct {
+	n   *notify.Service
+	acc *accounts.Service
+}
+
+func (m messageNotifier) MessageReceived(ctx context.Context, tx *gorm.DB, orgID, recipientID, conversationID uint, preview string) error {
+	from := ""
+	if p, ok := accounts.PrincipalFrom(ctx); ok {
+		from = p.Name
+	}
+	_, err := m.n.Send(ctx, tx, notify.Notification{OrgID: orgID, UserID: recipientID, Kind: "messages.received",
+		Data: map[string]any{"from": from, "preview": preview, "link": fmt.Sprintf("/messages/%d", conversationID)}})
+	return err
+}
+
+// wireMessages declares the new-message notification and connects it.
+func (a *App) wireMessages() {
+	a.Notify.Declare("messages", notify.Kind{ID: "messages.received", Title: "New secure message",
+		DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true, Templates: messages.MailTemplates()})
+	a.Messages.SetNotifier(messageNotifier{a.Notify, a.Accounts})
 }

@@ -43,6 +43,7 @@ type Config struct {
 	Schedule  Schedule  `yaml:"schedule"`
 	Notify    Notify    `yaml:"notify"`
 	Dashboard Dashboard `yaml:"dashboard"`
+	Messages  Messages  `yaml:"messages"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -172,6 +173,7 @@ func Default() Config {
 			InviteTTL:          7 * 24 * time.Hour,
 		},
 		Dashboard: defaultDashboard(),
+		Messages:  DefaultMessages(),
 	}
 }
 
@@ -460,6 +462,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Dashboard.validate(); err != nil {
+		return err
+	}
+	if err := c.ValidateMessages(); err != nil {
 		return err
 	}
 	if c.Mode == "production" {

@@ -13,6 +13,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
@@ -87,6 +88,18 @@ type Host interface {
 	// NotificationChannel adds a delivery channel (SMS, push) that users
 	// can switch on per kind.
 	NotificationChannel(ch notify.Channel)
+	// HelpArticles declares the module's default help articles: every *.md
+	// file of fsys, Markdown with front matter (title, slug, locale,
+	// category, context keys; see core/experience/help). They are imported
+	// into every organisation at start, when an organisation is created and
+	// with the demo data; staff may edit them. A module page links to the
+	// articles of its context key with {{.Extra.Help.For "<module>.<page>"}}.
+	HelpArticles(fsys fs.FS)
+	// Messages is secure messaging between customers and their staff. A
+	// module opens a conversation about one of its objects with
+	// Messages().Open(ctx, tx, principal, moduleID, subjectType, subjectID,
+	// subjectTitle, firstMessage).
+	Messages() *messages.Service
 }
 
 // DemoFunc creates demo data inside tx. It must be idempotent: running the

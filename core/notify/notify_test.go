@@ -26,8 +26,9 @@ func TestKindsDeclaredThroughTheHost(t *testing.T) {
 		ids = append(ids, k.ID)
 	}
 	// The account e-mails are kinds too: the kernel declares them for accounts.
+	// So is the secure messages' "new message".
 	want := "accounts.invitation,accounts.password_changed,accounts.password_reset,accounts.verify_email," +
-		"notify.digest,notify.test,shop.security,shop.shipped"
+		"messages.received,notify.digest,notify.test,shop.security,shop.shipped"
 	if got := strings.Join(ids, ","); got != want {
 		t.Fatalf("kinds = %s", got)
 	}

@@ -1,0 +1,14 @@
+package app
+
+import (
+	"io/fs"
+)
+
+// HelpArticles registers the module's default help articles (Markdown
+// files with front matter in fsys). A malformed file stops start-up with
+// its name.
+func (h *host) HelpArticles(fsys fs.FS) {
+	if err := h.app.Help.AddDefaults(h.info.ID, fsys); err != nil {
+		h.app.helpErrs = append(h.app.helpErrs, err)
+	}
+}

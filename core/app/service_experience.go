@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/help"
+	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/store"
+)
+
+// initExperience builds the help centre and secure messages, mounts their
+// API and pages, and registers their background work. Modules reach them
+// through Host.HelpArticles and Host.Messages.
+func (a *App) initExperience() error {
+	a.Help = help.New(help.Options{Store: a.Store, Accounts: a.Accounts, Events: a.Events, Log: a.Log.With("service", "help")})
+	if err := a.Help.AddDefaults("", help.CoreArticles()); err != nil {
+		return err
+	}
+	msgs, err := messages.New(messages.Options{Store: a.Store, Accounts: a.Accounts, Events: a.Events, Log: a.Log.With("service", "messages"),
+		Config: a.Config, ModuleName: a.moduleName})
+	if err != nil {
+		return err
+	}
+	a.Messages = msgs
+	a.coreMigrations = append(a.coreMigrations, a.experienceMigrations()...)
+	a.wireMessages()
+
+	cat := a.Web.Catalog()
+	a.Help.RegisterAPI(a.Web.API)
+	a.Help.MountPages(a.Web.App, cat)
+	a.Messages.RegisterAPI(a.Web.API)
+	a.Messages.MountPages(a.Web.App, a.Accounts, cat)
+	a.Web.AddNav(help.Nav()...)
+	a.Web.AddNav(messages.Nav()...)
+	a.Web.Decorate(a.Help.Decorator())
+	if err := a.Web.AddTranslations(help.Translations()); err != nil {
+		return err
+	}
+	if err := a.Web.AddTranslations(messages.Translations()); err != nil {
+		return err
+	}
+	if err := a.Web.AddTemplates("help", help.Templates()); err != nil {
+		return err
+	}
+	if err := a.Web.AddTemplates("messages", messages.Templates()); err != nil {
+		return err
+	}
+	// A new organisation gets the default articles in the transaction that
+	// creates it.
+	a.Events.Subscribe(accounts.EventOrgCreated, func(ctx context.Context, e events.Event) error {
+		tx := e.Tx
+		if tx == nil {
+			tx = a.Store.DB
+		}
+		_, err := a.Help.ImportDefaults(ctx, tx, e.OrgID)
+		return err
+	})
+	a.AddRunner(a.Help.Importer())
+	a.AddRunner(a.Messages.Sweeper())
+	return nil
+}
+
+// experienceMigrations are the help and messages tables.
+func (a *App) experienceMigrations() []store.MigrationSet {
+	return []store.MigrationSet{
+		{Owner: "help", Migrations: a.Help.Migrations()},
+		{Owner: "messages", Migrations: a.Messages.Migrations()},
+	}
+}
+
+// checkExperience reports the errors modules' declarations caused (a
+// malformed help article), after every module's Init.
+func (a *App) checkExperience() error {
+	return errors.Join(a.helpErrs...)
+}
+
+// demoExperience imports the help articles into the demo organisations and
+// gives the demo customer a conversation with their advisor.
+func (a *App) demoExperience(ctx context.Context, tx *gorm.DB, dc *module.DemoContext) error {
+	if _, err := a.Help.ImportDefaults(ctx, tx, 0); err != nil {
+		return err
+	}
+	return a.Messages.Demo(ctx, tx, dc.Orgs["demo"], dc.Users["customer@demo.example"], dc.Users["staff@demo.example"])
+}
+
+// moduleName is the display name of a loaded module.
+func (a *App) moduleName(id string) string {
+	for _, h := range a.modules {
+		if h.info.ID == id {
+			return h.info.Name
+		}
+	}
+	return id
+}
