@@ -55,6 +55,7 @@ func (a *App) newNotify() error {
 // preferences and admin pages are served for signed-in people.
 func (a *App) wireNotify() {
 	a.Notify.SetDirectory(accountsDirectory{a.Accounts})
+	a.Notify.SetCatalog(a.Web.Catalog())
 	for _, k := range accounts.MessageKinds {
 		a.Notify.Declare("accounts", notify.Kind{ID: k.ID, Title: k.Title, DefaultChannels: []string{"email"},
 			Mutable: false, Urgent: true, Templates: accounts.MailTemplates()})

@@ -260,7 +260,7 @@ func (s *Service) deliver(ctx context.Context, rows []claimed) []error {
 				continue
 			}
 			d.Recipient = rcp
-			msg, err := k.render(TemplateData{Data: d.Data, Recipient: rcp, BaseURL: s.base, Notification: rec}, r.Channel == ChannelEmail)
+			msg, err := k.render(TemplateData{Data: d.Data, Recipient: rcp, BaseURL: s.base, Notification: rec, catalog: s.catalog}, r.Channel == ChannelEmail)
 			if err != nil {
 				results[i] = Permanent(err)
 				continue

@@ -29,6 +29,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/i18n"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -155,7 +156,11 @@ type Service struct {
 	devMail  bool
 	run      *runState
 	wake     chan struct{}
+	catalog  *i18n.Catalog
 }
+
+// SetCatalog gives e-mail templates the portal's translations ({{.T ...}}).
+func (s *Service) SetCatalog(c *i18n.Catalog) { s.catalog = c }
 
 var kindPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}\.[a-z][a-z0-9_.]{0,63}$`)
 

@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/i18n"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/notify/notifytest"
@@ -508,4 +510,22 @@ func itoa(n uint) string { return strconv.FormatUint(uint64(n), 10) }
 func TestAuthorizationMatrix(t *testing.T) {
 	ta := portaltest.New(t, []module.Module{shop{}})
 	portaltest.AuthorizationMatrix(t, ta)
+}
+
+func TestTemplateHelpersFormatValuesThatWentThroughJSON(t *testing.T) {
+	cat := i18n.NewCatalog()
+	if err := cat.Load(fstest.MapFS{"it.json": {Data: []byte(`{"Loan instalment %d of %d": "Rata %d di %d del prestito"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	d := notify.TemplateDataFor(map[string]any{"due": "2026-12-01T23:30:00Z", "amount": float64(123456), "text": "Loan instalment 3 of 48"},
+		notify.Recipient{Locale: "it-IT", TimeZone: "Europe/Rome"}, cat)
+	if got := d.Date(d.Data["due"]); got != "2 dic 2026" {
+		t.Errorf("date in the recipient's time zone: %q", got)
+	}
+	if got := d.Money(d.Data["amount"], "EUR"); got != "1.234,56\u00a0€" {
+		t.Errorf("money: %q", got)
+	}
+	if got := d.T(d.Data["text"].(string)); got != "Rata 3 di 48 del prestito" {
+		t.Errorf("translation: %q", got)
+	}
 }

@@ -119,7 +119,7 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 		p := planned{emailAt: now}
 		p.rec = Record{UserID: n.UserID, Kind: k.ID, Data: datas[i], DedupeKey: keys[i], Urgent: k.Urgent, CreatedAt: now}
 		p.rec.OrgID = n.OrgID
-		msg, err := k.render(TemplateData{Data: n.Data, Recipient: rcp, BaseURL: s.base, Notification: &p.rec}, false)
+		msg, err := k.render(TemplateData{Data: n.Data, Recipient: rcp, BaseURL: s.base, Notification: &p.rec, catalog: s.catalog}, false)
 		if err != nil {
 			return nil, err
 		}

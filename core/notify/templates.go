@@ -43,18 +43,68 @@ type TemplateData struct {
 	BaseURL   string
 	// Notification is the stored record (ID, Kind, CreatedAt).
 	Notification *Record
+
+	catalog *i18n.Catalog
 }
 
-// Date formats t as a date in the recipient's language and time zone, as
-// pages do ("10 Mar 2025", "10 mar 2025"): {{.Date .Notification.CreatedAt}}.
-func (d TemplateData) Date(t time.Time) string {
-	return i18n.FormatDate(d.language(), t, d.location())
+// asTime reads a time from Data, which went through JSON: a time.Time, or
+// an RFC 3339 string.
+func asTime(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case *time.Time:
+		if t != nil {
+			return *t
+		}
+	case string:
+		if p, err := time.Parse(time.RFC3339Nano, t); err == nil {
+			return p
+		}
+	}
+	return time.Time{}
 }
 
-// DateTime formats t with the time of day in the recipient's language and
-// time zone ("10 Mar 2025 23:30"): {{.DateTime .Notification.CreatedAt}}.
-func (d TemplateData) DateTime(t time.Time) string {
-	return i18n.FormatDateTime(d.language(), t, d.location())
+func asInt(v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	case uint:
+		return int64(n)
+	case float64:
+		return int64(n)
+	}
+	return 0
+}
+
+// Date formats a time (or an RFC 3339 string from Data) as a date in the
+// recipient's language and time zone, as pages do ("10 Mar 2025",
+// "10 mar 2025"): {{.Date .Notification.CreatedAt}}, {{.Date .Data.due}}.
+func (d TemplateData) Date(t any) string {
+	return i18n.FormatDate(d.language(), asTime(t), d.location())
+}
+
+// DateTime formats a time with the time of day in the recipient's language
+// and time zone ("10 Mar 2025 23:30").
+func (d TemplateData) DateTime(t any) string {
+	return i18n.FormatDateTime(d.language(), asTime(t), d.location())
+}
+
+// Money formats minor units of an ISO 4217 currency for the recipient:
+// {{.Money .Data.amount_minor .Data.currency}}.
+func (d TemplateData) Money(minor any, currency string) string {
+	return i18n.FormatMoney(d.language(), asInt(minor), currency)
+}
+
+// Int formats a whole number with the recipient's digit grouping.
+func (d TemplateData) Int(n any) string { return i18n.FormatInt(d.language(), asInt(n)) }
+
+// T translates English text into the recipient's language with the
+// portal's catalogs (keys as pages use them): {{.T .Data.title}}.
+func (d TemplateData) T(key string, args ...any) string {
+	return d.catalog.T(d.language(), key, args...)
 }
 
 // language is the recipient's language ("it" for "it-IT").
@@ -201,4 +251,10 @@ var translationFS embed.FS
 func Translations() fs.FS {
 	sub, _ := fs.Sub(translationFS, "i18n")
 	return sub
+}
+
+// TemplateDataFor builds template data as the dispatcher does (tests and
+// previews).
+func TemplateDataFor(data map[string]any, r Recipient, cat *i18n.Catalog) TemplateData {
+	return TemplateData{Data: data, Recipient: r, catalog: cat}
 }
