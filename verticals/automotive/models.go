@@ -113,8 +113,10 @@ type Recall struct {
 	VINs     string `gorm:"type:text" json:"-"`
 	// Matched and Notified count affected vehicles and owners notified so
 	// far (the fan-out job's progress).
-	Matched     int        `json:"matched"`
-	Notified    int        `json:"notified"`
+	Matched  int `json:"matched"`
+	Notified int `json:"notified"`
+	// Cursor is the last vehicle ID the fan-out job handled.
+	Cursor      uint       `json:"-"`
 	PublishedBy uint       `json:"published_by"`
 	CreatedAt   time.Time  `json:"created_at"`
 	CompletedAt *time.Time `json:"completed_at,omitempty" doc:"When every affected owner had been notified"`

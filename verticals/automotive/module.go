@@ -21,6 +21,14 @@ var templateFS embed.FS
 //go:embed i18n/*.json
 var translationFS embed.FS
 
+//go:embed mail/*
+var mailFS embed.FS
+
+func mailTemplates() fs.FS {
+	sub, _ := fs.Sub(mailFS, "mail")
+	return sub
+}
+
 // Module is the automotive vertical.
 type Module struct {
 	svc *Service
@@ -47,7 +55,7 @@ func (m *Module) Init(h module.Host) error {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), now: now}
+	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), now: now}
 	h.Models(models...)
 	h.Migrations(
 		store.Migration{ID: "0001_tables", Up: func(tx *gorm.DB) error {
@@ -68,6 +76,15 @@ func (m *Module) Init(h module.Host) error {
 			return nil
 		}},
 	)
+	for _, k := range m.svc.kinds() {
+		h.Notification(k)
+	}
+	for _, j := range m.svc.jobs() {
+		h.Job(j)
+	}
+	for _, w := range m.svc.widgets() {
+		h.Widget(w)
+	}
 	tpl, _ := fs.Sub(templateFS, "templates")
 	h.Templates(tpl)
 	tr, _ := fs.Sub(translationFS, "i18n")

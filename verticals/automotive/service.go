@@ -14,6 +14,7 @@ import (
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/money"
+	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -32,10 +33,11 @@ const (
 // reads or writes a customer's object checks the caller through the
 // accounts policy.
 type Service struct {
-	st  *store.Store
-	acc *accounts.Service
-	bus *events.Bus
-	now func() time.Time
+	st     *store.Store
+	acc    *accounts.Service
+	bus    *events.Bus
+	notify *notify.Service
+	now    func() time.Time
 }
 
 func (s *Service) db(ctx context.Context, org uint) *gorm.DB {
