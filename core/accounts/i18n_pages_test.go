@@ -15,6 +15,17 @@ import (
 	"github.com/portalkit/portalkit/core/portaltest"
 )
 
+// italianDate is t's date as an Italian page in Rome shows it, e.g. "5 dic 2026".
+func italianDate(t time.Time) string {
+	months := [...]string{"gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"}
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err)
+	}
+	t = t.In(rome)
+	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
+}
+
 // italianDateTime is a date and time as Italian pages show it.
 var italianDateTime = regexp.MustCompile(`\d{1,2} (gen|feb|mar|apr|mag|giu|lug|ago|set|ott|nov|dic) \d{4} \d{2}:\d{2}`)
 
@@ -170,7 +181,14 @@ func TestPagesInItalian(t *testing.T) {
 	p.SignIn(t, accounts.PlatformOrgSlug, "platform@portal.example")
 	p.Get(t, "/account")
 	expectPage(t, "platform admin's profile", p.Post(t, "/account/profile", url.Values{"name": {"Pat"}, "locale": {"it"}, "time_zone": {"Europe/Rome"}}), 303)
-	expectPage(t, "organisations", p.Get(t, "/platform/orgs"), 200, "<h1>Organizzazioni</h1>", "libera", "22 nov 2026")
+	// The organisations were created when the test began (real time, not the
+	// service clock), so the expected creation date is today's in Rome.
+	created := italianDate(time.Now())
+	orgs := p.Get(t, "/platform/orgs")
+	if d := italianDate(time.Now()); d != created && strings.Contains(orgs.Body, d) {
+		created = d // midnight passed during the request
+	}
+	expectPage(t, "organisations", orgs, 200, "<h1>Organizzazioni</h1>", "libera", created)
 	expectPage(t, "bad organisation", p.Post(t, "/platform/orgs", url.Values{"slug": {"Bad Slug"}, "name": {""}, "locale": {"it"}, "time_zone": {"UTC"}}),
 		422, "Da 3 a 40 lettere minuscole", "Campo obbligatorio (massimo 120 caratteri)")
 	expectPage(t, "customer page for the platform admin", p.Get(t, "/admin/users"), 403, "Questa pagina è riservata al ruolo amministratore.")
