@@ -14,14 +14,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -29,10 +26,9 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
+	"github.com/portalkit/portalkit/bench/benchdb"
 	"github.com/portalkit/portalkit/core/app"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/notify"
@@ -60,14 +56,11 @@ func main() {
 
 func run(n, users, chunk, senders, workers, batch, smtpBase int) error {
 	ctx := context.Background()
-	base := os.Getenv("PORTAL_BENCH_DATABASE_URL")
-	if base == "" {
-		base = os.Getenv("PORTAL_TEST_DATABASE_URL")
+	base, err := benchdb.BaseURL()
+	if err != nil {
+		return err
 	}
-	if base == "" {
-		return fmt.Errorf("set PORTAL_BENCH_DATABASE_URL (or PORTAL_TEST_DATABASE_URL) to a PostgreSQL URL")
-	}
-	dsn, drop, err := freshSchema(base)
+	dsn, drop, err := benchdb.FreshSchema(base)
 	if err != nil {
 		return err
 	}
@@ -279,34 +272,4 @@ func parallelChunks(n, chunk, par int, fn func(from, to int) error) error {
 	close(next)
 	wg.Wait()
 	return first
-}
-
-// freshSchema creates a schema for the run and returns a DSN using it and
-// a function that drops it.
-func freshSchema(base string) (string, func(), error) {
-	var raw [6]byte
-	_, _ = rand.Read(raw[:])
-	schema := "bench_" + hex.EncodeToString(raw[:])
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		return "", nil, err
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if d, err := admin.DB(); err == nil {
-			d.Close()
-		}
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
 }

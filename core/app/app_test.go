@@ -3,11 +3,15 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/store"
 
 	"github.com/portalkit/portalkit/core/app"
@@ -432,5 +436,47 @@ func TestNewSecureMessageNotifiesTheRecipient(t *testing.T) {
 	other := portaltest.Bearer(ta.Login(t, "demo", "customer2@demo.example"))
 	if in := ta.Do(t, "GET", "/api/v1/notifications", nil, other); strings.Contains(in.Body, "messages.received") {
 		t.Fatal("another customer was notified")
+	}
+}
+
+// TestNotificationsResolveRecipientsInBulk sends one batch to several users
+// through the accounts directory (which resolves them in one query): each
+// gets the notification rendered in their own locale, and a batch naming an
+// unknown user fails as a whole, naming the user, and writes nothing.
+func TestNotificationsResolveRecipientsInBulk(t *testing.T) {
+	ta, _ := newSampleApp(t)
+	ta.Demo(t)
+	ctx := context.Background()
+	en := ta.User(t, "demo", "customer@demo.example", accounts.Customer)
+	it := ta.User(t, "demo", "customer2@demo.example", accounts.Customer)
+	if err := store.Org(ta.Store.DB, it.OrgID).Model(&accounts.User{}).Where("id = ?", it.ID).Update("locale", "it").Error; err != nil {
+		t.Fatal(err)
+	}
+	msg := func(u uint, key string) notify.Notification {
+		return notify.Notification{OrgID: en.OrgID, UserID: u, Kind: "messages.received", DedupeKey: key,
+			Data: map[string]any{"from": "Sam", "preview": "Hello", "link": "/messages/1"}}
+	}
+	err := ta.Store.Tx(ctx, func(tx *gorm.DB) error {
+		_, err := ta.App.Notify.SendMany(ctx, tx, []notify.Notification{msg(en.ID, "a"), msg(999999, "b")})
+		return err
+	})
+	if !errors.Is(err, notify.ErrNoRecipient) || !strings.Contains(err.Error(), "999999") {
+		t.Fatalf("unknown recipient: %v", err)
+	}
+	var n int64
+	store.AllOrgs(ta.Store.DB).Model(&notify.Record{}).Where("dedupe_key IN ?", []string{"a", "b"}).Count(&n)
+	if n != 0 {
+		t.Fatalf("%d notifications written by a failed batch", n)
+	}
+	if err := ta.Store.Tx(ctx, func(tx *gorm.DB) error {
+		_, err := ta.App.Notify.SendMany(ctx, tx, []notify.Notification{msg(en.ID, "c"), msg(it.ID, "c")})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []notify.Record
+	store.AllOrgs(ta.Store.DB).Where("dedupe_key = ?", "c").Order("user_id").Find(&recs)
+	if len(recs) != 2 || recs[0].Title == recs[1].Title {
+		t.Fatalf("want two notifications in two languages, got %+v", recs)
 	}
 }

@@ -97,33 +97,54 @@ func (a *App) wireNotify() {
 type accountsDirectory struct{ acc *accounts.Service }
 
 func (d accountsDirectory) Recipient(ctx context.Context, db *gorm.DB, orgID, userID uint) (notify.Recipient, error) {
-	var u accounts.User
-	err := store.Org(db.WithContext(ctx), orgID).First(&u, userID).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return notify.Recipient{}, fmt.Errorf("user %d of org %d: %w", userID, orgID, notify.ErrNoRecipient)
-	}
+	rs, err := d.Recipients(ctx, db, orgID, []uint{userID})
 	if err != nil {
 		return notify.Recipient{}, err
 	}
-	var o accounts.Org
-	if err := db.WithContext(ctx).First(&o, orgID).Error; err != nil {
-		return notify.Recipient{}, err
-	}
-	r := notify.Recipient{Email: u.Email, Name: u.Name, Locale: u.Locale, TimeZone: u.TimeZone}
-	if !u.Active() {
-		// A closed or disabled account gets no e-mail (an anonymised one has
-		// a placeholder address): its e-mails become dead letters an admin
-		// sees, and its inbox stays as it was.
-		r.Email = ""
-	}
-	if r.Locale == "" {
-		r.Locale = o.Locale
-	}
-	if r.TimeZone == "" {
-		r.TimeZone = o.TimeZone
+	r, ok := rs[userID]
+	if !ok {
+		return notify.Recipient{}, fmt.Errorf("user %d of org %d: %w", userID, orgID, notify.ErrNoRecipient)
 	}
 	return r, nil
 }
+
+// Recipients implements notify.BulkDirectory: two queries for any number
+// of users of one organisation.
+func (d accountsDirectory) Recipients(ctx context.Context, db *gorm.DB, orgID uint, userIDs []uint) (map[uint]notify.Recipient, error) {
+	var o accounts.Org
+	if err := db.WithContext(ctx).First(&o, orgID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, fmt.Errorf("org %d: %w", orgID, notify.ErrNoRecipient)
+		}
+		return nil, err
+	}
+	var us []accounts.User
+	if err := store.Org(db.WithContext(ctx), orgID).Select("id", "email", "name", "locale", "time_zone", "disabled_at").
+		Where("id IN ?", userIDs).Find(&us).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[uint]notify.Recipient, len(us))
+	for i := range us {
+		u := &us[i]
+		r := notify.Recipient{Email: u.Email, Name: u.Name, Locale: u.Locale, TimeZone: u.TimeZone}
+		if !u.Active() {
+			// A closed or disabled account gets no e-mail (an anonymised one
+			// has a placeholder address): its e-mails become dead letters an
+			// admin sees, and its inbox stays as it was.
+			r.Email = ""
+		}
+		if r.Locale == "" {
+			r.Locale = o.Locale
+		}
+		if r.TimeZone == "" {
+			r.TimeZone = o.TimeZone
+		}
+		out[u.ID] = r
+	}
+	return out, nil
+}
+
+var _ notify.BulkDirectory = accountsDirectory{}
 
 // accountMessenger sends account e-mails as notifications, in the caller's
 // transaction (the outbox), so a link is e-mailed if and only if its token

@@ -115,6 +115,16 @@ type Directory interface {
 	Recipient(ctx context.Context, db *gorm.DB, orgID, userID uint) (Recipient, error)
 }
 
+// BulkDirectory is a Directory that also resolves many users of one
+// organisation in one go; Send uses it when the directory has it, so a
+// batch of N notifications costs a few queries instead of N.
+type BulkDirectory interface {
+	Directory
+	// Recipients returns the users found among userIDs; a user missing
+	// from the map is unknown.
+	Recipients(ctx context.Context, db *gorm.DB, orgID uint, userIDs []uint) (map[uint]Recipient, error)
+}
+
 // ErrNoRecipient is wrapped by Directory errors for unknown users.
 var ErrNoRecipient = errors.New("notify: no such recipient")
 

@@ -228,6 +228,39 @@ func (s *Service) outboxRow(org, notification, user uint, ch string, endpoint ui
 
 type userKey struct{ org, user uint }
 
+// resolveRecipients fills recipients for every user of byOrg: in chunks
+// when the directory resolves in bulk, one by one otherwise.
+func resolveRecipients(ctx context.Context, tx *gorm.DB, dir Directory, byOrg map[uint][]uint, into map[userKey]Recipient) error {
+	bulk, isBulk := dir.(BulkDirectory)
+	for org, users := range byOrg {
+		if !isBulk {
+			for _, id := range users {
+				r, err := dir.Recipient(ctx, tx, org, id)
+				if err != nil {
+					return fmt.Errorf("notify: recipient %d of org %d: %w", id, org, err)
+				}
+				into[userKey{org, id}] = r
+			}
+			continue
+		}
+		for start := 0; start < len(users); start += 1000 {
+			part := users[start:min(start+1000, len(users))]
+			found, err := bulk.Recipients(ctx, tx, org, part)
+			if err != nil {
+				return fmt.Errorf("notify: recipients of org %d: %w", org, err)
+			}
+			for _, id := range part {
+				r, ok := found[id]
+				if !ok {
+					return fmt.Errorf("notify: recipient %d of org %d: %w", id, org, ErrNoRecipient)
+				}
+				into[userKey{org, id}] = r
+			}
+		}
+	}
+	return nil
+}
+
 type userDedupe struct {
 	userKey
 	key string
@@ -254,18 +287,17 @@ func (s *Service) loadSendEnv(ctx context.Context, tx *gorm.DB, ns []Notificatio
 	}
 	byOrg := map[uint][]uint{}
 	kindIDs := map[string]bool{}
+	seen := map[userKey]bool{}
 	for i, n := range ns {
 		u := userKey{n.OrgID, n.UserID}
 		kindIDs[kinds[i].ID] = true
-		if _, ok := env.recipients[u]; ok {
-			continue
+		if !seen[u] {
+			seen[u] = true
+			byOrg[n.OrgID] = append(byOrg[n.OrgID], n.UserID)
 		}
-		r, err := dir.Recipient(ctx, tx, n.OrgID, n.UserID)
-		if err != nil {
-			return nil, fmt.Errorf("notify: recipient %d of org %d: %w", n.UserID, n.OrgID, err)
-		}
-		env.recipients[u] = r
-		byOrg[n.OrgID] = append(byOrg[n.OrgID], n.UserID)
+	}
+	if err := resolveRecipients(ctx, tx, dir, byOrg, env.recipients); err != nil {
+		return nil, err
 	}
 	kl := make([]string, 0, len(kindIDs))
 	for k := range kindIDs {

@@ -112,36 +112,33 @@ func (s *Service) FanOutChunk(ctx context.Context, tx *gorm.DB, r *Recall, after
 	if len(vs) == 0 {
 		return nil, 0, nil
 	}
+	// One statement records the chunk: a vehicle recorded by an earlier
+	// attempt conflicts on (recall_id, vehicle_id) and is not returned, so
+	// only the fresh ones are notified.
 	now := s.now()
-	rows := make([]RecallVehicle, len(vs))
-	for i, v := range vs {
-		rows[i] = RecallVehicle{RecallID: r.ID, VehicleID: v.ID, OwnerID: v.OwnerID, Status: RecallOpen, NotifiedAt: &now}
+	byID := make(map[uint]*Vehicle, len(vs))
+	var sb strings.Builder
+	args := make([]any, 0, len(vs)*6)
+	sb.WriteString("INSERT INTO automotive_recall_vehicles (org_id, recall_id, vehicle_id, owner_id, status, notified_at) VALUES ")
+	for i := range vs {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString("(?,?,?,?,?,?)")
+		args = append(args, r.OrgID, r.ID, vs[i].ID, vs[i].OwnerID, RecallOpen, now)
+		byID[vs[i].ID] = &vs[i]
 	}
-	// Insert; a vehicle recorded by an earlier attempt is skipped.
-	var existing []uint
-	ids := make([]uint, len(vs))
-	for i, v := range vs {
-		ids[i] = v.ID
-	}
-	if err := store.Org(tx, r.OrgID).Model(&RecallVehicle{}).Where("recall_id = ? AND vehicle_id IN ?", r.ID, ids).Pluck("vehicle_id", &existing).Error; err != nil {
+	sb.WriteString(" ON CONFLICT (recall_id, vehicle_id) DO NOTHING RETURNING vehicle_id")
+	var fresh []uint
+	if err := tx.WithContext(ctx).Raw(sb.String(), args...).Scan(&fresh).Error; err != nil {
 		return nil, 0, err
 	}
-	done := map[uint]bool{}
-	for _, id := range existing {
-		done[id] = true
-	}
-	var fresh []RecallVehicle
-	var notices []RecallNotice
-	for i, rv := range rows {
-		if !done[rv.VehicleID] {
-			fresh = append(fresh, rv)
-			notices = append(notices, RecallNotice{OrgID: r.OrgID, OwnerID: rv.OwnerID, VehicleID: rv.VehicleID, Recall: r, VIN: vs[i].VIN})
-		}
+	notices := make([]RecallNotice, 0, len(fresh))
+	for _, id := range fresh {
+		v := byID[id]
+		notices = append(notices, RecallNotice{OrgID: r.OrgID, OwnerID: v.OwnerID, VehicleID: v.ID, Recall: r, VIN: v.VIN})
 	}
 	if len(fresh) > 0 {
-		if err := store.Org(tx, r.OrgID).CreateInBatches(&fresh, 500).Error; err != nil {
-			return nil, 0, err
-		}
 		if err := store.Org(tx, r.OrgID).Model(&Recall{}).Where("id = ?", r.ID).
 			Updates(map[string]any{"matched": gorm.Expr("matched + ?", len(fresh)), "notified": gorm.Expr("notified + ?", len(fresh))}).Error; err != nil {
 			return nil, 0, err
