@@ -24,6 +24,9 @@ var translationFS embed.FS
 //go:embed mail/*
 var mailFS embed.FS
 
+//go:embed help/*.md
+var helpFS embed.FS
+
 func mailTemplates() fs.FS {
 	sub, _ := fs.Sub(mailFS, "mail")
 	return sub
@@ -93,6 +96,8 @@ func (m *Module) Init(h module.Host) error {
 		web.NavItem{Label: "Workshop", Path: "/m/automotive/staff", Roles: []string{"staff", "admin"}, Order: 100})
 	h.API(m.svc.registerAPI)
 	h.Pages(m.svc.mountPages)
+	help, _ := fs.Sub(helpFS, "help")
+	h.HelpArticles(help)
 	h.Demo(m.svc.demo)
 	return nil
 }

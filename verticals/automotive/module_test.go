@@ -315,13 +315,14 @@ func TestDemoCarPagesForCustomerAndStaff(t *testing.T) {
 	var v automotive.Vehicle
 	store.AllOrgs(ta.Store.DB).Where("vin = ?", automotive.DemoVIN).First(&v)
 	page := b.Get(t, fmt.Sprintf("/m/automotive/vehicles/%d", v.ID))
-	for _, want := range []string{"<svg", "Battery voltage", "Tyre pressures", "Distance per week", "<table", "Loan instalment", "due soon", "See all bills"} {
+	for _, want := range []string{"<svg", "Battery voltage", "Tyre pressures", "Distance per week", "<table", "Loan instalment", "due soon", "See all bills",
+		"/help/a/car-health", "Your car&#39;s health and warnings", "/help/a/recalls"} {
 		if page.Status != 200 || !strings.Contains(page.Body, want) {
 			t.Fatalf("vehicle page (status %d) lacks %q\n%s", page.Status, want, lastLines(ta.Logs.String(), 3))
 		}
 	}
 	book := b.Get(t, fmt.Sprintf("/m/automotive/vehicles/%d/book", v.ID))
-	if !strings.Contains(book.Body, "Demo Motors Milano Nord") || !strings.Contains(book.Body, `name="slot_id"`) {
+	if !strings.Contains(book.Body, "Demo Motors Milano Nord") || !strings.Contains(book.Body, `name="slot_id"`) || !strings.Contains(book.Body, "/help/a/booking-a-service") {
 		t.Fatal("booking page lacks centres and slots")
 	}
 	other := ta.Browser()
@@ -331,6 +332,11 @@ func TestDemoCarPagesForCustomerAndStaff(t *testing.T) {
 	}
 	staff := ta.Browser()
 	staff.SignIn(t, "demo", "staff@demo.example")
+	// The module's help articles are in the help centre, found by search.
+	found := b.Get(t, "/help?q=recall")
+	if found.Status != 200 || !strings.Contains(found.Body, "/help/a/recalls") {
+		t.Fatalf("help search for recall: %d", found.Status)
+	}
 	ws := staff.Get(t, "/m/automotive/staff")
 	if ws.Status != 200 || !strings.Contains(ws.Body, "VW-23R7") || !strings.Contains(ws.Body, automotive.DemoVIN) {
 		t.Fatalf("workshop page: %d", ws.Status)
