@@ -1,7 +1,9 @@
 package automotive
 
 import (
+	"context"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -295,11 +297,9 @@ func (s *Service) renderStaff(c *fiber.Ctx, f *form) error {
 	if err != nil {
 		return err
 	}
-	var active []Booking
-	for _, b := range bookings {
-		if b.Status == BookingBooked {
-			active = append(active, b)
-		}
+	active, err := s.bookedRows(c.UserContext(), p.OrgID, bookings, vs)
+	if err != nil {
+		return err
 	}
 	recalls, err := s.Recalls(c.UserContext(), p)
 	if err != nil {
@@ -309,6 +309,69 @@ func (s *Service) renderStaff(c *fiber.Ctx, f *form) error {
 		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
 	return render(c, "staff", "Workshop", map[string]any{"Vehicles": vs, "Bookings": active, "Recalls": recalls, "Form": f})
+}
+
+// bookedRow is one active booking as the workshop sees it.
+type bookedRow struct {
+	Booking
+	At                      time.Time
+	Centre, Vehicle, Owner string
+	OdometerKm              int
+}
+
+// bookedRows describes the active bookings, soonest first, with the time,
+// centre, vehicle and owner (a few set-wise reads, not one per booking).
+func (s *Service) bookedRows(ctx context.Context, org uint, bookings []Booking, vs []Vehicle) ([]bookedRow, error) {
+	var rows []bookedRow
+	var slotIDs, ownerIDs []uint
+	for _, b := range bookings {
+		if b.Status == BookingBooked {
+			rows = append(rows, bookedRow{Booking: b})
+			slotIDs = append(slotIDs, b.SlotID)
+			ownerIDs = append(ownerIDs, b.OwnerID)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var slots []Slot
+	if err := s.db(ctx, org).Where("id IN ?", slotIDs).Find(&slots).Error; err != nil {
+		return nil, err
+	}
+	var centres []Centre
+	if err := s.db(ctx, org).Find(&centres).Error; err != nil {
+		return nil, err
+	}
+	var owners []accounts.User
+	if err := s.db(ctx, org).Select("id", "name").Where("id IN ?", ownerIDs).Find(&owners).Error; err != nil {
+		return nil, err
+	}
+	slotByID := map[uint]Slot{}
+	for _, sl := range slots {
+		slotByID[sl.ID] = sl
+	}
+	centreName := map[uint]string{}
+	for _, ce := range centres {
+		centreName[ce.ID] = ce.Name
+	}
+	ownerName := map[uint]string{}
+	for _, u := range owners {
+		ownerName[u.ID] = u.Name
+	}
+	vehicle := map[uint]*Vehicle{}
+	for i := range vs {
+		vehicle[vs[i].ID] = &vs[i]
+	}
+	for i := range rows {
+		r := &rows[i]
+		sl := slotByID[r.SlotID]
+		r.At, r.Centre, r.Owner = sl.StartsAt, centreName[sl.CentreID], ownerName[r.OwnerID]
+		if v := vehicle[r.VehicleID]; v != nil {
+			r.Vehicle, r.OdometerKm = vehicleName(v), v.OdometerKm
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].At.Before(rows[j].At) })
+	return rows, nil
 }
 
 func (s *Service) publishRecallSubmit(c *fiber.Ctx) error {
