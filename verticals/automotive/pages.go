@@ -314,9 +314,9 @@ func (s *Service) renderStaff(c *fiber.Ctx, f *form) error {
 // bookedRow is one active booking as the workshop sees it.
 type bookedRow struct {
 	Booking
-	At                      time.Time
+	At                     time.Time
 	Centre, Vehicle, Owner string
-	OdometerKm              int
+	OdometerKm             int
 }
 
 // bookedRows describes the active bookings, soonest first, with the time,
