@@ -3,6 +3,7 @@ package automotive_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -349,4 +350,41 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestStaffTransferAVehicleFromItsPage: staff give the demo car to another
+// customer by e-mail; the new owner sees it, the old one no longer does; an
+// unknown e-mail is a 422 naming the field, and customers cannot transfer.
+func TestStaffTransferAVehicleFromItsPage(t *testing.T) {
+	ta, _ := newApp(t)
+	ta.Demo(t)
+	var v automotive.Vehicle
+	store.AllOrgs(ta.Store.DB).Where("vin = ?", automotive.DemoVIN).First(&v)
+	path := fmt.Sprintf("/m/automotive/vehicles/%d", v.ID)
+	owner := ta.Browser()
+	owner.SignIn(t, "demo", "customer@demo.example")
+	owner.Get(t, path)
+	if r := owner.Post(t, path+"/transfer", url.Values{"email": {"customer2@demo.example"}}); r.Status != 403 {
+		t.Fatalf("a customer transferred the car: %d", r.Status)
+	}
+	staff := ta.Browser()
+	staff.SignIn(t, "demo", "staff@demo.example")
+	page := staff.Get(t, path)
+	if !strings.Contains(page.Body, `action="`+path+`/transfer"`) {
+		t.Fatal("staff see no transfer form")
+	}
+	if r := staff.Post(t, path+"/transfer", url.Values{"email": {"nobody@demo.example"}}); r.Status != 422 || !strings.Contains(r.Body, "is not the e-mail of a customer") {
+		t.Fatalf("unknown e-mail: %d", r.Status)
+	}
+	if r := staff.Post(t, path+"/transfer", url.Values{"email": {"customer2@demo.example"}}); r.Status != 303 {
+		t.Fatalf("transfer: %d", r.Status)
+	}
+	if r := owner.Get(t, path); r.Status != 404 {
+		t.Fatalf("the old owner still opens the car: %d", r.Status)
+	}
+	other := ta.Browser()
+	other.SignIn(t, "demo", "customer2@demo.example")
+	if r := other.Get(t, path); r.Status != 200 || !strings.Contains(r.Body, "Volkswagen Golf") {
+		t.Fatalf("the new owner cannot open the car: %d", r.Status)
+	}
 }

@@ -25,6 +25,7 @@ func (s *Service) mountPages(r fiber.Router) {
 	r.Post("/vehicles/:id/book", acc.RequirePage(), s.bookSubmit)
 	r.Post("/bookings/:id/cancel", acc.RequirePage(), s.cancelSubmit)
 	r.Post("/bookings/:id/done", acc.RequirePage(accounts.Staff, accounts.Admin), s.doneSubmit)
+	r.Post("/vehicles/:id/transfer", acc.RequirePage(accounts.Staff, accounts.Admin), s.transferSubmit)
 	r.Get("/staff", acc.RequirePage(accounts.Staff, accounts.Admin), s.staffPage)
 	r.Post("/recalls", acc.RequirePage(accounts.Staff, accounts.Admin), s.publishRecallSubmit)
 }
@@ -35,6 +36,7 @@ var flash = map[string]string{
 	"cancelled": "The booking is cancelled.",
 	"done":      "The service is recorded as done.",
 	"published": "The recall campaign is published; owners are being notified.",
+	"transferred": "The vehicle now belongs to its new owner.",
 }
 
 func render(c *fiber.Ctx, name, title string, data map[string]any) error {
@@ -281,6 +283,25 @@ func (s *Service) doneSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/m/automotive/staff?msg=done", fiber.StatusSeeOther)
+}
+
+// transferSubmit gives a vehicle to another customer, named by e-mail
+// (staff and admins).
+func (s *Service) transferSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	email := strings.TrimSpace(c.FormValue("email"))
+	u, err := s.acc.UserByEmail(c.UserContext(), p.OrgID, email)
+	if err != nil {
+		return errs.InvalidField("email", "is not the e-mail of a customer of this organisation")
+	}
+	if _, err := s.TransferVehicle(c.UserContext(), p, id, u.ID); err != nil {
+		return err
+	}
+	return c.Redirect("/m/automotive/vehicles/"+itoa(id)+"?msg=transferred", fiber.StatusSeeOther)
 }
 
 func (s *Service) staffPage(c *fiber.Ctx) error {
