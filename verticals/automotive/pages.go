@@ -31,11 +31,11 @@ func (s *Service) mountPages(r fiber.Router) {
 }
 
 var flash = map[string]string{
-	"added":     "Your vehicle is registered.",
-	"booked":    "Your service is booked. We will remind you the day before.",
-	"cancelled": "The booking is cancelled.",
-	"done":      "The service is recorded as done.",
-	"published": "The recall campaign is published; owners are being notified.",
+	"added":       "Your vehicle is registered.",
+	"booked":      "Your service is booked. We will remind you the day before.",
+	"cancelled":   "The booking is cancelled.",
+	"done":        "The service is recorded as done.",
+	"published":   "The recall campaign is published; owners are being notified.",
 	"transferred": "The vehicle now belongs to its new owner.",
 }
 
