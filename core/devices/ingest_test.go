@@ -32,7 +32,14 @@ func embeddedGateway(t *testing.T, ta *portaltest.TestApp) gateway {
 func TestIngest(t *testing.T) {
 	for _, kind := range []string{"embedded", "mosquitto"} {
 		t.Run(kind, func(t *testing.T) {
-			ta := newApp(t)
+			var opts []portaltest.Option
+			port := 0
+			if kind == "mosquitto" {
+				requireMosquitto(t)
+				port = freePort(t)
+				opts = append(opts, useMosquitto(port, "portal-1"))
+			}
+			ta := newApp(t, opts...)
 			a := provision(t, ta, "acme", "carla@acme.example")
 			b := provision(t, ta, "acme", "bruno@acme.example")
 			x := provision(t, ta, "other", "olga@other.example")
@@ -40,7 +47,9 @@ func TestIngest(t *testing.T) {
 			if kind == "embedded" {
 				gw = embeddedGateway(t, ta)
 			} else {
-				gw = mosquittoGateway(t, ta)
+				m := startMosquitto(t, ta.Devices, port, "portal-1")
+				started(t, ta)
+				gw = gateway{name: "mosquitto", url: m.url, sync: m.export}
 			}
 			ingestScenarios(t, ta, gw, a, b, x)
 		})
