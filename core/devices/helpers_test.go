@@ -36,18 +36,20 @@ func (gaugeModule) Info() module.Info {
 
 func (gaugeModule) Init(h module.Host) error {
 	h.Topic("temp", devices.Stream[gauge]{
-		Validate: func(g gauge) error {
-			if g.Temp < -60 || g.Temp > 150 {
-				return fmt.Errorf("temp %.1f is outside -60..150", g.Temp)
-			}
-			return nil
-		},
+		Validate: gaugeModule{}.validate,
 		Time:  func(g gauge) time.Time { return g.TS },
 		Value: func(g gauge) float64 { return g.Temp },
 		Simulate: func(r *rand.Rand, now time.Time) gauge {
 			return gauge{Seq: r.IntN(1 << 30), Temp: 15 + r.Float64()*10, TS: now}
 		},
 	})
+	return nil
+}
+
+func (gaugeModule) validate(g gauge) error {
+	if g.Temp < -60 || g.Temp > 150 || g.Temp != g.Temp {
+		return fmt.Errorf("temp %.1f is outside -60..150", g.Temp)
+	}
 	return nil
 }
 
