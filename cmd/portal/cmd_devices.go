@@ -151,4 +151,3 @@ func printCredentials(env *cliEnv, c *devices.Created) {
 	fmt.Fprintf(env.stdout, "username: %s\nsecret:   %s   (shown only now)\n", c.Username, c.Secret)
 	fmt.Fprintf(env.stdout, "publish:  %s/<stream>\ncommands: %s\n", c.Topics.Publish, c.Topics.Commands)
 }
-

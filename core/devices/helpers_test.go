@@ -37,8 +37,8 @@ func (gaugeModule) Info() module.Info {
 func (gaugeModule) Init(h module.Host) error {
 	h.Topic("temp", devices.Stream[gauge]{
 		Validate: gaugeModule{}.validate,
-		Time:  func(g gauge) time.Time { return g.TS },
-		Value: func(g gauge) float64 { return g.Temp },
+		Time:     func(g gauge) time.Time { return g.TS },
+		Value:    func(g gauge) float64 { return g.Temp },
 		Simulate: func(r *rand.Rand, now time.Time) gauge {
 			return gauge{Seq: r.IntN(1 << 30), Temp: 15 + r.Float64()*10, TS: now}
 		},
@@ -153,7 +153,7 @@ type lostRecorder struct {
 }
 
 func (l *lostRecorder) set(error) { l.mu.Lock(); l.lost = true; l.mu.Unlock() }
-func (l *lostRecorder) get() bool  { l.mu.Lock(); defer l.mu.Unlock(); return l.lost }
+func (l *lostRecorder) get() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.lost }
 
 var _ = http.MethodGet
 var _ = strings.Contains

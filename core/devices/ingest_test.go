@@ -127,11 +127,11 @@ func ingestScenarios(t *testing.T, ta *portaltest.TestApp, gw gateway, a, b, x *
 		}
 		defer c.Disconnect(50)
 		cases := map[string]string{
-			`{"seq": 1, "temp": `:                                 "bad JSON",
-			`{"seq": "one", "temp": 20}`:                          "wrong type",
-			`{"seq": 2, "temp": 900}`:                             "out of range",
+			`{"seq": 1, "temp": `:                                  "bad JSON",
+			`{"seq": "one", "temp": 20}`:                           "wrong type",
+			`{"seq": 2, "temp": 900}`:                              "out of range",
 			`{"seq": 3, "temp": 20, "ts": "2001-01-01T00:00:00Z"}`: "clock far off",
-			`{"seq": 4, "temp": 20, "colour": "red"}`:             "bad JSON",
+			`{"seq": 4, "temp": 20, "colour": "red"}`:              "bad JSON",
 		}
 		for p := range cases {
 			if err := publish(t, c, topicOf(b, "temp"), p); err != nil {
