@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/portaltest"
 )
@@ -161,6 +163,50 @@ func ingestScenarios(t *testing.T, ta *portaltest.TestApp, gw gateway, a, b, x *
 		owner := portaltest.Bearer(ta.Login(t, "acme", "bruno@acme.example"))
 		if r := ta.Do(t, "GET", "/api/v1/devices/"+b.ID+"/rejects", nil, owner); r.Status != 200 || !strings.Contains(r.Body, "out of range") {
 			t.Errorf("owner's reject log: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("a command reaches the device", func(t *testing.T) {
+		c, err := connect(gw.url, a.Username, a.Secret, a.ID, nil)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		defer c.Disconnect(50)
+		got := make(chan string, 1)
+		if tk := c.Subscribe(a.Topics.Commands, 1, func(_ paho.Client, m paho.Message) { got <- m.Topic() + " " + string(m.Payload()) }); !tk.WaitTimeout(5*time.Second) || tk.Error() != nil {
+			t.Fatalf("subscribe: %v", tk.Error())
+		}
+		// A device may not listen to another device's commands: the
+		// embedded broker refuses the subscription, Mosquitto grants it
+		// but never delivers.
+		leak := make(chan string, 1)
+		if tk := c.Subscribe(b.Topics.Commands, 1, func(_ paho.Client, m paho.Message) { leak <- m.Topic() }); tk.WaitTimeout(5*time.Second) && tk.Error() == nil && gw.embedded {
+			if st := tk.(*paho.SubscribeToken).Result()[b.Topics.Commands]; st != 0x80 {
+				t.Errorf("subscribing to another device's commands: granted %#x", st)
+			}
+		}
+		owner := devices.Actor{OrgID: a.Device.OrgID, UserID: a.Device.OwnerID, Role: "customer"}
+		if _, err := ta.Devices.Command(ctx, owner, a.ID, "diagnose", map[string]any{"full": true}); err == nil {
+			t.Error("a customer sent a command")
+		}
+		admin := devices.Actor{OrgID: a.Device.OrgID, UserID: 1, Role: "admin"}
+		if _, err := ta.Devices.Command(ctx, admin, a.ID, "diagnose", map[string]any{"full": true}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-got:
+			if m != "t/acme/d/"+a.ID+"/cmd/diagnose "+`{"full":true}` {
+				t.Errorf("command received: %q", m)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the command did not arrive")
+		}
+		if _, err := ta.Devices.Command(ctx, admin, b.ID, "diagnose", nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-leak:
+			t.Errorf("device %s received another device's command on %s", a.ID, m)
+		case <-time.After(300 * time.Millisecond):
 		}
 	})
 	t.Run("a disabled device is cut off", func(t *testing.T) {
