@@ -164,7 +164,7 @@ func TestConfigPrintMasksSecrets(t *testing.T) {
 // portalEnv is the environment of a portal subprocess on the test run's
 // database.
 func portalEnv(t *testing.T) []string {
-	env := []string{"PORTAL_DATA_DIR=" + t.TempDir(), "PORTAL_LOG_LEVEL=info", "PATH=" + os.Getenv("PATH")}
+	env := []string{"PORTAL_DATA_DIR=" + t.TempDir(), "PORTAL_LOG_LEVEL=info", "PATH=" + os.Getenv("PATH"), "PORTAL_MQTT_LISTEN=127.0.0.1:0"}
 	if portaltest.Dialect() == "postgres" {
 		env = append(env, "PORTAL_DATABASE_URL="+portaltest.NewPostgresSchema(t))
 	}
@@ -368,5 +368,24 @@ func TestDevicesCommands(t *testing.T) {
 	}
 	if code, _, errs := run("devices", "export", "--format", "emqx", "--out", dir); code != 2 || !strings.Contains(errs, "only mosquitto") {
 		t.Errorf("bad format: %d %q", code, errs)
+	}
+}
+
+func TestSimulateCommandErrors(t *testing.T) {
+	environ := portalEnv(t)
+	run := func(args ...string) (int, string) {
+		env, _, errb := testEnv(t, environ...)
+		return runWith(env, args), errb.String()
+	}
+	if code, errs := run("simulate", "--devices", "3"); code != 2 || !strings.Contains(errs, "--org is required") {
+		t.Errorf("no org: %d %q", code, errs)
+	}
+	if code, errs := run("simulate", "--org", "demo", "--rate", "0"); code != 2 || !strings.Contains(errs, "must be positive") {
+		t.Errorf("zero rate: %d %q", code, errs)
+	}
+	// The sample module declares no device stream: a clear one-line error.
+	run("orgs", "add", "--slug", "demo", "--name", "Demo")
+	if code, errs := run("simulate", "--org", "demo", "--duration", "1s"); code != 1 || !strings.Contains(errs, "declares a simulated stream") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("nothing to simulate: %d %q", code, errs)
 	}
 }
