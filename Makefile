@@ -4,7 +4,7 @@ GO ?= go
 TESTFLAGS ?= -count=1 -timeout 25m
 PKGS ?= ./...
 
-.PHONY: run test test-sqlite test-postgres bench lint build clean
+.PHONY: run test test-sqlite test-postgres bench lint build clean fuzz
 
 ## run: start the portal on embedded defaults with demo data
 run:
@@ -31,6 +31,16 @@ test-postgres:
 ## bench: Go benchmarks (see docs/PERFORMANCE.md for the load benchmarks)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## fuzz: run every fuzz target briefly (FUZZTIME each); seeds in testdata/fuzz
+FUZZTIME ?= 5s
+fuzz:
+	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for fz in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$fz"; \
+			$(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
 
 ## lint: formatting, vet and staticcheck as CI runs them
 lint:

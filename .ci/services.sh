@@ -73,3 +73,35 @@ start_postgres() {
 stop_postgres() {
   as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
 }
+
+# start_mosquitto proves that deploy/mosquitto/mosquitto.conf loads (on a
+# free port, with empty password and ACL files) and exports
+# PORTAL_TEST_MOSQUITTO, the binary the device tests start their own
+# brokers with (one per test, with the registry's passwd and acl).
+start_mosquitto() {
+  local bin=/usr/sbin/mosquitto dir port
+  if [ ! -x "$bin" ]; then
+    echo "mosquitto not found at $bin" >&2
+    return 1
+  fi
+  dir="$CI_TMP/mosquitto"
+  mkdir -p "$dir"
+  : >"$dir/passwd"; : >"$dir/acl"
+  port=$(free_port)
+  sed -e "s|/etc/mosquitto/portal|$dir|; s|/var/lib/mosquitto/|$dir/|; s|^listener 1883 127.0.0.1|listener $port 127.0.0.1|" \
+    deploy/mosquitto/mosquitto.conf >"$dir/mosquitto.conf"
+  echo "user root" >>"$dir/mosquitto.conf"
+  "$bin" -c "$dir/mosquitto.conf" >"$dir/log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "deploy/mosquitto/mosquitto.conf did not load:" >&2; cat "$dir/log" >&2
+    return 1
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "deploy/mosquitto/mosquitto.conf loads ($("$bin" -h 2>&1 | head -n 1))"
+  export PORTAL_TEST_MOSQUITTO=$bin
+}

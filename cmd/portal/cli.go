@@ -61,6 +61,8 @@ func commands() []command {
 		{"orgs", "manage organisations (orgs add, orgs list)", cmdOrgs},
 		{"users", "manage users (users add)", cmdUsers},
 		{"modules", "list the modules compiled into this binary", cmdModules},
+		{"devices", "manage devices (devices add, list, disable, rotate, export)", cmdDevices},
+		{"simulate", "connect simulated devices and publish readings (progress and achieved rate)", cmdSimulate},
 		{"jobs", "list the scheduled jobs, or run one now with a progress bar", cmdJobs},
 		{"config", "show the effective configuration (config print)", cmdConfig},
 		{"version", "print the version", cmdVersion},

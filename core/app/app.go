@@ -26,6 +26,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/dashboard"
+	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
@@ -75,6 +76,8 @@ type App struct {
 	Dashboard *dashboard.Service
 	Help      *help.Service
 	Messages  *messages.Service
+	// Devices is the device registry and MQTT gateway (service_devices.go).
+	Devices *devices.Service
 
 	modules  []*host
 	helpErrs []error
@@ -179,6 +182,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	if err := a.initExperience(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.initDevices(); err != nil {
 		a.Close()
 		return nil, err
 	}

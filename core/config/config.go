@@ -44,6 +44,8 @@ type Config struct {
 	Notify    Notify    `yaml:"notify"`
 	Dashboard Dashboard `yaml:"dashboard"`
 	Messages  Messages  `yaml:"messages"`
+	MQTT      MQTT      `yaml:"mqtt"`
+	Devices   Devices   `yaml:"devices"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -174,6 +176,8 @@ func Default() Config {
 		},
 		Dashboard: defaultDashboard(),
 		Messages:  DefaultMessages(),
+		MQTT:      DefaultMQTT(),
+		Devices:   DefaultDevices(),
 	}
 }
 
@@ -185,6 +189,7 @@ const EnvPrefix = "PORTAL_"
 var notConfig = map[string]bool{
 	"PORTAL_TEST_DATABASE_URL": true, "PORTAL_TEST_DB": true, "PORTAL_REQUIRE_SERVICES": true,
 	"PORTAL_TEST_MQTT_URL": true, "PORTAL_TEST_SMTP": true, "PORTAL_E2E_SCREENSHOTS": true,
+	"PORTAL_TEST_MOSQUITTO": true,
 }
 
 // Load builds the effective configuration from the defaults, the YAML file at
@@ -417,6 +422,9 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 			return errors.New("config: database.url: not a PostgreSQL URL (want postgres://user:password@host:port/dbname)")
 		}
+	}
+	if err := c.validateMQTT(); err != nil {
+		return err
 	}
 	if c.Database.MaxOpenConns < 1 {
 		return errors.New("config: database.max_open_conns: must be at least 1")

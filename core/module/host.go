@@ -12,6 +12,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/dashboard"
+	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/notify"
@@ -95,6 +96,12 @@ type Host interface {
 	// with the demo data; staff may edit them. A module page links to the
 	// articles of its context key with {{.Extra.Help.For "<module>.<page>"}}.
 	HelpArticles(fsys fs.FS)
+	// Topic declares a device stream: messages that the module's devices
+	// publish on t/<org>/d/<device>/<module id>/<stream> are checked by the
+	// router, decoded and validated by h (usually a devices.Stream[T]) and
+	// stored by the batched writer; invalid ones land in the device's reject
+	// log (docs/devices.md).
+	Topic(stream string, h devices.Handler)
 	// Messages is secure messaging between customers and their staff. A
 	// module opens a conversation about one of its objects with
 	// Messages().Open(ctx, tx, principal, moduleID, subjectType, subjectID,

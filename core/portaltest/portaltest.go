@@ -94,6 +94,7 @@ func Config(t testing.TB, opts ...Option) config.Config {
 	cfg.DataDir = t.TempDir()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.HTTP.BaseURL = "http://portal.test"
+	cfg.MQTT.Listen = "127.0.0.1:0"
 	cfg.Log.Level = "debug"
 	if Dialect() == "postgres" {
 		cfg.Database.URL = NewPostgresSchema(t)

@@ -1,0 +1,48 @@
+package devices
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/store"
+)
+
+// Command publishes a command to a device on t/{org}/d/{device}/cmd/{name}
+// (QoS 1, JSON payload) and records it. Admins and staff send commands;
+// modules call it with the actor of the request or job.
+func (s *Service) Command(ctx context.Context, a Actor, deviceID, name string, payload any) (*Command, error) {
+	d, err := s.manage(ctx, a, deviceID, false)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" || len(name) > 80 || strings.ContainsAny(name, "/+#") {
+		return nil, errs.InvalidField("name", "a command name is 1 to 80 characters without / + #")
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, errs.InvalidField("payload", "not JSON-encodable")
+	}
+	in := s.ingest
+	if in == nil {
+		return nil, errs.New(errs.Unavailable, "the MQTT gateway is not running")
+	}
+	if d.Status != StatusActive {
+		return nil, errs.Conflictf("the device is disabled")
+	}
+	t := in.client.Publish("t/"+d.OrgSlug+"/d/"+d.ID+"/cmd/"+name, 1, false, body)
+	if !t.WaitTimeout(10 * time.Second) {
+		return nil, errors.New("devices: publishing the command timed out")
+	}
+	if t.Error() != nil {
+		return nil, t.Error()
+	}
+	c := &Command{DeviceID: d.ID, Name: name, Payload: string(body), SentBy: a.UserID, At: s.now().UTC()}
+	if err := store.Org(s.st.DB.WithContext(ctx), d.OrgID).Create(c).Error; err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,234 @@
+// Package devices is PortalKit's device gateway: device identities and
+// their MQTT credentials, the embedded broker (mochi-mqtt) with
+// registry-backed auth and ACL, the Paho ingest client that reads device
+// messages from that broker or from Mosquitto/EMQX, the topic router that
+// hands them to the module streams, the batched writer, commands to
+// devices, and the retention roll-up.
+//
+// devices may import core/accounts, core/config, core/errs, core/events,
+// core/i18n, core/store and core/web; never core/app, core/module or a
+// vertical.
+package devices
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/store"
+)
+
+// Device statuses.
+const (
+	StatusActive   = "active"
+	StatusDisabled = "disabled"
+)
+
+// Events published by the registry.
+const (
+	EventDeviceCreated  = "devices.created"
+	EventDeviceDisabled = "devices.disabled"
+)
+
+// Device is a registered device. Its ID is also its MQTT username and the
+// {device} segment of its topics.
+type Device struct {
+	ID string `gorm:"primaryKey;size:32" json:"id"`
+	store.OrgOwned
+	// OrgSlug is the {org} segment of the device's topics.
+	OrgSlug string `gorm:"size:40;not null" json:"org"`
+	// OwnerID is the customer who owns the device.
+	OwnerID uint   `gorm:"not null;index" json:"owner_id"`
+	Module  string `gorm:"size:40;not null" json:"module"`
+	Name    string `gorm:"size:120;not null" json:"name"`
+	Kind    string `gorm:"size:40" json:"kind,omitempty"`
+	Status  string `gorm:"size:20;not null;default:active" json:"status"`
+	// SecretHash is the secret in Mosquitto's $7$ (PBKDF2-SHA512) format,
+	// so the same value serves the embedded broker and the exported
+	// Mosquitto password file.
+	SecretHash string     `gorm:"size:200;not null" json:"-"`
+	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	Accepted   int64      `gorm:"not null;default:0" json:"accepted"`
+	Rejected   int64      `gorm:"not null;default:0" json:"rejected"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// TableName places devices in the devices namespace.
+func (Device) TableName() string { return "devices" }
+
+// Topics are the device's own topics: it publishes under Publish and
+// receives commands on Commands.
+type Topics struct {
+	Publish  string `json:"publish" doc:"Prefix the device publishes under: <prefix>/<stream>"`
+	Commands string `json:"commands" doc:"Filter of the device's command topics"`
+}
+
+// Topics returns d's topics.
+func (d *Device) Topics() Topics {
+	base := "t/" + d.OrgSlug + "/d/" + d.ID
+	return Topics{Publish: base + "/" + d.Module, Commands: base + "/cmd/#"}
+}
+
+// Reject is one entry of a device's bounded reject log.
+type Reject struct {
+	ID uint `gorm:"primaryKey" json:"id"`
+	store.OrgOwned
+	DeviceID string    `gorm:"size:32;not null;index" json:"device_id"`
+	Topic    string    `gorm:"size:300" json:"topic"`
+	Reason   string    `gorm:"size:300;not null" json:"reason"`
+	Payload  string    `gorm:"size:600" json:"payload"`
+	At       time.Time `gorm:"not null" json:"at"`
+}
+
+// TableName places rejects in the devices namespace.
+func (Reject) TableName() string { return "device_rejects" }
+
+// Reading is one accepted device message. Key absorbs QoS 1
+// redeliveries: a message delivered twice is stored once.
+type Reading struct {
+	ID int64 `gorm:"primaryKey" json:"id"`
+	store.OrgOwned
+	DeviceID   string    `gorm:"size:32;not null;uniqueIndex:idx_device_readings_key,priority:1;index:idx_device_readings_time,priority:1" json:"device_id"`
+	Key        string    `gorm:"size:64;not null;uniqueIndex:idx_device_readings_key,priority:2" json:"-"`
+	Module     string    `gorm:"size:40;not null" json:"module"`
+	Stream     string    `gorm:"size:80;not null" json:"stream"`
+	TS         time.Time `gorm:"not null;index:idx_device_readings_time,priority:2" json:"ts"`
+	ReceivedAt time.Time `gorm:"not null" json:"received_at"`
+	Value      *float64  `json:"value,omitempty"`
+	Payload    string    `gorm:"type:text;not null" json:"payload"`
+}
+
+// TableName places readings in the devices namespace.
+func (Reading) TableName() string { return "device_readings" }
+
+// Rollup is the hourly aggregate of a device stream's readings, kept after
+// the raw readings pass devices.retention.
+type Rollup struct {
+	store.OrgOwned
+	DeviceID string    `gorm:"primaryKey;size:32" json:"device_id"`
+	Stream   string    `gorm:"primaryKey;size:80" json:"stream"`
+	Hour     time.Time `gorm:"primaryKey" json:"hour"`
+	Module   string    `gorm:"size:40;not null" json:"module"`
+	Count    int64     `gorm:"not null" json:"count"`
+	Sum      float64   `json:"sum"`
+	Min      *float64  `json:"min,omitempty"`
+	Max      *float64  `json:"max,omitempty"`
+}
+
+// TableName places roll-ups in the devices namespace.
+func (Rollup) TableName() string { return "device_rollups" }
+
+// Command is a command sent to a device.
+type Command struct {
+	ID uint `gorm:"primaryKey" json:"id"`
+	store.OrgOwned
+	DeviceID string    `gorm:"size:32;not null;index" json:"device_id"`
+	Name     string    `gorm:"size:80;not null" json:"name"`
+	Payload  string    `gorm:"type:text" json:"payload"`
+	SentBy   uint      `json:"sent_by,omitempty"`
+	At       time.Time `gorm:"not null" json:"at"`
+}
+
+// TableName places commands in the devices namespace.
+func (Command) TableName() string { return "device_commands" }
+
+// Migrations are the device tables.
+func Migrations() store.MigrationSet {
+	return store.MigrationSet{Owner: "devices", Migrations: []store.Migration{
+		{ID: "0001_devices", Up: store.CreateTables(&Device{}, &Reject{}, &Reading{}, &Rollup{}, &Command{})},
+	}}
+}
+
+// Options builds a Service.
+type Options struct {
+	Config   config.Config
+	Store    *store.Store
+	Accounts *accounts.Service
+	Events   *events.Bus
+	Log      *slog.Logger
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+}
+
+// Service is the device registry and gateway.
+type Service struct {
+	cfg      config.Config
+	st       *store.Store
+	accounts *accounts.Service
+	bus      *events.Bus
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu      sync.RWMutex
+	streams map[string]map[string]Handler // module -> stream -> handler
+	sealed  bool
+
+	auth     *authCache
+	devCache sync.Map // device ID -> cachedDevice (router)
+	modCache sync.Map // "org/module" -> cachedFlag (router)
+	broker   *Broker
+	ingest   *Ingest
+	// kick disconnects a device from the embedded broker (set while it runs).
+	kick atomic.Pointer[func(id string)]
+
+	stats Stats
+}
+
+// Stats counts what the gateway did since start.
+type Stats struct {
+	Stored   atomic.Int64 // readings committed (including redeliveries absorbed)
+	Rejected atomic.Int64 // invalid messages, logged and acknowledged
+	Refused  atomic.Int64 // topics no registered active device may use
+	Batches  atomic.Int64
+}
+
+// New builds the service.
+func New(o Options) *Service {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Service{cfg: o.Config, st: o.Store, accounts: o.Accounts, bus: o.Events, log: o.Log, now: now,
+		streams: map[string]map[string]Handler{}}
+	s.auth = newAuthCache(s)
+	return s
+}
+
+// Stats returns the gateway's counters.
+func (s *Service) Stats() *Stats { return &s.stats }
+
+// Topic registers a module's stream handler: messages on
+// t/{org}/d/{device}/{module}/{stream} from the module's devices go to h.
+func (s *Service) Topic(module, stream string, h Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams[module] == nil {
+		s.streams[module] = map[string]Handler{}
+	}
+	s.streams[module][stream] = h
+}
+
+func (s *Service) handler(module, stream string) Handler {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.streams[module][stream]
+}
+
+// Streams lists the streams declared by module.
+func (s *Service) Streams(module string) map[string]Handler {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]Handler{}
+	for k, v := range s.streams[module] {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Service) ctxLog(ctx context.Context) *slog.Logger { return s.log }

@@ -1,0 +1,298 @@
+package devices
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"gorm.io/gorm"
+)
+
+// Ingest is the portal's MQTT subscriber: a Paho client with a persistent
+// session that reads every device topic (a shared subscription, so several
+// instances split the load), routes each message and acknowledges it only
+// after the batch holding it has committed.
+type Ingest struct {
+	s      *Service
+	client paho.Client
+	filter string
+	queue  chan inbound
+	writer *writer
+	stop   chan struct{}
+	done   sync.WaitGroup
+}
+
+// inbound is a routed, accepted message waiting for the writer.
+type inbound struct {
+	r   Reading
+	ack func()
+}
+
+type ingestOptions struct {
+	URL, Username, Password, ClientID, Filter string
+}
+
+func newIngest(s *Service, o ingestOptions) *Ingest {
+	in := &Ingest{s: s, filter: o.Filter, queue: make(chan inbound, s.cfg.MQTT.QueueSize), stop: make(chan struct{})}
+	in.writer = &writer{s: s}
+	opts := paho.NewClientOptions().AddBroker(o.URL).SetClientID(o.ClientID).
+		SetUsername(o.Username).SetPassword(o.Password).
+		SetCleanSession(false).SetOrderMatters(false).SetAutoAckDisabled(true).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(500 * time.Millisecond).
+		SetMaxReconnectInterval(5 * time.Second).SetKeepAlive(30 * time.Second).
+		SetDefaultPublishHandler(in.onMessage)
+	opts.SetOnConnectHandler(func(c paho.Client) {
+		// A persistent session keeps the subscription, but a broker that
+		// lost its state (restart without persistence) needs it again.
+		t := c.Subscribe(in.filter, 1, in.onMessage)
+		go func() {
+			if t.WaitTimeout(10*time.Second) && t.Error() != nil {
+				s.log.Error("mqtt subscribe failed", "filter", in.filter, "err", t.Error())
+			}
+		}()
+		s.log.Info("mqtt ingest connected", "broker", o.URL, "client_id", o.ClientID, "filter", in.filter)
+	})
+	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		s.log.Warn("mqtt ingest connection lost", "err", err)
+	})
+	in.client = paho.NewClient(opts)
+	return in
+}
+
+func (in *Ingest) start(ctx context.Context) error {
+	in.done.Add(1)
+	go in.run()
+	t := in.client.Connect()
+	if !t.WaitTimeout(15 * time.Second) {
+		return errors.New("mqtt: connecting to the broker timed out")
+	}
+	if err := t.Error(); err != nil {
+		return fmt.Errorf("mqtt: connecting to the broker: %w", err)
+	}
+	return nil
+}
+
+// Connected reports whether the client is connected to the broker.
+func (in *Ingest) Connected() bool { return in.client.IsConnectionOpen() }
+
+// stopIngest disconnects first (no new messages), then lets the writer
+// commit and acknowledge what it holds.
+func (in *Ingest) stopIngest(ctx context.Context) {
+	close(in.stop)
+	in.done.Wait()
+	in.client.Disconnect(250)
+}
+
+func (in *Ingest) onMessage(_ paho.Client, m paho.Message) {
+	r, ok := in.s.route(context.Background(), m.Topic(), m.Payload())
+	if !ok {
+		m.Ack()
+		return
+	}
+	select {
+	case in.queue <- inbound{r: r, ack: m.Ack}:
+	case <-in.stop:
+		// Not acknowledged: the broker redelivers it to the session.
+	}
+}
+
+// run is the batched writer loop: a batch closes at mqtt.batch_size
+// messages or mqtt.batch_wait after its first one.
+func (in *Ingest) run() {
+	defer in.done.Done()
+	size, wait := in.s.cfg.MQTT.BatchSize, in.s.cfg.MQTT.BatchWait
+	batch := make([]inbound, 0, size)
+	for {
+		select {
+		case <-in.stop:
+			// drain what is already queued, then leave
+			for {
+				select {
+				case m := <-in.queue:
+					batch = append(batch, m)
+					if len(batch) == size {
+						in.flush(batch)
+						batch = batch[:0]
+					}
+				default:
+					in.flush(batch)
+					return
+				}
+			}
+		case m := <-in.queue:
+			batch = append(batch[:0], m)
+			timer := time.NewTimer(wait)
+		fill:
+			for len(batch) < size {
+				select {
+				case m := <-in.queue:
+					batch = append(batch, m)
+				case <-timer.C:
+					break fill
+				}
+			}
+			timer.Stop()
+			in.flush(batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+// flush commits a batch, retrying while the database refuses it (the queue
+// then fills and the ingest stops taking messages), and acknowledges each
+// message only after the commit.
+func (in *Ingest) flush(batch []inbound) {
+	if len(batch) == 0 {
+		return
+	}
+	rows := make([]Reading, len(batch))
+	for i := range batch {
+		rows[i] = batch[i].r
+	}
+	for attempt := 0; ; attempt++ {
+		err := in.writer.write(context.Background(), rows)
+		if err == nil {
+			break
+		}
+		in.s.log.Warn("storing device readings failed; retrying", "readings", len(rows), "attempt", attempt+1, "err", err)
+		select {
+		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
+		case <-in.stop:
+			if attempt > 3 {
+				return // unacknowledged: redelivered after restart
+			}
+		}
+	}
+	in.s.stats.Stored.Add(int64(len(rows)))
+	in.s.stats.Batches.Add(1)
+	for i := range batch {
+		batch[i].ack()
+	}
+}
+
+// route checks a message's topic against the registry and decodes it with
+// the module's stream. ok is false when the message was refused or
+// rejected (and recorded): it is acknowledged without storing.
+func (s *Service) route(ctx context.Context, topic string, payload []byte) (Reading, bool) {
+	// t/{org}/d/{device}/{module}/{stream...}
+	parts := strings.SplitN(topic, "/", 6)
+	if len(parts) < 5 || parts[0] != "t" || parts[2] != "d" {
+		s.stats.Refused.Add(1)
+		return Reading{}, false
+	}
+	org, id := parts[1], parts[3]
+	d := s.routeDevice(id)
+	if d == nil || d.OrgSlug != org || d.Status != StatusActive {
+		s.stats.Refused.Add(1)
+		s.log.Warn("device message refused: no active device of that organisation", "topic", topic)
+		return Reading{}, false
+	}
+	if parts[4] == "cmd" {
+		return Reading{}, false // our own commands, if the broker echoes them
+	}
+	rej := func(reason string) (Reading, bool) {
+		if err := s.reject(ctx, d, topic, reason, payload); err != nil {
+			s.log.Error("recording a rejected device message", "device", d.ID, "err", err)
+		}
+		return Reading{}, false
+	}
+	if len(parts) < 6 || parts[5] == "" {
+		return rej("topic names no stream: want t/{org}/d/{device}/{module}/{stream}")
+	}
+	module, stream := parts[4], parts[5]
+	if module != d.Module {
+		return rej(fmt.Sprintf("module %q is not this device's module (%s)", module, d.Module))
+	}
+	if !s.moduleEnabled(ctx, d.OrgID, module) {
+		return rej(fmt.Sprintf("module %q is not enabled for the organisation", module))
+	}
+	h := s.handler(module, stream)
+	if h == nil {
+		return rej(fmt.Sprintf("unknown stream %q of module %s", stream, module))
+	}
+	if len(payload) > s.cfg.MQTT.MaxMessageBytes {
+		return rej(fmt.Sprintf("too large: %d bytes (at most %d)", len(payload), s.cfg.MQTT.MaxMessageBytes))
+	}
+	dec, err := h.Decode(payload)
+	if err != nil {
+		return rej(err.Error())
+	}
+	now := s.now().UTC()
+	ts := dec.TS.UTC()
+	if dec.TS.IsZero() {
+		ts = now
+	} else if skew := s.cfg.Devices.MaxClockSkew; ts.Before(now.Add(-skew)) || ts.After(now.Add(skew)) {
+		return rej(fmt.Sprintf("clock far off: reading time %s is more than %s from the portal's", ts.Format(time.RFC3339), skew))
+	}
+	sum := sha256.Sum256(append([]byte(stream+"\n"), payload...))
+	r := Reading{DeviceID: d.ID, Key: hex.EncodeToString(sum[:]), Module: module, Stream: stream,
+		TS: ts, ReceivedAt: now, Value: dec.Value, Payload: string(payload)}
+	r.OrgID = d.OrgID
+	return r, true
+}
+
+const routeCacheTTL = 2 * time.Second
+
+// routeDevice returns the device, cached for a moment: disabling a device
+// takes effect here within routeCacheTTL on other instances, at once on
+// this one.
+func (s *Service) routeDevice(id string) *Device {
+	now := time.Now()
+	if v, ok := s.devCache.Load(id); ok {
+		c := v.(cachedDevice)
+		if now.Before(c.expires) {
+			return c.dev
+		}
+	}
+	d, err := s.lookup(id)
+	if err != nil {
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			s.log.Error("looking up a device", "device", id, "err", err)
+		}
+		d = nil
+	}
+	s.devCache.Store(id, cachedDevice{dev: d, expires: now.Add(routeCacheTTL)})
+	return d
+}
+
+// moduleEnabled asks accounts whether module is enabled for org, cached
+// like devices.
+func (s *Service) moduleEnabled(ctx context.Context, orgID uint, module string) bool {
+	key := fmt.Sprintf("%d/%s", orgID, module)
+	now := time.Now()
+	if v, ok := s.modCache.Load(key); ok {
+		c := v.(cachedFlag)
+		if now.Before(c.expires) {
+			return c.ok
+		}
+	}
+	org, err := s.accounts.OrgByID(ctx, orgID)
+	ok := err == nil && org.ModuleEnabled(module)
+	s.modCache.Store(key, cachedFlag{ok: ok, expires: now.Add(routeCacheTTL)})
+	return ok
+}
+
+type cachedFlag struct {
+	ok      bool
+	expires time.Time
+}
+
+// refused records a device's publish to a topic that is not its own.
+func (s *Service) refused(deviceID, topic string) {
+	s.stats.Refused.Add(1)
+	go func() {
+		d, err := s.lookup(deviceID)
+		if err != nil {
+			return
+		}
+		if err := s.reject(context.Background(), d, topic, "topic not allowed: a device publishes only under its own prefix", nil); err != nil {
+			s.log.Error("recording a refused device publish", "device", deviceID, "err", err)
+		}
+	}()
+}

@@ -1,0 +1,274 @@
+package devices_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/devices"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/portaltest"
+)
+
+// envMosquitto names the mosquitto binary; .ci/services.sh sets it.
+const envMosquitto = "PORTAL_TEST_MOSQUITTO"
+
+// mosquitto is a Mosquitto started for one test from
+// deploy/mosquitto/mosquitto.conf, with its own port, password file and
+// ACL exported from the registry.
+type mosquitto struct {
+	t      testing.TB
+	dir    string
+	url    string
+	cmd    *exec.Cmd
+	portal []devices.PortalAccount
+	svc    *devices.Service
+}
+
+const portalPassword = "portal-test-password"
+
+func startMosquitto(t testing.TB, svc *devices.Service, port int, portalUsers ...string) *mosquitto {
+	t.Helper()
+	requireMosquitto(t)
+	bin := os.Getenv(envMosquitto)
+	src, err := os.ReadFile(filepath.Join("..", "..", "deploy", "mosquitto", "mosquitto.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	conf := string(src)
+	conf = strings.ReplaceAll(conf, "/etc/mosquitto/portal", dir)
+	conf = strings.ReplaceAll(conf, "/var/lib/mosquitto/", dir+"/")
+	conf = strings.Replace(conf, "listener 1883 127.0.0.1", fmt.Sprintf("listener %d 127.0.0.1", port), 1)
+	if conf == string(src) || !strings.Contains(conf, fmt.Sprintf("listener %d", port)) {
+		t.Fatal("deploy/mosquitto/mosquitto.conf no longer has the lines the test rewrites")
+	}
+	// Tests run as root in CI; keep the broker able to read the test's files.
+	conf += "\nuser root\n"
+	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &mosquitto{t: t, dir: dir, url: fmt.Sprintf("tcp://127.0.0.1:%d", port), svc: svc}
+	for _, u := range portalUsers {
+		h, err := devices.HashSecret(portalPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.portal = append(m.portal, devices.PortalAccount{Username: u, Hash: h})
+	}
+	m.export()
+	m.cmd = exec.Command(bin, "-c", filepath.Join(dir, "mosquitto.conf"))
+	log, _ := os.Create(filepath.Join(dir, "mosquitto.log"))
+	m.cmd.Stdout, m.cmd.Stderr = log, log
+	if err := m.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = m.cmd.Process.Signal(syscall.SIGTERM)
+		_ = m.cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "mosquitto.log"))
+			t.Logf("mosquitto log:\n%s", b)
+		}
+	})
+	eventually(t, 10*time.Second, "mosquitto listening", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return m
+}
+
+// export writes the registry's passwd and acl and makes Mosquitto reload.
+func (m *mosquitto) export() {
+	if _, err := m.svc.ExportMosquitto(context.Background(), m.dir, m.portal...); err != nil {
+		m.t.Fatal(err)
+	}
+	if m.cmd != nil {
+		_ = m.cmd.Process.Signal(syscall.SIGHUP)
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// freePort returns a TCP port nothing listens on.
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// useMosquitto points the app's ingest at the broker on port as user.
+func useMosquitto(port int, user string) portaltest.Option {
+	return portaltest.WithConfig(func(c *config.Config) {
+		c.MQTT.URL = fmt.Sprintf("tcp://127.0.0.1:%d", port)
+		c.MQTT.Username, c.MQTT.Password = user, portalPassword
+	})
+}
+
+// requireMosquitto skips (or fails) before any app is built.
+func requireMosquitto(t testing.TB) {
+	bin := os.Getenv(envMosquitto)
+	_, err := os.Stat(bin)
+	portaltest.RequireService(t, "Mosquitto", bin != "" && err == nil, "set "+envMosquitto+" to the mosquitto binary (.ci/services.sh start_mosquitto)")
+}
+
+// publishMany publishes n QoS 1 readings spread over devs, seq 0..n-1, and
+// returns once every PUBACK has arrived.
+func publishMany(t testing.TB, url string, devs []*devices.Created, n int, sent *atomic.Int64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errc := make(chan error, len(devs))
+	for i, d := range devs {
+		wg.Add(1)
+		go func(i int, d *devices.Created) {
+			defer wg.Done()
+			o := paho.NewClientOptions().AddBroker(url).SetClientID(d.ID).SetUsername(d.Username).SetPassword(d.Secret).
+				SetCleanSession(false).SetAutoReconnect(true).SetMaxResumePubInFlight(100)
+			c := paho.NewClient(o)
+			if tk := c.Connect(); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+				errc <- fmt.Errorf("device connect: %v", tk.Error())
+				return
+			}
+			defer c.Disconnect(250)
+			var toks []paho.Token
+			for seq := i; seq < n; seq += len(devs) {
+				toks = append(toks, c.Publish(topicOf(d, "temp"), 1, false, gaugeJSON(seq, 20)))
+				sent.Add(1)
+				if len(toks) == 100 {
+					for _, tk := range toks {
+						if !tk.WaitTimeout(60*time.Second) || tk.Error() != nil {
+							errc <- fmt.Errorf("publish: %v", tk.Error())
+							return
+						}
+					}
+					toks = toks[:0]
+				}
+			}
+			for _, tk := range toks {
+				if !tk.WaitTimeout(60*time.Second) || tk.Error() != nil {
+					errc <- fmt.Errorf("publish: %v", tk.Error())
+					return
+				}
+			}
+		}(i, d)
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+}
+
+func countAll(t testing.TB, ta *portaltest.TestApp) int64 {
+	t.Helper()
+	var n int64
+	if err := ta.Store.DB.Raw("SELECT COUNT(*) FROM device_readings").Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// distinctSeqs counts distinct payloads: each seq is one message.
+func distinctSeqs(t testing.TB, ta *portaltest.TestApp) int64 {
+	t.Helper()
+	var n int64
+	if err := ta.Store.DB.Raw("SELECT COUNT(DISTINCT payload) FROM device_readings").Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestNoLossAcrossPortalRestart publishes 20 000 QoS 1 messages through
+// Mosquitto while the portal is stopped and started again mid-stream:
+// every message is stored exactly once.
+func TestNoLossAcrossPortalRestart(t *testing.T) {
+	requireMosquitto(t)
+	const total = 20000
+	port := freePort(t)
+	ta := newApp(t, useMosquitto(port, "portal-1"))
+	var devs []*devices.Created
+	for i := 0; i < 4; i++ {
+		devs = append(devs, provision(t, ta, "acme", fmt.Sprintf("c%d@acme.example", i)))
+	}
+	startMosquitto(t, ta.Devices, port, "portal-1")
+	if err := ta.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var sent atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		publishMany(t, fmt.Sprintf("tcp://127.0.0.1:%d", port), devs, total, &sent)
+	}()
+	eventually(t, 30*time.Second, "the first readings stored", func() bool { return sent.Load() >= total/4 && countAll(t, ta) > 0 })
+	ta.Close() // the portal goes away mid-stream
+	stoppedAt := sent.Load()
+	time.Sleep(500 * time.Millisecond)
+	ta2 := portaltest.NewWithConfig(t, ta.Config, []module.Module{gaugeModule{}})
+	if err := ta2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer ta2.Stop(context.Background())
+	<-done
+	eventually(t, 40*time.Second, "every message stored", func() bool { return countAll(t, ta2) >= total })
+	time.Sleep(300 * time.Millisecond)
+	if n, d := countAll(t, ta2), distinctSeqs(t, ta2); n != total || d != total {
+		t.Fatalf("stored %d rows, %d distinct messages; want %d of each", n, d, total)
+	}
+	if stoppedAt >= total {
+		t.Logf("note: the publisher had sent everything before the portal stopped")
+	}
+	t.Logf("sent %d before the stop; all %d stored once", stoppedAt, total)
+}
+
+// TestTwoInstancesShareTheLoad runs two portals on one shared
+// subscription: every message is stored once and both did work.
+func TestTwoInstancesShareTheLoad(t *testing.T) {
+	requireMosquitto(t)
+	const total = 4000
+	port := freePort(t)
+	ta := newApp(t, useMosquitto(port, "portal-1"))
+	var devs []*devices.Created
+	for i := 0; i < 4; i++ {
+		devs = append(devs, provision(t, ta, "acme", fmt.Sprintf("c%d@acme.example", i)))
+	}
+	startMosquitto(t, ta.Devices, port, "portal-1", "portal-2")
+	cfg2 := ta.Config
+	cfg2.MQTT.Username = "portal-2"
+	tb := portaltest.NewWithConfig(t, cfg2, []module.Module{gaugeModule{}})
+	started(t, ta)
+	started(t, tb)
+	var sent atomic.Int64
+	publishMany(t, fmt.Sprintf("tcp://127.0.0.1:%d", port), devs, total, &sent)
+	eventually(t, 30*time.Second, "every message stored", func() bool { return countAll(t, ta) >= total })
+	time.Sleep(300 * time.Millisecond)
+	if n := countAll(t, ta); n != total {
+		t.Fatalf("stored %d, want %d", n, total)
+	}
+	a, b := ta.Devices.Stats().Stored.Load(), tb.Devices.Stats().Stored.Load()
+	if a == 0 || b == 0 {
+		t.Fatalf("one instance did no work: %d and %d", a, b)
+	}
+	if a+b != total {
+		t.Errorf("instances stored %d + %d = %d, want %d (each message once)", a, b, a+b, total)
+	}
+	t.Logf("instance 1 stored %d, instance 2 stored %d", a, b)
+}
