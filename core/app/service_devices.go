@@ -40,6 +40,8 @@ func (a *App) initDevices() error {
 
 // Topic implements module.Host: the stream is registered with the device
 // router under the module's ID.
+func (h *host) Devices() *devices.Service { return h.app.Devices }
+
 func (h *host) Topic(stream string, handler devices.Handler) {
 	h.app.Devices.Topic(h.info.ID, stream, handler)
 }

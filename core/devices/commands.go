@@ -15,7 +15,19 @@ import (
 // (QoS 1, JSON payload) and records it. Admins and staff send commands;
 // modules call it with the actor of the request or job.
 func (s *Service) Command(ctx context.Context, a Actor, deviceID, name string, payload any) (*Command, error) {
-	d, err := s.manage(ctx, a, deviceID, false)
+	return s.command(ctx, a, deviceID, name, payload, false)
+}
+
+// OwnerCommand is Command for a command a module lets the device's owner
+// trigger, such as the automotive "Refresh diagnostics": the device's
+// owner may send it as well as staff and admins. The module decides which
+// commands are safe for owners; the raw API never lets a customer command.
+func (s *Service) OwnerCommand(ctx context.Context, a Actor, deviceID, name string, payload any) (*Command, error) {
+	return s.command(ctx, a, deviceID, name, payload, true)
+}
+
+func (s *Service) command(ctx context.Context, a Actor, deviceID, name string, payload any, ownerMay bool) (*Command, error) {
+	d, err := s.manage(ctx, a, deviceID, ownerMay)
 	if err != nil {
 		return nil, err
 	}

@@ -186,6 +186,8 @@ type Stats struct {
 	Rejected atomic.Int64 // invalid messages, logged and acknowledged
 	Refused  atomic.Int64 // topics no registered active device may use
 	Batches  atomic.Int64
+	// ApplyFailed counts stored readings a module could not act on.
+	ApplyFailed atomic.Int64
 }
 
 // New builds the service.

@@ -172,8 +172,32 @@ func (in *Ingest) flush(batch []inbound) {
 	in.s.stats.Stored.Add(int64(len(rows)))
 	in.s.stats.Batches.Add(1)
 	for i := range batch {
+		in.apply(rows[i])
 		batch[i].ack()
 	}
+}
+
+// apply hands a stored reading to its module when the stream acts on
+// readings (Applier), retrying a failure a few times. The reading is stored
+// whatever happens here; a failure that persists is logged with the device.
+func (in *Ingest) apply(r Reading) {
+	a, ok := in.s.handler(r.Module, r.Stream).(Applier)
+	if !ok {
+		return
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = a.Apply(context.Background(), r); err == nil {
+			return
+		}
+		select {
+		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+		case <-in.stop:
+			attempt = 3
+		}
+	}
+	in.s.stats.ApplyFailed.Add(1)
+	in.s.log.Error("a module could not act on a stored device reading", "device", r.DeviceID, "module", r.Module, "stream", r.Stream, "err", err)
 }
 
 // route checks a message's topic against the registry and decodes it with

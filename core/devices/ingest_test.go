@@ -188,6 +188,10 @@ func ingestScenarios(t *testing.T, ta *portaltest.TestApp, gw gateway, a, b, x *
 		if _, err := ta.Devices.Command(ctx, owner, a.ID, "diagnose", map[string]any{"full": true}); err == nil {
 			t.Error("a customer sent a command")
 		}
+		stranger := devices.Actor{OrgID: b.Device.OrgID, UserID: b.Device.OwnerID, Role: "customer"}
+		if _, err := ta.Devices.OwnerCommand(ctx, stranger, a.ID, "diagnose", nil); err == nil {
+			t.Error("a customer sent an owner command to another customer's device")
+		}
 		admin := devices.Actor{OrgID: a.Device.OrgID, UserID: 1, Role: "admin"}
 		if _, err := ta.Devices.Command(ctx, admin, a.ID, "diagnose", map[string]any{"full": true}); err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,16 @@ type Handler interface {
 	// Sample returns a realistic payload for the simulator, or nil when the
 	// stream has none.
 	Sample(r *rand.Rand, now time.Time) []byte
+}
+
+// Applier is a Handler whose module acts on each stored reading (updates
+// a vehicle, raises an alert). Apply runs after the batch that stored the
+// reading committed and before the message is acknowledged; it may run
+// again for the same reading (a QoS 1 redelivery, a retry), so it must be
+// idempotent. A failing Apply is retried a few times; the reading itself
+// stays stored whatever Apply does.
+type Applier interface {
+	Apply(ctx context.Context, r Reading) error
 }
 
 // Decoded is an accepted payload.
@@ -41,9 +52,27 @@ type Stream[T any] struct {
 	// Simulate returns a realistic payload (optional; used by `portal
 	// simulate`).
 	Simulate func(r *rand.Rand, now time.Time) T
+	// OnStored acts on a stored reading (optional; see Applier).
+	OnStored func(ctx context.Context, r Reading, v T) error
 }
 
-var _ Handler = Stream[struct{}]{}
+// Apply implements Applier: it decodes the stored payload and calls the
+// stream's OnStored, if any.
+func (s Stream[T]) Apply(ctx context.Context, r Reading) error {
+	if s.OnStored == nil {
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal([]byte(r.Payload), &v); err != nil {
+		return fmt.Errorf("decoding a stored %s reading: %w", r.Stream, err)
+	}
+	return s.OnStored(ctx, r, v)
+}
+
+var (
+	_ Handler = Stream[struct{}]{}
+	_ Applier = Stream[struct{}]{}
+)
 
 // Decode implements Handler.
 func (s Stream[T]) Decode(payload []byte) (Decoded, error) {

@@ -102,6 +102,10 @@ type Host interface {
 	// stored by the batched writer; invalid ones land in the device's reject
 	// log (docs/devices.md).
 	Topic(stream string, h devices.Handler)
+	// Devices is the device registry and MQTT gateway: a module checks a
+	// device it links to one of its objects (Get) and sends it commands
+	// (Command), always as the acting user (devices.ActorOf).
+	Devices() *devices.Service
 	// Messages is secure messaging between customers and their staff. A
 	// module opens a conversation about one of its objects with
 	// Messages().Open(ctx, tx, principal, moduleID, subjectType, subjectID,

@@ -224,7 +224,16 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &vehicleOut{Body: v}, nil
-		}, accounts.Allow(workshop...), tag, accounts.Matrix(s.vehicleFixture(map[string]any{"device_id": "dev-matrix"})))
+		}, accounts.Allow(workshop...), tag, accounts.Matrix(s.vehicleFixture(map[string]any{"device_id": ""})))
+
+	accounts.Register(api, huma.Operation{OperationID: "automotive-vehicle-refresh", Method: http.MethodPost, Path: "/vehicles/{id}/refresh",
+		Summary: "Ask the car for a fresh diagnostics reading", DefaultStatus: http.StatusAccepted,
+		Description: "Sends the refresh_diagnostics command to the vehicle's telematics unit over MQTT; the reading arrives when the car is online. 409 when the vehicle has no unit."},
+		func(ctx context.Context, in *struct {
+			ID uint `path:"id"`
+		}) (*struct{}, error) {
+			return nil, s.RefreshDiagnostics(ctx, principal(ctx), in.ID)
+		}, accounts.Allow(accounts.Customer, accounts.Staff, accounts.Admin), tag, accounts.MatrixSkip("needs a vehicle with a connected device; covered by TestCarReadingsOverMQTT"))
 
 	type seriesIn struct {
 		ID   uint      `path:"id"`

@@ -1,12 +1,15 @@
 package automotive
 
 import (
+	"context"
 	"embed"
+	"errors"
 	"io/fs"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
@@ -58,7 +61,22 @@ func (m *Module) Init(h module.Host) error {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), now: now}
+	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), devices: h.Devices(), now: now}
+	// Cars publish diagnostics on t/{org}/d/{device}/automotive/diagnostics;
+	// each stored reading reaches the linked vehicle (ApplyDeviceReading).
+	h.Topic("diagnostics", devices.Stream[Diagnostics]{
+		Validate: CheckDiagnostics(now),
+		Time:     func(d Diagnostics) time.Time { return d.Time },
+		Value:    func(d Diagnostics) float64 { return d.BatteryV },
+		Simulate: SimulateDiagnostics,
+		OnStored: func(ctx context.Context, r devices.Reading, d Diagnostics) error {
+			err := m.svc.ApplyDeviceReading(ctx, r.OrgID, r.DeviceID, d)
+			if errors.Is(err, ErrNoVehicle) {
+				return nil // a unit not linked yet: its readings stay in the device's history
+			}
+			return err
+		},
+	})
 	h.Models(models...)
 	h.Migrations(
 		store.Migration{ID: "0001_tables", Up: func(tx *gorm.DB) error {

@@ -26,6 +26,8 @@ func (s *Service) mountPages(r fiber.Router) {
 	r.Post("/bookings/:id/cancel", acc.RequirePage(), s.cancelSubmit)
 	r.Post("/bookings/:id/done", acc.RequirePage(accounts.Staff, accounts.Admin), s.doneSubmit)
 	r.Post("/vehicles/:id/transfer", acc.RequirePage(accounts.Staff, accounts.Admin), s.transferSubmit)
+	r.Post("/vehicles/:id/device", acc.RequirePage(accounts.Staff, accounts.Admin), s.linkDeviceSubmit)
+	r.Post("/vehicles/:id/refresh", acc.RequirePage(accounts.Customer, accounts.Staff, accounts.Admin), s.refreshSubmit)
 	r.Get("/staff", acc.RequirePage(accounts.Staff, accounts.Admin), s.staffPage)
 	r.Post("/recalls", acc.RequirePage(accounts.Staff, accounts.Admin), s.publishRecallSubmit)
 }
@@ -37,6 +39,9 @@ var flash = map[string]string{
 	"done":        "The service is recorded as done.",
 	"published":   "The recall campaign is published; owners are being notified.",
 	"transferred": "The vehicle now belongs to its new owner.",
+	"linked":      "The telematics unit is linked: its readings now reach this vehicle.",
+	"unlinked":    "The telematics unit is unlinked.",
+	"refreshing":  "We asked your car for a fresh reading; it arrives when the car is online.",
 }
 
 func render(c *fiber.Ctx, name, title string, data map[string]any) error {
@@ -302,6 +307,38 @@ func (s *Service) transferSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/m/automotive/vehicles/"+itoa(id)+"?msg=transferred", fiber.StatusSeeOther)
+}
+
+// linkDeviceSubmit links a registered telematics unit to a vehicle, or
+// unlinks it with an empty ID (staff and admins).
+func (s *Service) linkDeviceSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	dev := strings.TrimSpace(c.FormValue("device_id"))
+	if _, err := s.LinkDevice(c.UserContext(), p, id, dev); err != nil {
+		return err
+	}
+	msg := "linked"
+	if dev == "" {
+		msg = "unlinked"
+	}
+	return c.Redirect("/m/automotive/vehicles/"+itoa(id)+"?msg="+msg, fiber.StatusSeeOther)
+}
+
+// refreshSubmit asks the car for a fresh diagnostics reading.
+func (s *Service) refreshSubmit(c *fiber.Ctx) error {
+	p, _ := accounts.PrincipalOf(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.RefreshDiagnostics(c.UserContext(), p, id); err != nil {
+		return err
+	}
+	return c.Redirect("/m/automotive/vehicles/"+itoa(id)+"?msg=refreshing", fiber.StatusSeeOther)
 }
 
 func (s *Service) staffPage(c *fiber.Ctx) error {

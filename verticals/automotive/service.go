@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/money"
@@ -37,7 +38,10 @@ type Service struct {
 	acc    *accounts.Service
 	bus    *events.Bus
 	notify *notify.Service
-	now    func() time.Time
+	// devices is the device registry and gateway (nil in unit tests that
+	// build a Service by hand).
+	devices *devices.Service
+	now     func() time.Time
 }
 
 func (s *Service) db(ctx context.Context, org uint) *gorm.DB {
@@ -234,6 +238,9 @@ func (s *Service) LinkDevice(ctx context.Context, p *accounts.Principal, id uint
 	}
 	var dev *string
 	if d := strings.TrimSpace(deviceID); d != "" {
+		if err := s.checkDevice(ctx, p, v, d); err != nil {
+			return nil, err
+		}
 		dev = &d
 	}
 	if err := s.db(ctx, p.OrgID).Model(v).Update("device_id", dev).Error; err != nil {
@@ -242,6 +249,53 @@ func (s *Service) LinkDevice(ctx context.Context, p *accounts.Principal, id uint
 	v.DeviceID = dev
 	return v, nil
 }
+
+// checkDevice makes sure a device may be linked to v: it is a registered
+// device of the organisation that serves this module and belongs to the
+// vehicle's owner, and no other vehicle has it.
+func (s *Service) checkDevice(ctx context.Context, p *accounts.Principal, v *Vehicle, id string) error {
+	if s.devices == nil {
+		return errs.New(errs.Unavailable, "the device registry is not running")
+	}
+	d, err := s.devices.Get(ctx, devices.ActorOf(p), id)
+	if err != nil {
+		return errs.InvalidField("device_id", "is not a device of this organisation")
+	}
+	if d.Module != ID {
+		return errs.InvalidField("device_id", "serves another module ("+d.Module+"), not automotive")
+	}
+	if d.OwnerID != v.OwnerID {
+		return errs.InvalidField("device_id", "belongs to another customer than the vehicle's owner")
+	}
+	var n int64
+	if err := s.db(ctx, p.OrgID).Model(&Vehicle{}).Where("device_id = ? AND id <> ?", id, v.ID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return errs.InvalidField("device_id", "is linked to another vehicle already")
+	}
+	return nil
+}
+
+// RefreshDiagnostics asks the vehicle's telematics unit for a fresh
+// reading (an MQTT command on its command topic). The owner and staff may.
+func (s *Service) RefreshDiagnostics(ctx context.Context, p *accounts.Principal, id uint) error {
+	v, err := s.Vehicle(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if v.DeviceID == nil {
+		return errs.Conflictf("this vehicle has no connected telematics unit")
+	}
+	if s.devices == nil {
+		return errs.New(errs.Unavailable, "the device gateway is not running")
+	}
+	_, err = s.devices.OwnerCommand(ctx, devices.ActorOf(p), *v.DeviceID, CommandRefresh, map[string]any{"vin": v.VIN})
+	return err
+}
+
+// CommandRefresh is the command a car answers with a diagnostics reading.
+const CommandRefresh = "refresh_diagnostics"
 
 // --- service centres and bookings ---
 
