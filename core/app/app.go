@@ -27,6 +27,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/drafts"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/module"
@@ -75,6 +76,8 @@ type App struct {
 	Dashboard *dashboard.Service
 	Help      *help.Service
 	Messages  *messages.Service
+	// Drafts keeps half-filled forms (service_experience.go).
+	Drafts *drafts.Service
 
 	modules  []*host
 	helpErrs []error

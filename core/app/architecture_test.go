@@ -33,6 +33,7 @@ var allowedCore = map[string][]string{
 	"core/module":    {"core/accounts", "core/chart", "core/experience/messages", "core/notify", "core/config", "core/dashboard", "core/errs", "core/events", "core/i18n", "core/schedule", "core/store", "core/web"},
 
 	"core/experience/help":     {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/experience/drafts":   {"core/accounts", "core/config", "core/errs", "core/store", "core/web"},
 	"core/experience/messages": {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 }
 

@@ -8,9 +8,11 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/drafts"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -28,6 +30,9 @@ func (a *App) initExperience() error {
 		return err
 	}
 	a.Messages = msgs
+	if err := a.initDrafts(); err != nil {
+		return err
+	}
 	a.coreMigrations = append(a.coreMigrations, a.experienceMigrations()...)
 	a.wireMessages()
 
@@ -66,11 +71,37 @@ func (a *App) initExperience() error {
 	return nil
 }
 
+// initDrafts builds form drafts: the API, the texts of the offer, the
+// middleware that lets page handlers call drafts.ForPage (installed before
+// any module page), and the daily purge of expired drafts.
+func (a *App) initDrafts() error {
+	d, err := drafts.New(drafts.Options{Store: a.Store, Config: a.Config.Drafts, Log: a.Log.With("service", "drafts"), Now: a.Accounts.Now})
+	if err != nil {
+		return err
+	}
+	a.Drafts = d
+	a.Web.App.Use(d.Middleware())
+	d.RegisterAPI(a.Web.API)
+	if err := a.Web.AddTranslations(drafts.Translations()); err != nil {
+		return err
+	}
+	return a.Schedule.Add(schedule.Job{
+		Name: "drafts.purge", Cron: "25 3 * * *",
+		Description: "Delete form drafts untouched for longer than drafts.ttl",
+		Run: func(ctx context.Context, r *schedule.Run) error {
+			n, err := d.Purge(ctx)
+			r.Log.Info("purged expired drafts", "count", n)
+			return err
+		},
+	})
+}
+
 // experienceMigrations are the help and messages tables.
 func (a *App) experienceMigrations() []store.MigrationSet {
 	return []store.MigrationSet{
 		{Owner: "help", Migrations: a.Help.Migrations()},
 		{Owner: "messages", Migrations: a.Messages.Migrations()},
+		{Owner: "drafts", Migrations: a.Drafts.Migrations()},
 	}
 }
 

@@ -44,6 +44,8 @@ type Config struct {
 	Notify    Notify    `yaml:"notify"`
 	Dashboard Dashboard `yaml:"dashboard"`
 	Messages  Messages  `yaml:"messages"`
+	Drafts    Drafts    `yaml:"drafts"`
+	Feedback  Feedback  `yaml:"feedback"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -174,6 +176,8 @@ func Default() Config {
 		},
 		Dashboard: defaultDashboard(),
 		Messages:  DefaultMessages(),
+		Drafts:    DefaultDrafts(),
+		Feedback:  DefaultFeedback(),
 	}
 }
 
@@ -465,6 +469,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.ValidateMessages(); err != nil {
+		return err
+	}
+	if err := errors.Join(c.Drafts.Validate(), c.Feedback.Validate()); err != nil {
 		return err
 	}
 	if c.Mode == "production" {
