@@ -30,6 +30,7 @@ import (
 	"github.com/portalkit/portalkit/core/experience/drafts"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/experience/timeline"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
@@ -78,6 +79,8 @@ type App struct {
 	Messages  *messages.Service
 	// Drafts keeps half-filled forms (service_experience.go).
 	Drafts *drafts.Service
+	// Timeline records every event about a customer (service_experience.go).
+	Timeline *timeline.Service
 
 	modules  []*host
 	helpErrs []error

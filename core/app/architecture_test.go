@@ -34,6 +34,7 @@ var allowedCore = map[string][]string{
 
 	"core/experience/help":     {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 	"core/experience/drafts":   {"core/accounts", "core/config", "core/errs", "core/store", "core/web"},
+	"core/experience/timeline": {"core/accounts", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 	"core/experience/messages": {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 }
 

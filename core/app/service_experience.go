@@ -11,6 +11,7 @@ import (
 	"github.com/portalkit/portalkit/core/experience/drafts"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/experience/timeline"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
@@ -31,6 +32,9 @@ func (a *App) initExperience() error {
 	}
 	a.Messages = msgs
 	if err := a.initDrafts(); err != nil {
+		return err
+	}
+	if err := a.initTimeline(); err != nil {
 		return err
 	}
 	a.coreMigrations = append(a.coreMigrations, a.experienceMigrations()...)
@@ -96,12 +100,28 @@ func (a *App) initDrafts() error {
 	})
 }
 
+// initTimeline builds the customer timeline: it subscribes to every event
+// (entries are written in the event's transaction), and mounts its API and
+// pages.
+func (a *App) initTimeline() error {
+	a.Timeline = timeline.New(timeline.Options{Store: a.Store, Accounts: a.Accounts, Events: a.Events, Catalog: a.Web.Catalog(),
+		Log: a.Log.With("service", "timeline")})
+	a.Timeline.RegisterAPI(a.Web.API)
+	a.Timeline.MountPages(a.Web.App)
+	a.Web.AddNav(timeline.Nav()...)
+	if err := a.Web.AddTranslations(timeline.Translations()); err != nil {
+		return err
+	}
+	return a.Web.AddTemplates("timeline", timeline.Templates())
+}
+
 // experienceMigrations are the help and messages tables.
 func (a *App) experienceMigrations() []store.MigrationSet {
 	return []store.MigrationSet{
 		{Owner: "help", Migrations: a.Help.Migrations()},
 		{Owner: "messages", Migrations: a.Messages.Migrations()},
 		{Owner: "drafts", Migrations: a.Drafts.Migrations()},
+		{Owner: "timeline", Migrations: a.Timeline.Migrations()},
 	}
 }
 
