@@ -28,6 +28,7 @@ import (
 	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/drafts"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/experience/timeline"
@@ -81,6 +82,8 @@ type App struct {
 	Drafts *drafts.Service
 	// Timeline records every event about a customer (service_experience.go).
 	Timeline *timeline.Service
+	// Feedback asks for and measures feedback (service_experience.go).
+	Feedback *feedback.Service
 
 	modules  []*host
 	helpErrs []error
@@ -201,7 +204,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 		a.modules = append(a.modules, h)
 	}
-	if err := errors.Join(a.checkModels(), a.checkExperience()); err != nil {
+	if err := errors.Join(a.checkModels(), a.checkExperience(), a.checkFeedback()); err != nil {
 		a.Close()
 		return nil, err
 	}
