@@ -323,7 +323,20 @@ func weeklyCharts(r *Report) (*chart.Chart, *chart.Chart) {
 		nps.Values = append(nps.Values, nv)
 	}
 	bar := &chart.Chart{Kind: chart.Bar, Title: "Responses per week", LabelHeader: "Week", Labels: labels, Series: []chart.Series{counts}, ID: "fb-weekly"}
-	line := &chart.Chart{Kind: chart.Line, Title: "CSAT % and NPS per week", LabelHeader: "Week", Labels: labels, Series: []chart.Series{csat, nps}, ID: "fb-scores"}
+	// Only the scores that have answers: a missing NPS is not an NPS of 0.
+	var series []chart.Series
+	for _, f := range r.Overall {
+		switch f.Kind {
+		case CSAT:
+			series = append(series, csat)
+		case NPS:
+			series = append(series, nps)
+		}
+	}
+	if len(series) == 0 {
+		return bar, nil
+	}
+	line := &chart.Chart{Kind: chart.Line, Title: "CSAT % and NPS per week", LabelHeader: "Week", Labels: labels, Series: series, ID: "fb-scores"}
 	return bar, line
 }
 
