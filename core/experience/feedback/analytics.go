@@ -3,7 +3,6 @@ package feedback
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"io"
 	"sort"
 	"strconv"
@@ -181,7 +180,7 @@ const tallySQL = "kind, COUNT(*) AS n, COALESCE(SUM(score), 0) AS total, " +
 	"SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS le6"
 
 type tallyRow struct {
-	Grp                               string
+	Module, StepID, Week              string
 	Kind                              Kind
 	N, Total, GE3, GE4, GE5, GE9, LE6 int64
 }
@@ -192,70 +191,65 @@ func (r tallyRow) counts() Counts {
 
 var kindOrder = map[Kind]int{CSAT: 0, NPS: 1, CES: 2, Reaction: 3}
 
-func (s *Service) grouped(db *gorm.DB, col string) ([]Group, error) {
-	var rows []tallyRow
-	sel := tallySQL + ", " + col + " AS grp"
-	if col == "" {
-		sel = tallySQL + ", '' AS grp"
+// groups sums tallies per key and kind into sorted groups.
+type groups map[string]map[Kind]*Counts
+
+func (g groups) add(key string, c Counts) {
+	if g[key] == nil {
+		g[key] = map[Kind]*Counts{}
 	}
-	q := db.Session(&gorm.Session{}).Select(sel)
-	if col != "" {
-		q = q.Group(col + ", kind")
-	} else {
-		q = q.Group("kind")
+	cur := g[key][c.Kind]
+	if cur == nil {
+		cur = &Counts{Kind: c.Kind}
+		g[key][c.Kind] = cur
 	}
-	if err := q.Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	byKey := map[string]*Group{}
-	var keys []string
-	for _, r := range rows {
-		g, ok := byKey[r.Grp]
-		if !ok {
-			g = &Group{Key: r.Grp}
-			byKey[r.Grp] = g
-			keys = append(keys, r.Grp)
-		}
-		g.Figures = append(g.Figures, r.counts().Compute())
-		g.Total += r.N
+	cur.add(c)
+}
+
+func (g groups) list() []Group {
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	out := make([]Group, 0, len(keys))
 	for _, k := range keys {
-		g := byKey[k]
-		sort.Slice(g.Figures, func(i, j int) bool { return kindOrder[g.Figures[i].Kind] < kindOrder[g.Figures[j].Kind] })
-		out = append(out, *g)
+		grp := Group{Key: k}
+		for _, c := range g[k] {
+			grp.Figures = append(grp.Figures, c.Compute())
+			grp.Total += c.N
+		}
+		sort.Slice(grp.Figures, func(i, j int) bool { return kindOrder[grp.Figures[i].Kind] < kindOrder[grp.Figures[j].Kind] })
+		out = append(out, grp)
 	}
-	return out, nil
+	return out
 }
 
-// Analytics computes the figures over the answers p may see.
+// Analytics computes the figures over the answers p may see. One scan
+// tallies every (module, step, week, kind); the overall, per-module,
+// per-step and per-week figures are sums of those tallies.
 func (s *Service) Analytics(ctx context.Context, p *accounts.Principal, f Filter) (*Report, error) {
 	db, err := s.scope(ctx, p, f)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{}
-	overall, err := s.grouped(db, "")
-	if err != nil {
+	var rows []tallyRow
+	if err := db.Select(tallySQL + ", module, step_id, week").Group("module, step_id, week, kind").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	if len(overall) == 1 {
-		r.Overall, r.Total = overall[0].Figures, overall[0].Total
+	all, byModule, byStep, byWeek := groups{}, groups{}, groups{}, groups{}
+	for _, r := range rows {
+		c := r.counts()
+		all.add("", c)
+		byModule.add(r.Module, c)
+		byStep.add(r.StepID, c)
+		byWeek.add(r.Week, c)
 	}
-	if r.ByModule, err = s.grouped(db, "module"); err != nil {
-		return nil, err
+	rep := &Report{Overall: []Figure{}, ByModule: byModule.list(), ByStep: byStep.list(), ByWeek: byWeek.list()}
+	if l := all.list(); len(l) == 1 {
+		rep.Overall, rep.Total = l[0].Figures, l[0].Total
 	}
-	if r.ByStep, err = s.grouped(db, "step_id"); err != nil {
-		return nil, err
-	}
-	if r.ByWeek, err = s.grouped(db, "week"); err != nil {
-		return nil, err
-	}
-	if r.Overall == nil {
-		r.Overall = []Figure{}
-	}
-	return r, nil
+	return rep, nil
 }
 
 // Choices returns the modules and steps that have answers p may see (the
@@ -292,8 +286,6 @@ type ExportRow struct {
 	Comment    string
 	SubjectRef string
 	CustomerID uint
-	Name       string
-	Email      string
 }
 
 // CSVHeader is the export's first line.
@@ -318,23 +310,39 @@ func (s *Service) WriteCSV(ctx context.Context, w io.Writer, p *accounts.Princip
 	n := 0
 	var lastAt time.Time
 	var lastID uint
+	people := map[uint]accounts.User{} // names and e-mails, looked up per batch
 	for {
 		q := db.Session(&gorm.Session{}).
-			Select("feedback_prompts.id, feedback_prompts.answered_at, feedback_prompts.module, feedback_prompts.step_id, feedback_prompts.kind, " +
-				"feedback_prompts.score, feedback_prompts.comment, feedback_prompts.subject_ref, feedback_prompts.customer_id, u.name, u.email").
-			Joins("LEFT JOIN accounts_users u ON u.id = feedback_prompts.customer_id AND u.org_id = feedback_prompts.org_id").
-			Order("feedback_prompts.answered_at DESC, feedback_prompts.id DESC").Limit(batch)
+			Select("id, answered_at, module, step_id, kind, score, comment, subject_ref, customer_id").
+			Order("answered_at DESC, id DESC").Limit(batch)
 		if lastID != 0 {
-			q = q.Where("(feedback_prompts.answered_at, feedback_prompts.id) < (?, ?)", lastAt, lastID)
+			q = q.Where("(answered_at, id) < (?, ?)", lastAt, lastID)
 		}
 		var rows []ExportRow
 		if err := q.Scan(&rows).Error; err != nil {
 			return n, err
 		}
+		var missing []uint
 		for _, r := range rows {
+			if _, ok := people[r.CustomerID]; !ok {
+				people[r.CustomerID] = accounts.User{}
+				missing = append(missing, r.CustomerID)
+			}
+		}
+		if len(missing) > 0 {
+			var us []accounts.User
+			if err := store.Org(s.st.DB.WithContext(ctx), p.OrgID).Select("id", "name", "email").Where("id IN ?", missing).Find(&us).Error; err != nil {
+				return n, err
+			}
+			for _, u := range us {
+				people[u.ID] = u
+			}
+		}
+		for _, r := range rows {
+			u := people[r.CustomerID]
 			rec := []string{strconv.FormatUint(uint64(r.ID), 10), r.AnsweredAt.UTC().Format(time.RFC3339), csvSafe(r.Module), csvSafe(r.StepID),
 				string(r.Kind), strconv.Itoa(r.Score), csvSafe(r.Comment), csvSafe(r.SubjectRef), strconv.FormatUint(uint64(r.CustomerID), 10),
-				csvSafe(r.Name), csvSafe(r.Email)}
+				csvSafe(u.Name), csvSafe(u.Email)}
 			if err := cw.Write(rec); err != nil {
 				return n, err
 			}
@@ -349,7 +357,7 @@ func (s *Service) WriteCSV(ctx context.Context, w io.Writer, p *accounts.Princip
 		}
 		lastAt, lastID = rows[len(rows)-1].AnsweredAt, rows[len(rows)-1].ID
 		if err := ctx.Err(); err != nil {
-			return n, errors.Join(err)
+			return n, err
 		}
 	}
 }

@@ -324,3 +324,7 @@ func decodeArgs(raw string) ([]any, error) {
 	}
 	return args, nil
 }
+
+// CursorAfter returns the cursor of the page that follows entry e (tools
+// and benchmarks that start a walk in the middle).
+func CursorAfter(e Entry) string { return encodeCursor(e.At, e.ID) }
