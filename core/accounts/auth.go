@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -110,7 +111,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput, previousToken string
 			return err
 		}
 		res.Session, res.Token = sess, token
-		return s.publish(ctx, tx, EventUserSignedIn, org.ID, u.ID, u.ID, map[string]any{"ip": in.IP, "user_agent": sess.UserAgent})
+		if s.bus == nil {
+			return nil
+		}
+		// The summary puts the sign-in on the customer's timeline.
+		return s.bus.Publish(ctx, events.Event{Name: EventUserSignedIn, OrgID: org.ID, ActorID: u.ID, SubjectID: u.ID, Tx: tx,
+			Data: map[string]any{"ip": in.IP, "user_agent": sess.UserAgent}, Summary: "Signed in from %s", SummaryArgs: []any{in.IP}})
 	})
 	if err != nil {
 		return nil, err

@@ -28,8 +28,11 @@ import (
 	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/drafts"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/experience/timeline"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
@@ -78,6 +81,12 @@ type App struct {
 	Messages  *messages.Service
 	// Devices is the device registry and MQTT gateway (service_devices.go).
 	Devices *devices.Service
+	// Drafts keeps half-filled forms (service_experience.go).
+	Drafts *drafts.Service
+	// Timeline records every event about a customer (service_experience.go).
+	Timeline *timeline.Service
+	// Feedback asks for and measures feedback (service_experience.go).
+	Feedback *feedback.Service
 
 	modules  []*host
 	helpErrs []error
@@ -202,7 +211,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 		a.modules = append(a.modules, h)
 	}
-	if err := errors.Join(a.checkModels(), a.checkExperience()); err != nil {
+	if err := errors.Join(a.checkModels(), a.checkExperience(), a.checkFeedback()); err != nil {
 		a.Close()
 		return nil, err
 	}

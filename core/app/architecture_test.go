@@ -31,9 +31,12 @@ var allowedCore = map[string][]string{
 	"core/schedule":  {"core/config", "core/errs", "core/store", "core/web"},
 	"core/dashboard": {"core/accounts", "core/chart", "core/config", "core/errs", "core/i18n", "core/store", "core/web"},
 	"core/devices":   {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
-	"core/module":    {"core/accounts", "core/chart", "core/devices", "core/experience/messages", "core/notify", "core/config", "core/dashboard", "core/errs", "core/events", "core/i18n", "core/schedule", "core/store", "core/web"},
+	"core/module":    {"core/accounts", "core/chart", "core/devices", "core/experience/feedback", "core/experience/messages", "core/notify", "core/config", "core/dashboard", "core/errs", "core/events", "core/i18n", "core/schedule", "core/store", "core/web"},
 
 	"core/experience/help":     {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/experience/drafts":   {"core/accounts", "core/config", "core/errs", "core/store", "core/web"},
+	"core/experience/timeline": {"core/accounts", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/experience/feedback": {"core/accounts", "core/chart", "core/config", "core/errs", "core/events", "core/experience/drafts", "core/i18n", "core/store", "core/web"},
 	"core/experience/messages": {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
@@ -35,7 +36,8 @@ type host struct {
 	nav        []web.NavItem
 	handlers   []subscription
 	demos      []module.DemoFunc
-	jobs       []schedule.Job // host_schedule.go
+	jobs       []schedule.Job  // host_schedule.go
+	steps      []feedback.Step // host_feedback.go
 }
 
 type subscription struct {

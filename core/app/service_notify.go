@@ -22,7 +22,7 @@ import (
 // declare kinds on it), adds its page templates and registers its
 // dispatcher as a background runner.
 func (a *App) newNotify() error {
-	svc, err := notify.New(notify.Options{Config: a.Config, Store: a.Store, Log: a.Log.With("service", "notify")})
+	svc, err := notify.New(notify.Options{Config: a.Config, Store: a.Store, Log: a.Log.With("service", "notify"), Events: a.Events})
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ type Config struct {
 	Messages  Messages  `yaml:"messages"`
 	MQTT      MQTT      `yaml:"mqtt"`
 	Devices   Devices   `yaml:"devices"`
+	Drafts    Drafts    `yaml:"drafts"`
+	Feedback  Feedback  `yaml:"feedback"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -178,6 +180,8 @@ func Default() Config {
 		Messages:  DefaultMessages(),
 		MQTT:      DefaultMQTT(),
 		Devices:   DefaultDevices(),
+		Drafts:    DefaultDrafts(),
+		Feedback:  DefaultFeedback(),
 	}
 }
 
@@ -473,6 +477,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.ValidateMessages(); err != nil {
+		return err
+	}
+	if err := errors.Join(c.Drafts.Validate(), c.Feedback.Validate()); err != nil {
 		return err
 	}
 	if c.Mode == "production" {

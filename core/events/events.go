@@ -31,6 +31,15 @@ type Event struct {
 	Time time.Time
 	// Data is the event's typed payload.
 	Data any
+	// Summary is a sentence for the customer's timeline, in English, used
+	// as the translation key: "Signed in from %s". Events with a SubjectID
+	// and a Summary appear on the subject's timeline.
+	Summary string
+	// SummaryArgs are the values of Summary's verbs (strings and numbers;
+	// they are stored as JSON).
+	SummaryArgs []any
+	// Link is a portal path about the event ("/messages/12"), if any.
+	Link string
 	// Tx is the transaction the event happened in, if any. Handlers that write
 	// should use it so their writes commit or roll back with the cause.
 	Tx *gorm.DB

@@ -14,6 +14,7 @@ import (
 	"github.com/portalkit/portalkit/core/dashboard"
 	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
@@ -111,6 +112,14 @@ type Host interface {
 	// Messages().Open(ctx, tx, principal, moduleID, subjectType, subjectID,
 	// subjectTitle, firstMessage).
 	Messages() *messages.Service
+	// JourneyStep declares a moment of a customer journey after which the
+	// customer is asked for feedback: ID "<module id>.<name>", a kind
+	// (feedback.CSAT, NPS, CES or Reaction) and the English question
+	// (translated through the module's it.json). The module then calls
+	// feedback.Ask(ctx, tx, orgID, customerID, stepID, subjectRef) in the
+	// transaction that completes the step (docs/experience.md). A malformed
+	// step stops start-up naming the module.
+	JourneyStep(s feedback.Step)
 }
 
 // DemoFunc creates demo data inside tx. It must be idempotent: running the

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -336,12 +337,64 @@ func (s *Service) record(ctx context.Context, rows []claimed, results []error) e
 			errs = append(errs, e)
 		}
 	}
+	byID := make(map[uint]claimed, len(done))
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
 	for start := 0; start < len(done); start += 500 {
 		part := done[start:min(start+500, len(done))]
-		if err := db.Model(&OutboxRow{}).Where("id IN ? AND status = ?", part, StatusPending).
-			Updates(map[string]any{"status": StatusDone, "done_at": now, "last_error": ""}).Error; err != nil {
+		if err := db.Transaction(func(tx *gorm.DB) error {
+			var marked []struct{ ID uint }
+			if err := tx.Raw(`UPDATE notify_outbox SET status = ?, done_at = ?, last_error = '' WHERE id IN ? AND status = ? RETURNING id`,
+				StatusDone, now, part, StatusPending).Scan(&marked).Error; err != nil {
+				return err
+			}
+			return s.publishDelivered(ctx, tx, marked, byID, now)
+		}); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// deliveredSummary is the timeline sentence per channel.
+var deliveredSummary = map[string]string{
+	ChannelInApp: "Notification “%s” shown in the portal",
+	ChannelEmail: "Notification “%s” sent by e-mail",
+}
+
+// publishDelivered announces the deliveries to people (EventDelivered) in
+// the transaction that marked them done.
+func (s *Service) publishDelivered(ctx context.Context, tx *gorm.DB, marked []struct{ ID uint }, rows map[uint]claimed, now time.Time) error {
+	if s.bus == nil || len(marked) == 0 {
+		return nil
+	}
+	nids := make([]uint, 0, len(marked))
+	for _, m := range marked {
+		nids = append(nids, rows[m.ID].NotificationID)
+	}
+	var recs []Record
+	if err := tx.Select("id", "kind", "title").Where("id IN ?", nids).Find(&recs).Error; err != nil {
+		return err
+	}
+	titles := make(map[uint]Record, len(recs))
+	for _, r := range recs {
+		titles[r.ID] = r
+	}
+	var errs []error
+	for _, m := range marked {
+		r := rows[m.ID]
+		if r.UserID == 0 {
+			continue // a webhook endpoint, not a person
+		}
+		rec := titles[r.NotificationID]
+		summary, args := deliveredSummary[r.Channel], []any{rec.Title}
+		if summary == "" {
+			summary, args = "Notification “%s” delivered via %s", []any{rec.Title, r.Channel}
+		}
+		errs = append(errs, s.bus.Publish(ctx, events.Event{Name: EventDelivered, OrgID: r.OrgID, SubjectID: r.UserID, Time: now, Tx: tx,
+			Data:    map[string]any{"notification_id": r.NotificationID, "kind": rec.Kind, "channel": r.Channel},
+			Summary: summary, SummaryArgs: args, Link: "/notifications"}))
 	}
 	return errors.Join(errs...)
 }

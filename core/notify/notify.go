@@ -29,9 +29,15 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/i18n"
 	"github.com/portalkit/portalkit/core/store"
 )
+
+// EventDelivered is published once per notification delivered to a person
+// on one channel, in the transaction that marks the delivery done, with
+// SubjectID the recipient and the channel in the timeline summary.
+const EventDelivered = "notify.delivered"
 
 // Built-in channel names.
 const (
@@ -144,6 +150,9 @@ type Options struct {
 	// Instance names this process in claims and logs; the hostname and PID
 	// when empty.
 	Instance string
+	// Events receives EventDelivered for every delivery to a person, in the
+	// transaction that marks it done (the customer timeline listens).
+	Events *events.Bus
 }
 
 // Service is the notification service of one app instance.
@@ -158,6 +167,7 @@ type Service struct {
 	http   HTTPDoer
 	inst   string
 	hub    *Hub
+	bus    *events.Bus
 
 	mu       sync.RWMutex
 	kinds    map[string]*kindEntry
@@ -189,6 +199,7 @@ func New(opts Options) (*Service, error) {
 		mailer:   opts.Mailer,
 		http:     opts.HTTPClient,
 		inst:     opts.Instance,
+		bus:      opts.Events,
 		kinds:    map[string]*kindEntry{},
 		channels: map[string]Channel{},
 		wake:     make(chan struct{}, 1),

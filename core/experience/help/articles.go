@@ -426,9 +426,14 @@ func (s *Service) Vote(ctx context.Context, r Reader, id uint, helpful bool) (*A
 		if r.Role == accounts.Customer {
 			subject = r.UserID
 		}
+		format := "Rated the help article “%s” as not helpful"
+		if helpful {
+			format = "Rated the help article “%s” as helpful"
+		}
 		return s.publish(ctx, tx, events.Event{Name: EventArticleRated, OrgID: r.OrgID, ActorID: r.UserID, SubjectID: subject,
 			Data: map[string]any{"summary": fmt.Sprintf("Rated the help article “%s” as %s", a.Title, answer), "link": "/help/a/" + a.Slug,
-				"article_id": a.ID, "slug": a.Slug, "helpful": helpful}})
+				"article_id": a.ID, "slug": a.Slug, "helpful": helpful},
+			Summary: format, SummaryArgs: []any{a.Title}, Link: "/help/a/" + a.Slug})
 	})
 	return a, err
 }

@@ -159,7 +159,8 @@ func (s *Service) startWith(ctx context.Context, tx *gorm.DB, p *accounts.Princi
 		return nil, err
 	}
 	if err := s.publish(ctx, db, events.Event{Name: EventConversationStarted, OrgID: p.OrgID, ActorID: p.UserID, SubjectID: conv.CustomerID,
-		Data: eventData(conv, fmt.Sprintf("Conversation started: “%s”", conv.Subject))}); err != nil {
+		Data:    eventData(conv, fmt.Sprintf("Conversation started: “%s”", conv.Subject)),
+		Summary: "Conversation started: “%s”", SummaryArgs: []any{conv.Subject}, Link: conversationLink(conv)}); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(in.Body) != "" || len(files) > 0 {
@@ -212,8 +213,12 @@ func (s *Service) staffFor(db *gorm.DB, orgID, customerID, want uint) (uint, err
 	return 0, errs.InvalidField("staff_id", "is not one of the people who look after you")
 }
 
+func conversationLink(c *Conversation) string {
+	return "/messages/" + strconv.FormatUint(uint64(c.ID), 10)
+}
+
 func eventData(c *Conversation, summary string) map[string]any {
-	return map[string]any{"summary": summary, "link": "/messages/" + strconv.FormatUint(uint64(c.ID), 10),
+	return map[string]any{"summary": summary, "link": conversationLink(c),
 		"conversation_id": c.ID, "module": c.Module, "subject_type": c.SubjectType, "subject_id": c.SubjectID}
 }
 
@@ -363,13 +368,14 @@ func (s *Service) sendChecked(ctx context.Context, tx *gorm.DB, p *accounts.Prin
 			return nil, err
 		}
 	}
-	summary := fmt.Sprintf("%s wrote in “%s”", p.Name, conv.Subject)
+	format, args := "%s wrote in “%s”", []any{p.Name, conv.Subject}
 	if fromCustomer {
-		summary = fmt.Sprintf("Sent a message in “%s”", conv.Subject)
+		format, args = "Sent a message in “%s”", []any{conv.Subject}
 	}
-	data := eventData(conv, summary)
+	data := eventData(conv, fmt.Sprintf(format, args...))
 	data["message_id"], data["sender_role"] = msg.ID, msg.SenderRole
-	if err := s.publish(ctx, tx, events.Event{Name: EventMessageSent, OrgID: conv.OrgID, ActorID: p.UserID, SubjectID: conv.CustomerID, Data: data}); err != nil {
+	if err := s.publish(ctx, tx, events.Event{Name: EventMessageSent, OrgID: conv.OrgID, ActorID: p.UserID, SubjectID: conv.CustomerID, Data: data,
+		Summary: format, SummaryArgs: args, Link: conversationLink(conv)}); err != nil {
 		return nil, err
 	}
 	return msg, nil
