@@ -286,6 +286,9 @@ type Offer struct {
 	Key     string
 	Saved   bool
 	SavedAt time.Time
+	// known is false when the page could not look the draft up (a route
+	// mounted before the drafts middleware): the script then asks itself.
+	known bool
 }
 
 // ForPage is what a page handler calls to offer "continue where you left
@@ -299,17 +302,24 @@ func ForPage(c *fiber.Ctx, key string) (Offer, error) {
 	o := Offer{Key: key}
 	s, _ := c.Locals(localService).(*Service)
 	p, ok := accounts.PrincipalOf(c)
-	if s == nil || !ok || p.UserID == 0 {
+	if !ok || p.UserID == 0 {
+		o.known = true // nobody to offer a draft to
+		return o, nil
+	}
+	if s == nil {
 		return o, nil
 	}
 	d, err := s.find(c.UserContext(), p.OrgID, p.UserID, key)
 	switch {
 	case errs.Is(err, errs.NotFound):
-		return o, nil
+		d = nil
 	case err != nil:
 		return o, err
 	}
-	o.Saved, o.SavedAt = true, d.UpdatedAt
+	o.known = true
+	if d != nil {
+		o.Saved, o.SavedAt = true, d.UpdatedAt
+	}
 	return o, nil
 }
 
@@ -324,10 +334,13 @@ func (o Offer) Attrs(p *web.Page) template.HTMLAttr {
 		"saved":    p.T("Draft saved"),
 		"failed":   p.T("Your draft could not be saved."),
 	})
-	saved := "0"
-	if o.Saved {
-		saved = "1"
+	attrs := `data-draft="` + template.HTMLEscapeString(o.Key) + `"`
+	if o.known {
+		saved := "0"
+		if o.Saved {
+			saved = "1"
+		}
+		attrs += ` data-draft-saved="` + saved + `" data-draft-at="` + strconv.FormatInt(o.SavedAt.Unix(), 10) + `"`
 	}
-	return template.HTMLAttr(`data-draft="` + template.HTMLEscapeString(o.Key) + `" data-draft-saved="` + saved +
-		`" data-draft-at="` + strconv.FormatInt(o.SavedAt.Unix(), 10) + `" data-draft-labels="` + template.HTMLEscapeString(string(labels)) + `"`)
+	return template.HTMLAttr(attrs + ` data-draft-labels="` + template.HTMLEscapeString(string(labels)) + `"`)
 }
