@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -83,6 +84,12 @@ type Service struct {
 	now       func() time.Time
 	dummyHash string
 	baseURL   string
+
+	// principals caches authenticated sessions (nil when
+	// accounts.principal_cache_ttl is 0); touching holds the IDs of
+	// sessions whose last-seen time is being written.
+	principals *principalCache
+	touching   sync.Map
 }
 
 // New returns the accounts service.
@@ -94,6 +101,7 @@ func New(o Options) (*Service, error) {
 	if o.Argon2 != nil {
 		s.argon = *o.Argon2
 	}
+	s.principals = newPrincipalCache(o.Config.Accounts.PrincipalCacheTTL, principalCacheMax)
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}

@@ -62,6 +62,9 @@ type Accounts struct {
 	ResetTTL  time.Duration `yaml:"reset_ttl"`
 	VerifyTTL time.Duration `yaml:"verify_ttl"`
 	InviteTTL time.Duration `yaml:"invite_ttl"`
+	// PrincipalCacheTTL keeps an authenticated session in memory this long
+	// (0 turns the cache off; see perf.go).
+	PrincipalCacheTTL time.Duration `yaml:"principal_cache_ttl"`
 }
 
 // HTTP configures the web server.
@@ -106,6 +109,8 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is text or json.
 	Format string `yaml:"format"`
+	// Requests says which requests get a log line: all, errors or off.
+	Requests string `yaml:"requests"`
 }
 
 // Modules configures which registered modules run in this deployment.
@@ -158,7 +163,7 @@ func Default() Config {
 			StatementTimeout: 30 * time.Second,
 			BusyTimeout:      10 * time.Second,
 		},
-		Log:      Log{Level: "info", Format: "text"},
+		Log:      Log{Level: "info", Format: "text", Requests: LogRequestsAll},
 		Schedule: Schedule{Enabled: true, Grace: 24 * time.Hour, Lease: 2 * time.Minute, Retention: 90 * 24 * time.Hour},
 		Notify:   DefaultNotify(),
 		Accounts: Accounts{
@@ -171,6 +176,7 @@ func Default() Config {
 			ResetTTL:           time.Hour,
 			VerifyTTL:          48 * time.Hour,
 			InviteTTL:          7 * 24 * time.Hour,
+			PrincipalCacheTTL:  defaultPrincipalCacheTTL,
 		},
 		Dashboard: defaultDashboard(),
 		Messages:  DefaultMessages(),
@@ -459,6 +465,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Notify.Validate(); err != nil {
+		return err
+	}
+	if err := c.validatePerf(); err != nil {
 		return err
 	}
 	if err := c.Dashboard.validate(); err != nil {
