@@ -90,13 +90,9 @@ func (s *Service) homePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var cards []*VehicleStatus
-	for _, v := range vs {
-		st, err := s.Status(c.UserContext(), p, v.ID)
-		if err != nil {
-			return err
-		}
-		cards = append(cards, st)
+	cards, err := s.statuses(c.UserContext(), p.OrgID, vs)
+	if err != nil {
+		return err
 	}
 	bills, err := s.Bills(c.UserContext(), p, "")
 	if err != nil {
