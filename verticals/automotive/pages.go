@@ -90,7 +90,11 @@ func (s *Service) homePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cards, err := s.statuses(c.UserContext(), p.OrgID, vs)
+	ids := make([]uint, len(vs))
+	for i := range vs {
+		ids[i] = vs[i].ID
+	}
+	cards, err := s.statuses(c.UserContext(), p.OrgID, byVehicleIDs(ids))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
@@ -56,18 +58,41 @@ func (s *Service) Status(ctx context.Context, p *accounts.Principal, id uint) (*
 	if err != nil {
 		return nil, err
 	}
-	sts, err := s.statuses(ctx, p.OrgID, []Vehicle{*v})
+	sts, err := s.statuses(ctx, p.OrgID, byVehicleIDs([]uint{v.ID}))
 	if err != nil {
 		return nil, err
+	}
+	if len(sts) == 0 {
+		return nil, errs.NotFoundf("no vehicle %d", id)
 	}
 	return sts[0], nil
 }
 
-// vehicleExtras is what statuses reads about each vehicle in one query: its
-// service plan, its latest reading and its next booking, each of which may
-// be absent (LEFT JOINs).
+// byVehicleIDs selects vehicles by ID for statuses.
+func byVehicleIDs(ids []uint) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB { return q.Where("automotive_vehicles.id IN ?", ids) }
+}
+
+// ownedBy selects, for statuses, the vehicles of owner that p may read (as
+// Vehicles does), at most 500.
+func (s *Service) ownedBy(ctx context.Context, p *accounts.Principal, owner uint) (func(*gorm.DB) *gorm.DB, error) {
+	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return func(q *gorm.DB) *gorm.DB {
+		if !all {
+			q = q.Where("automotive_vehicles.owner_id IN ?", append(ids, 0))
+		}
+		return q.Where("automotive_vehicles.owner_id = ?", owner).Limit(500)
+	}, nil
+}
+
+// vehicleExtras is what statuses reads about each vehicle in one query: the
+// vehicle, its service plan, its latest reading and its next booking, each
+// of which may be absent (LEFT JOINs).
 type vehicleExtras struct {
-	VehicleID  uint       `gorm:"column:vehicle_id"`
+	Vehicle    `gorm:"embedded"`
 	PlanKm     *int       `gorm:"column:plan_km"`
 	PlanMonths *int       `gorm:"column:plan_months"`
 	RID        *uint      `gorm:"column:r_id"`
@@ -96,7 +121,7 @@ type vehicleExtras struct {
 // vehicleExtrasColumns selects vehicleExtras. Plan: the organisation's
 // first plan for the make and model; reading: the latest; booking: the
 // first still booked.
-const vehicleExtrasColumns = `automotive_vehicles.id AS vehicle_id,
+const vehicleExtrasColumns = `automotive_vehicles.*,
 	pl.interval_km AS plan_km, pl.interval_months AS plan_months,
 	r.id AS r_id, r.at AS r_at, r.odometer_km AS r_odometer_km, r.battery_v AS r_battery_v, r.coolant_c AS r_coolant_c,
 	r.fuel_pct AS r_fuel_pct, r.soc_pct AS r_soc_pct, r.tyre_fl AS r_tyre_fl, r.tyre_fr AS r_tyre_fr, r.tyre_rl AS r_tyre_rl,
@@ -104,42 +129,39 @@ const vehicleExtrasColumns = `automotive_vehicles.id AS vehicle_id,
 	b.id AS b_id, b.org_id AS b_org_id, b.slot_id AS b_slot_id, b.owner_id AS b_owner_id, b.status AS b_status,
 	b.notes AS b_notes, b.recall_id AS b_recall_id, b.created_at AS b_created_at, b.updated_at AS b_updated_at`
 
-// statuses returns vehicles at a glance, in the order given, with four
-// queries whatever their number: the plan, latest reading and next booking
-// of every vehicle in one, then their active alerts, then their open
-// recalls. The caller has checked that it may read the vehicles.
-func (s *Service) statuses(ctx context.Context, org uint, vs []Vehicle) ([]*VehicleStatus, error) {
-	out := make([]*VehicleStatus, len(vs))
-	if len(vs) == 0 {
-		return out, nil
-	}
-	ids := make([]uint, len(vs))
-	byID := make(map[uint]*VehicleStatus, len(vs))
-	for i := range vs {
-		ids[i] = vs[i].ID
-		out[i] = &VehicleStatus{Vehicle: &vs[i], Alerts: []Alert{}, Recalls: []VehicleRecall{}}
-		byID[vs[i].ID] = out[i]
-	}
+// statuses returns the vehicles that filter selects, at a glance, in ID
+// order, with three queries whatever their number: each vehicle with its
+// plan, latest reading and next booking in one, then their active alerts,
+// then their open recalls. The caller has checked that it may read the
+// vehicles filter selects.
+func (s *Service) statuses(ctx context.Context, org uint, filter func(*gorm.DB) *gorm.DB) ([]*VehicleStatus, error) {
 	var extras []vehicleExtras
-	err := s.db(ctx, org).Model(&Vehicle{}).Select(vehicleExtrasColumns).
+	q := s.db(ctx, org).Model(&Vehicle{}).Select(vehicleExtrasColumns).
 		Joins(`LEFT JOIN automotive_plans pl ON pl.id = (SELECT p2.id FROM automotive_plans p2 WHERE p2.org_id = automotive_vehicles.org_id
 			AND p2.make = automotive_vehicles.make AND p2.model = automotive_vehicles.model ORDER BY p2.id LIMIT 1)`).
 		Joins(`LEFT JOIN automotive_readings r ON r.id = (SELECT r2.id FROM automotive_readings r2 WHERE r2.org_id = automotive_vehicles.org_id
 			AND r2.vehicle_id = automotive_vehicles.id ORDER BY r2.at DESC LIMIT 1)`).
 		Joins(`LEFT JOIN automotive_bookings b ON b.id = (SELECT b2.id FROM automotive_bookings b2 WHERE b2.org_id = automotive_vehicles.org_id
-			AND b2.vehicle_id = automotive_vehicles.id AND b2.status = ? ORDER BY b2.id LIMIT 1)`, BookingBooked).
-		Where("automotive_vehicles.id IN ?", ids).Scan(&extras).Error
-	if err != nil {
+			AND b2.vehicle_id = automotive_vehicles.id AND b2.status = ? ORDER BY b2.id LIMIT 1)`, BookingBooked)
+	if err := filter(q).Order("automotive_vehicles.id").Scan(&extras).Error; err != nil {
 		return nil, err
 	}
+	out := make([]*VehicleStatus, len(extras))
+	if len(extras) == 0 {
+		return out, nil
+	}
+	ids := make([]uint, len(extras))
+	byID := make(map[uint]*VehicleStatus, len(extras))
+	for i := range extras {
+		ids[i] = extras[i].ID
+		out[i] = &VehicleStatus{Vehicle: &extras[i].Vehicle, Alerts: []Alert{}, Recalls: []VehicleRecall{}}
+		byID[ids[i]] = out[i]
+	}
 	plans := map[uint]ServicePlan{}
-	for _, e := range extras {
-		st := byID[e.VehicleID]
-		if st == nil {
-			continue
-		}
+	for i := range extras {
+		e, st := &extras[i], out[i]
 		if e.PlanKm != nil && e.PlanMonths != nil {
-			plans[e.VehicleID] = ServicePlan{IntervalKm: *e.PlanKm, IntervalMonths: *e.PlanMonths}
+			plans[e.ID] = ServicePlan{IntervalKm: *e.PlanKm, IntervalMonths: *e.PlanMonths}
 		}
 		if e.RID != nil {
 			st.Latest = viewReading(&Reading{ID: *e.RID, At: deref(e.RAt), OdometerKm: deref(e.ROdometer), BatteryV: deref(e.RBattery),
@@ -148,7 +170,7 @@ func (s *Service) statuses(ctx context.Context, org uint, vs []Vehicle) ([]*Vehi
 		}
 		if e.BID != nil {
 			st.NextBooking = &Booking{ID: *e.BID, OrgOwned: store.OrgOwned{OrgID: deref(e.BOrgID)}, SlotID: deref(e.BSlotID),
-				VehicleID: e.VehicleID, OwnerID: deref(e.BOwnerID), Status: deref(e.BStatus), Notes: deref(e.BNotes),
+				VehicleID: e.ID, OwnerID: deref(e.BOwnerID), Status: deref(e.BStatus), Notes: deref(e.BNotes),
 				RecallID: e.BRecallID, CreatedAt: deref(e.BCreatedAt), UpdatedAt: deref(e.BUpdatedAt)}
 		}
 	}
@@ -173,7 +195,7 @@ func (s *Service) statuses(ctx context.Context, org uint, vs []Vehicle) ([]*Vehi
 	}
 
 	var recalls []vehicleRecallRow
-	err = s.db(ctx, org).Model(&Recall{}).Select("automotive_recalls.*, rv.vehicle_id AS rv_vehicle_id, rv.status AS rv_status").
+	err := s.db(ctx, org).Model(&Recall{}).Select("automotive_recalls.*, rv.vehicle_id AS rv_vehicle_id, rv.status AS rv_status").
 		Joins("JOIN automotive_recall_vehicles rv ON rv.recall_id = automotive_recalls.id AND rv.org_id = automotive_recalls.org_id").
 		Where("rv.vehicle_id IN ? AND rv.status <> ?", ids, RecallRemedied).Order("rv.id").Scan(&recalls).Error
 	if err != nil {

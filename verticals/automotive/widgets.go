@@ -2,6 +2,7 @@ package automotive
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/chart"
@@ -45,11 +46,11 @@ func (s *Service) widgets() []dashboard.Widget {
 	return []dashboard.Widget{
 		{ID: "status", Title: "My car", Roles: cust, Size: dashboard.Medium, Order: 10, Template: "widget_status",
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
-				vs, err := s.Vehicles(ctx, p, p.UserID)
+				own, err := s.ownedBy(ctx, p, p.UserID)
 				if err != nil {
 					return nil, err
 				}
-				sts, err := s.statuses(ctx, p.OrgID, vs)
+				sts, err := s.statuses(ctx, p.OrgID, own)
 				if err != nil {
 					return nil, err
 				}
@@ -72,11 +73,14 @@ func (s *Service) widgets() []dashboard.Widget {
 				// (a second read only when nothing is due).
 				var w PaymentWidget
 				var next nextBillRow
-				loanSums := func(col string) string {
-					return "(SELECT COALESCE(SUM(l." + col + "), 0) FROM automotive_bills l WHERE l.org_id = automotive_bills.org_id AND l.owner_id = automotive_bills.owner_id AND l.loan_id IS NOT NULL)"
+				// Uncorrelated subqueries: computed once, not for every bill
+				// the ORDER BY looks at.
+				loanSum := func(col string) string {
+					return "(SELECT COALESCE(SUM(l." + col + "), 0) FROM automotive_bills l WHERE l.org_id = @org AND l.owner_id = @owner AND l.loan_id IS NOT NULL)"
 				}
 				if err := s.db(ctx, p.OrgID).Model(&Bill{}).
-					Select("automotive_bills.*, "+loanSums("paid")+" AS loan_paid, "+loanSums("amount")+" AS loan_total").
+					Select("automotive_bills.*, "+loanSum("paid")+" AS loan_paid, "+loanSum("amount")+" AS loan_total",
+						sql.Named("org", p.OrgID), sql.Named("owner", p.UserID)).
 					Where("owner_id = ? AND status <> ?", p.UserID, BillPaid).Order("due_on").Limit(1).Scan(&next).Error; err != nil {
 					return nil, err
 				}
