@@ -10,6 +10,7 @@
 //
 //	go run ./bench/http -db sqlite
 //	go run ./bench/http -db postgres -pg-url 'postgres://portal@127.0.0.1:5432/postgres?sslmode=disable'
+//	go run ./bench/http -db both -portal /tmp/portal-after -before /tmp/portal-before   # before/after in one run
 //
 // The machine's cores are shared by the servers and the load generator, as
 // in any single-host benchmark; compare ratios rather than absolute numbers.
