@@ -10,6 +10,7 @@
 //
 //	go run ./bench/http -db sqlite
 //	go run ./bench/http -db postgres -pg-url 'postgres://portal@127.0.0.1:5432/postgres?sslmode=disable'
+//	go run ./bench/http -db both -portal /tmp/portal-after -before /tmp/portal-before   # before/after in one run
 //
 // The machine's cores are shared by the servers and the load generator, as
 // in any single-host benchmark; compare ratios rather than absolute numbers.
@@ -50,6 +51,7 @@ type options struct {
 	db       string
 	pgURL    string
 	portal   string
+	before   string
 	conns    int
 	rounds   int
 	duration time.Duration
@@ -64,6 +66,7 @@ func main() {
 	flag.StringVar(&o.db, "db", "sqlite", "database: sqlite, postgres or both")
 	flag.StringVar(&o.pgURL, "pg-url", os.Getenv("PORTAL_TEST_DATABASE_URL"), "PostgreSQL server URL with rights to CREATE DATABASE (a fresh database is created and dropped)")
 	flag.StringVar(&o.portal, "portal", "", "portal binary (default: built from ./cmd/portal)")
+	flag.StringVar(&o.before, "before", "", "a second portal binary (e.g. built from an earlier commit) measured in the same rounds, for a before/after comparison")
 	flag.IntVar(&o.conns, "c", 200, "concurrent connections")
 	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured duration per route and round")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every route once, interleaved")
@@ -176,55 +179,28 @@ func runDB(o options, db, tmp string) ([]result, error) {
 	}
 	defer stop(bare)
 
-	env := append(os.Environ(), "PORTAL_LOG_FORMAT=json", "PORTAL_LOG_LEVEL="+o.logLevel)
-	if db == "postgres" {
-		if o.pgURL == "" {
-			return nil, errors.New("-pg-url (or PORTAL_TEST_DATABASE_URL) is required for PostgreSQL")
-		}
-		dbURL, drop, err := freshDatabase(o.pgURL)
-		if err != nil {
-			return nil, err
-		}
-		defer drop()
-		env = append(env, "PORTAL_DATABASE_URL="+dbURL)
-	}
-	portalAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	dataDir := filepath.Join(tmp, "data-"+db)
-	env = append(env, "PORTAL_HTTP_ADDR="+portalAddr, "PORTAL_DATA_DIR="+dataDir, "PORTAL_HTTP_BASE_URL=http://"+portalAddr)
-	logFile, err := os.Create(filepath.Join(tmp, "portal-"+db+".log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	portal := exec.Command(o.portal, "serve", "--demo", "--demo-password", demoPassword)
-	portal.Env, portal.Stdout, portal.Stderr = env, logFile, logFile
-	if err := portal.Start(); err != nil {
-		return nil, err
-	}
-	defer stop(portal)
-	if err := waitReady("http://"+portalAddr+"/readyz", 60*time.Second); err != nil {
-		tail, _ := os.ReadFile(logFile.Name())
-		return nil, fmt.Errorf("portal did not get ready: %w\n%s", err, lastLines(string(tail), 20))
-	}
 	if err := waitReady("http://"+bareAddr+"/json", 10*time.Second); err != nil {
 		return nil, fmt.Errorf("bare server: %w", err)
 	}
-	token, err := login(portalAddr)
+	portalAddr, auth, stopPortal, err := startPortal(o, o.portal, db, tmp, "")
 	if err != nil {
 		return nil, err
 	}
-	auth := "Bearer " + token
-	if err := checkDashboard(portalAddr, auth); err != nil {
-		return nil, err
-	}
-
+	defer stopPortal()
 	targets := []struct{ name, addr, path, auth string }{
 		{"bare Fiber JSON (baseline)", bareAddr, "/json", ""},
 		{"GET /api/v1/me", portalAddr, "/api/v1/me", auth},
 		{"GET /api/v1/dashboard", portalAddr, "/api/v1/dashboard", auth},
+	}
+	if o.before != "" {
+		beforeAddr, beforeAuth, stopBefore, err := startPortal(o, o.before, db, tmp, "-before")
+		if err != nil {
+			return nil, fmt.Errorf("-before portal: %w", err)
+		}
+		defer stopBefore()
+		targets = append(targets,
+			struct{ name, addr, path, auth string }{"before: GET /api/v1/me", beforeAddr, "/api/v1/me", beforeAuth},
+			struct{ name, addr, path, auth string }{"before: GET /api/v1/dashboard", beforeAddr, "/api/v1/dashboard", beforeAuth})
 	}
 	per := o.warmup + o.duration
 	steps := int64(per.Seconds()) * int64(len(targets)*o.rounds)
@@ -261,6 +237,66 @@ func runDB(o options, db, tmp string) ([]result, error) {
 	}
 	_ = bar.Finish()
 	return out, nil
+}
+
+// startPortal starts binary with demo data on db (its own data dir, or a
+// fresh PostgreSQL database), signs in as the demo customer and checks the
+// dashboard. It returns the address, the Authorization header and a stop
+// function.
+func startPortal(o options, binary, db, tmp, suffix string) (addr, auth string, stopAll func(), err error) {
+	var cleanups []func()
+	stopAll = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stopAll()
+		}
+	}()
+	env := append(os.Environ(), "PORTAL_LOG_FORMAT=json", "PORTAL_LOG_LEVEL="+o.logLevel)
+	if db == "postgres" {
+		if o.pgURL == "" {
+			return "", "", nil, errors.New("-pg-url (or PORTAL_TEST_DATABASE_URL) is required for PostgreSQL")
+		}
+		dbURL, drop, err := freshDatabase(o.pgURL)
+		if err != nil {
+			return "", "", nil, err
+		}
+		cleanups = append(cleanups, drop)
+		env = append(env, "PORTAL_DATABASE_URL="+dbURL)
+	}
+	addr, err = freeAddr()
+	if err != nil {
+		return "", "", nil, err
+	}
+	dataDir := filepath.Join(tmp, "data-"+db+suffix)
+	env = append(env, "PORTAL_HTTP_ADDR="+addr, "PORTAL_DATA_DIR="+dataDir, "PORTAL_HTTP_BASE_URL=http://"+addr)
+	logFile, err := os.Create(filepath.Join(tmp, "portal-"+db+suffix+".log"))
+	if err != nil {
+		return "", "", nil, err
+	}
+	cleanups = append(cleanups, func() { logFile.Close() })
+	portal := exec.Command(binary, "serve", "--demo", "--demo-password", demoPassword)
+	portal.Env, portal.Stdout, portal.Stderr = env, logFile, logFile
+	if err := portal.Start(); err != nil {
+		return "", "", nil, err
+	}
+	cleanups = append(cleanups, func() { stop(portal) })
+	if err := waitReady("http://"+addr+"/readyz", 60*time.Second); err != nil {
+		tail, _ := os.ReadFile(logFile.Name())
+		return "", "", nil, fmt.Errorf("portal did not get ready: %w\n%s", err, lastLines(string(tail), 20))
+	}
+	token, err := login(addr)
+	if err != nil {
+		return "", "", nil, err
+	}
+	auth = "Bearer " + token
+	if err := checkDashboard(addr, auth); err != nil {
+		return "", "", nil, err
+	}
+	return addr, auth, stopAll, nil
 }
 
 // load runs conns closed-loop workers against addr+path: warm-up first

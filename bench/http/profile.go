@@ -7,11 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-
 	"time"
 
 	"github.com/portalkit/portalkit/core/app"
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/module"
+	// The bundled verticals, as in cmd/portal: the demo customer's
+	// dashboard shows their widgets.
+	_ "github.com/portalkit/portalkit/verticals/all"
 )
 
 // profileRoute runs the portal inside this process (same configuration as
@@ -49,7 +52,7 @@ func profileRoute(o options, route, file string) error {
 	defer logs.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := app.New(ctx, app.Options{Config: cfg, LogOutput: logs})
+	a, err := app.New(ctx, app.Options{Config: cfg, Modules: module.Registered(), LogOutput: logs})
 	if err != nil {
 		return err
 	}

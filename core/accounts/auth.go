@@ -85,6 +85,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput, previousToken string
 	s.resetThrottle(ctx, acctKey)
 
 	res := &LoginResult{User: u, Org: org}
+	if previousToken != "" {
+		defer s.forgetToken(previousToken)
+	}
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if previousToken != "" {
 			if err := store.AllOrgs(tx).Where("token_hash = ?", hashToken(previousToken)).Delete(&Session{}).Error; err != nil {
@@ -221,6 +224,14 @@ type sessionRow struct {
 }
 
 func (s *Service) authSession(ctx context.Context, token string) (*Principal, error) {
+	key := hashToken(token)
+	now := s.now()
+	if e, ok := s.principals.get(key, now); ok && !now.After(e.expiresAt) && now.Sub(e.lastSeen) <= s.acfg.SessionIdle {
+		s.touchSession(ctx, e.p.OrgID, e.p.SessionID, key, e.lastSeen, now)
+		p := e.p
+		return &p, nil
+	}
+	gen := s.principals.generation()
 	var r sessionRow
 	// One indexed query per request: the session by its hash, joined with
 	// its user and organisation. Sessions span tenants by design here: the
@@ -231,25 +242,19 @@ func (s *Service) authSession(ctx context.Context, token string) (*Principal, er
 			o.slug AS org_slug, o.name AS org_name, o.locale AS org_locale, o.time_zone AS org_tz, o.modules`).
 		Joins("JOIN accounts_users u ON u.id = s.user_id AND u.org_id = s.org_id").
 		Joins("JOIN accounts_orgs o ON o.id = s.org_id").
-		Where("s.token_hash = ?", hashToken(token)).Take(&r).Error
+		Where("s.token_hash = ?", key).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, errUnauthenticated
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	if now.After(r.ExpiresAt) || now.Sub(r.LastSeenAt) > s.acfg.SessionIdle || r.DisabledAt != nil {
 		_ = store.Org(s.st.DB.WithContext(ctx), r.OrgID).Delete(&Session{}, r.SessionID).Error
+		s.forgetSession(r.OrgID, r.SessionID)
 		return nil, errUnauthenticated
 	}
-	// Touch last-seen at most once a minute: idle expiry needs it, and a
-	// write per request would cost more than the request.
-	if now.Sub(r.LastSeenAt) > time.Minute {
-		if err := store.Org(s.st.DB.WithContext(ctx), r.OrgID).Model(&Session{}).Where("id = ?", r.SessionID).Update("last_seen_at", now).Error; err != nil {
-			s.log.Warn("session touch failed", "err", err)
-		}
-	}
+	lastSeen := s.touchSession(ctx, r.OrgID, r.SessionID, "", r.LastSeenAt, now)
 	p := &Principal{UserID: r.UserID, OrgID: r.OrgID, OrgSlug: r.OrgSlug, OrgName: r.OrgName, Role: r.Role,
 		Email: r.Email, Name: r.Name, Locale: r.Locale, TimeZone: r.TimeZone, Modules: splitList(r.Modules), SessionID: r.SessionID}
 	if p.Locale == "" {
@@ -258,7 +263,43 @@ func (s *Service) authSession(ctx context.Context, token string) (*Principal, er
 	if p.TimeZone == "" {
 		p.TimeZone = r.OrgTZ
 	}
+	s.principals.put(key, cachedSession{p: *p, lastSeen: lastSeen, expiresAt: r.ExpiresAt}, gen, now)
 	return p, nil
+}
+
+// sessionTouchInterval is how stale a session's last-seen time may get:
+// idle expiry needs it, and a write per request would cost more than the
+// request.
+const sessionTouchInterval = time.Minute
+
+// touchSession moves a session's last-seen time to now when it is older
+// than sessionTouchInterval, and returns the last-seen time as it now
+// stands. Concurrent requests of one session write once (one request per
+// instance tries; the conditional UPDATE lets one instance win); the touch
+// is skipped while the database writer is busy — the next request tries
+// again — and a failure is logged, never returned: the request goes on.
+func (s *Service) touchSession(ctx context.Context, orgID, sessionID uint, key string, lastSeen, now time.Time) time.Time {
+	if now.Sub(lastSeen) <= sessionTouchInterval {
+		return lastSeen
+	}
+	if _, inFlight := s.touching.LoadOrStore(sessionID, struct{}{}); inFlight {
+		return lastSeen
+	}
+	defer s.touching.Delete(sessionID)
+	if s.st.WriterBusy() {
+		return lastSeen
+	}
+	err := store.Org(s.st.DB.WithContext(ctx), orgID).Model(&Session{}).
+		Where("id = ? AND last_seen_at < ?", sessionID, now.Add(-sessionTouchInterval)).
+		Update("last_seen_at", now).Error
+	if err != nil {
+		s.log.Warn("session touch failed", "err", err)
+		return lastSeen
+	}
+	if key != "" {
+		s.principals.seen(key, now)
+	}
+	return now
 }
 
 func (s *Service) authAPIToken(ctx context.Context, token string) (*Principal, error) {
@@ -290,6 +331,7 @@ func (s *Service) Logout(ctx context.Context, p *Principal, ip string) error {
 	if p == nil || p.SessionID == 0 {
 		return nil
 	}
+	defer s.forgetSession(p.OrgID, p.SessionID)
 	return s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := store.Org(tx, p.OrgID).Delete(&Session{}, p.SessionID).Error; err != nil {
 			return err
@@ -310,6 +352,7 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]Session, error)
 
 // RevokeSession ends one of the caller's sessions.
 func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID uint, ip string) error {
+	defer s.forgetSession(p.OrgID, sessionID)
 	return s.st.Tx(ctx, func(tx *gorm.DB) error {
 		res := store.Org(tx, p.OrgID).Where("id = ? AND user_id = ?", sessionID, p.UserID).Delete(&Session{})
 		if res.Error != nil {
@@ -325,6 +368,7 @@ func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID uin
 // RevokeOtherSessions ends every session of the caller but the current one.
 func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal, ip string) (int64, error) {
 	var n int64
+	defer s.forgetUser(p.OrgID, p.UserID)
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		res := store.Org(tx, p.OrgID).Where("user_id = ? AND id <> ?", p.UserID, p.SessionID).Delete(&Session{})
 		if res.Error != nil {

@@ -239,6 +239,7 @@ func (s *Service) UpdateOrg(ctx context.Context, p *Principal, orgID uint, in Or
 	if len(fields) > 0 {
 		return nil, errs.Validation("the settings are not valid", fields...)
 	}
+	defer s.forgetOrg(o.ID)
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Save(o).Error; err != nil {
 			return err

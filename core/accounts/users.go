@@ -169,6 +169,7 @@ func (s *Service) SetRole(ctx context.Context, p *Principal, userID uint, role R
 		return nil, err
 	}
 	old := u.Role
+	defer s.forgetUser(p.OrgID, userID)
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := store.Org(tx, p.OrgID).Model(u).Update("role", role).Error; err != nil {
 			return err
@@ -408,6 +409,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string, pur
 		}
 		return s.Audit(ctx, tx, AuditEntry{OrgOwned: store.OrgOwned{OrgID: u.OrgID}, Action: AuditPasswordReset, ActorID: u.ID, ActorEmail: u.Email, TargetType: "user", TargetID: u.ID, IP: ip, Detail: string(purpose)})
 	})
+	if u != nil {
+		s.forgetUser(u.OrgID, u.ID)
+	}
 	return u, err
 }
 
@@ -447,6 +451,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err != nil {
 		return err
 	}
+	defer s.forgetUser(p.OrgID, p.UserID)
 	return s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := s.setPassword(ctx, tx, u, next, p.SessionID); err != nil {
 			return err
@@ -496,6 +501,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, in Profile) (
 		return u, nil
 	}
 	err = store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(u).Updates(updates).Error
+	s.forgetUser(p.OrgID, p.UserID)
 	return u, err
 }
 
@@ -511,6 +517,7 @@ func (s *Service) RequestDeletion(ctx context.Context, p *Principal, password, i
 		return errs.InvalidField("password", "is not your current password")
 	}
 	now := s.now()
+	defer s.forgetUser(p.OrgID, u.ID)
 	return s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := store.Org(tx, p.OrgID).Model(u).Updates(map[string]any{"disabled_at": now, "deletion_requested_at": now}).Error; err != nil {
 			return err
@@ -556,6 +563,7 @@ func (s *Service) PurgeDeleted(ctx context.Context, now time.Time) (int, error) 
 					"email": fmt.Sprintf("deleted-%d@invalid", u.ID), "name": "Deleted user", "password_hash": "",
 				}).Error
 			})
+			s.forgetUser(org.ID, u.ID)
 			if err != nil {
 				return n, fmt.Errorf("purging user %d: %w", u.ID, err)
 			}

@@ -66,6 +66,9 @@ type Accounts struct {
 	ResetTTL  time.Duration `yaml:"reset_ttl"`
 	VerifyTTL time.Duration `yaml:"verify_ttl"`
 	InviteTTL time.Duration `yaml:"invite_ttl"`
+	// PrincipalCacheTTL keeps an authenticated session in memory this long
+	// (0 turns the cache off; see perf.go).
+	PrincipalCacheTTL time.Duration `yaml:"principal_cache_ttl"`
 }
 
 // HTTP configures the web server.
@@ -110,6 +113,8 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is text or json.
 	Format string `yaml:"format"`
+	// Requests says which requests get a log line: all, errors or off.
+	Requests string `yaml:"requests"`
 }
 
 // Modules configures which registered modules run in this deployment.
@@ -162,7 +167,7 @@ func Default() Config {
 			StatementTimeout: 30 * time.Second,
 			BusyTimeout:      10 * time.Second,
 		},
-		Log:      Log{Level: "info", Format: "text"},
+		Log:      Log{Level: "info", Format: "text", Requests: LogRequestsAll},
 		Schedule: Schedule{Enabled: true, Grace: 24 * time.Hour, Lease: 2 * time.Minute, Retention: 90 * 24 * time.Hour},
 		Notify:   DefaultNotify(),
 		Accounts: Accounts{
@@ -175,6 +180,7 @@ func Default() Config {
 			ResetTTL:           time.Hour,
 			VerifyTTL:          48 * time.Hour,
 			InviteTTL:          7 * 24 * time.Hour,
+			PrincipalCacheTTL:  defaultPrincipalCacheTTL,
 		},
 		Dashboard: defaultDashboard(),
 		Messages:  DefaultMessages(),
@@ -471,6 +477,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Notify.Validate(); err != nil {
+		return err
+	}
+	if err := c.validatePerf(); err != nil {
 		return err
 	}
 	if err := c.Dashboard.validate(); err != nil {

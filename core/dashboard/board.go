@@ -69,8 +69,14 @@ func (s *Service) Board(ctx context.Context, p *accounts.Principal, requestID st
 		data any
 		err  error
 	}
+	// Modules' widgets run concurrently, each on its own goroutine so that
+	// one ignoring its context cannot hold the response; the core's own
+	// widgets (trusted, quick) run on this goroutine meanwhile.
 	chans := make([]chan result, len(visible))
 	for i, w := range visible {
+		if !w.module {
+			continue
+		}
 		ch := make(chan result, 1) // buffered: a late widget never blocks on a gone reader
 		chans[i] = ch
 		go func(w *registered) {
@@ -88,13 +94,17 @@ func (s *Service) Board(ctx context.Context, p *accounts.Principal, requestID st
 		c := newCard(w)
 		c.First, c.Last = i == 0, i == len(visible)-1
 		var r result
-		select {
-		case r = <-chans[i]: // finished while we waited for the others
-		default:
+		if chans[i] == nil {
+			r.data, r.err = s.runHere(ctx, w, p, requestID)
+		} else {
 			select {
-			case r = <-chans[i]:
-			case <-ctx.Done():
-				r.err = errTimeout
+			case r = <-chans[i]: // finished while we waited for the others
+			default:
+				select {
+				case r = <-chans[i]:
+				case <-ctx.Done():
+					r.err = errTimeout
+				}
 			}
 		}
 		if r.err != nil {
@@ -108,6 +118,20 @@ func (s *Service) Board(ctx context.Context, p *accounts.Principal, requestID st
 		b.Cards[i] = c
 	}
 	return b, nil
+}
+
+// runHere runs a core widget's data function on the calling goroutine: a
+// panic or an error fails only its card. Core widgets are quick reads that
+// honour ctx, so the deadline ends them through their queries; unlike a
+// module's widget, one that ignored ctx would hold the response.
+func (s *Service) runHere(ctx context.Context, w *registered, p *accounts.Principal, requestID string) (data any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("dashboard widget panicked", "widget", w.key, "request_id", requestID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			data, err = nil, errPanic
+		}
+	}()
+	return w.Data(ctx, p)
 }
 
 func newCard(w *registered) *Card {

@@ -91,14 +91,42 @@ func (s *Service) days(loc *time.Location, n int) (time.Time, func(time.Time) in
 }
 
 // dayLabels are the short dates ("22 Nov", "22 nov") of n days from first.
+// They change once a day per language and time zone, so they are formatted
+// once and shared: callers must not modify the slice.
 func dayLabels(lang string, first time.Time, n int) []string {
-	out := make([]string, n)
+	key := dayLabelsKey{lang, first.Format("2006-01-02"), n}
+	labelCache.mu.Lock()
+	out, ok := labelCache.m[key]
+	labelCache.mu.Unlock()
+	if ok {
+		return out
+	}
+	out = make([]string, n)
 	for i := range out {
 		d := first.AddDate(0, 0, i)
 		out[i] = strings.TrimSuffix(i18n.FormatDate(lang, d, nil), " "+strconv.Itoa(d.Year()))
 	}
+	labelCache.mu.Lock()
+	if len(labelCache.m) >= maxLabelSets { // yesterday's sets: start afresh
+		clear(labelCache.m)
+	}
+	labelCache.m[key] = out
+	labelCache.mu.Unlock()
 	return out
 }
+
+type dayLabelsKey struct {
+	lang, first string
+	n           int
+}
+
+// maxLabelSets bounds the label cache (languages × first days in use).
+const maxLabelSets = 256
+
+var labelCache = struct {
+	mu sync.Mutex
+	m  map[dayLabelsKey][]string
+}{m: map[dayLabelsKey][]string{}}
 
 // locations caches time zones by name: time.LoadLocation reads the zone
 // database on every call, which showed in the dashboard's profile.

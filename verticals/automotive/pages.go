@@ -99,13 +99,13 @@ func (s *Service) homePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var cards []*VehicleStatus
-	for _, v := range vs {
-		st, err := s.Status(c.UserContext(), p, v.ID)
-		if err != nil {
-			return err
-		}
-		cards = append(cards, st)
+	ids := make([]uint, len(vs))
+	for i := range vs {
+		ids[i] = vs[i].ID
+	}
+	cards, err := s.statuses(c.UserContext(), p.OrgID, byVehicleIDs(ids))
+	if err != nil {
+		return err
 	}
 	bills, err := s.Bills(c.UserContext(), p, "")
 	if err != nil {

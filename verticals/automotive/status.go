@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
@@ -56,43 +58,185 @@ func (s *Service) Status(ctx context.Context, p *accounts.Principal, id uint) (*
 	if err != nil {
 		return nil, err
 	}
-	st := &VehicleStatus{Vehicle: v, Alerts: []Alert{}, Recalls: []VehicleRecall{}}
-	st.Service = NextService(s.planFor(ctx, p.OrgID, v), v.LastServiceKm, v.LastServiceAt, v.OdometerKm, s.now())
-	if err := s.db(ctx, p.OrgID).Where("vehicle_id = ? AND cleared_at IS NULL", v.ID).Order("raised_at DESC").Find(&st.Alerts).Error; err != nil {
+	sts, err := s.statuses(ctx, p.OrgID, byVehicleIDs([]uint{v.ID}))
+	if err != nil {
 		return nil, err
 	}
-	var rvs []RecallVehicle
-	if err := s.db(ctx, p.OrgID).Where("vehicle_id = ? AND status <> ?", v.ID, RecallRemedied).Find(&rvs).Error; err != nil {
+	if len(sts) == 0 {
+		return nil, errs.NotFoundf("no vehicle %d", id)
+	}
+	return sts[0], nil
+}
+
+// byVehicleIDs selects vehicles by ID for statuses.
+func byVehicleIDs(ids []uint) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB { return q.Where("automotive_vehicles.id IN ?", ids) }
+}
+
+// ownedBy selects, for statuses, the vehicles of owner that p may read (as
+// Vehicles does), at most 500.
+func (s *Service) ownedBy(ctx context.Context, p *accounts.Principal, owner uint) (func(*gorm.DB) *gorm.DB, error) {
+	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	if err != nil {
 		return nil, err
 	}
-	for _, rv := range rvs {
-		var r Recall
-		if err := s.db(ctx, p.OrgID).First(&r, rv.RecallID).Error; err == nil {
-			st.Recalls = append(st.Recalls, VehicleRecall{Recall: &r, Status: rv.Status})
+	return func(q *gorm.DB) *gorm.DB {
+		if !all {
+			q = q.Where("automotive_vehicles.owner_id IN ?", append(ids, 0))
+		}
+		return q.Where("automotive_vehicles.owner_id = ?", owner).Limit(500)
+	}, nil
+}
+
+// vehicleExtras is what statuses reads about each vehicle in one query: the
+// vehicle, its service plan, its latest reading and its next booking, each
+// of which may be absent (LEFT JOINs).
+type vehicleExtras struct {
+	Vehicle    `gorm:"embedded"`
+	PlanKm     *int       `gorm:"column:plan_km"`
+	PlanMonths *int       `gorm:"column:plan_months"`
+	RID        *uint      `gorm:"column:r_id"`
+	RAt        *time.Time `gorm:"column:r_at"`
+	ROdometer  *float64   `gorm:"column:r_odometer_km"`
+	RBattery   *float64   `gorm:"column:r_battery_v"`
+	RCoolant   *float64   `gorm:"column:r_coolant_c"`
+	RFuel      *float64   `gorm:"column:r_fuel_pct"`
+	RSoc       *float64   `gorm:"column:r_soc_pct"`
+	RTyreFL    *float64   `gorm:"column:r_tyre_fl"`
+	RTyreFR    *float64   `gorm:"column:r_tyre_fr"`
+	RTyreRL    *float64   `gorm:"column:r_tyre_rl"`
+	RTyreRR    *float64   `gorm:"column:r_tyre_rr"`
+	RDTCs      *string    `gorm:"column:r_dtcs"`
+	BID        *uint      `gorm:"column:b_id"`
+	BOrgID     *uint      `gorm:"column:b_org_id"`
+	BSlotID    *uint      `gorm:"column:b_slot_id"`
+	BOwnerID   *uint      `gorm:"column:b_owner_id"`
+	BStatus    *string    `gorm:"column:b_status"`
+	BNotes     *string    `gorm:"column:b_notes"`
+	BRecallID  *uint      `gorm:"column:b_recall_id"`
+	BCreatedAt *time.Time `gorm:"column:b_created_at"`
+	BUpdatedAt *time.Time `gorm:"column:b_updated_at"`
+}
+
+// vehicleExtrasColumns selects vehicleExtras. Plan: the organisation's
+// first plan for the make and model; reading: the latest; booking: the
+// first still booked.
+const vehicleExtrasColumns = `automotive_vehicles.*,
+	pl.interval_km AS plan_km, pl.interval_months AS plan_months,
+	r.id AS r_id, r.at AS r_at, r.odometer_km AS r_odometer_km, r.battery_v AS r_battery_v, r.coolant_c AS r_coolant_c,
+	r.fuel_pct AS r_fuel_pct, r.soc_pct AS r_soc_pct, r.tyre_fl AS r_tyre_fl, r.tyre_fr AS r_tyre_fr, r.tyre_rl AS r_tyre_rl,
+	r.tyre_rr AS r_tyre_rr, r.dt_cs AS r_dtcs,
+	b.id AS b_id, b.org_id AS b_org_id, b.slot_id AS b_slot_id, b.owner_id AS b_owner_id, b.status AS b_status,
+	b.notes AS b_notes, b.recall_id AS b_recall_id, b.created_at AS b_created_at, b.updated_at AS b_updated_at`
+
+// statuses returns the vehicles that filter selects, at a glance, in ID
+// order, with three queries whatever their number: each vehicle with its
+// plan, latest reading and next booking in one, then their active alerts,
+// then their open recalls. The caller has checked that it may read the
+// vehicles filter selects.
+func (s *Service) statuses(ctx context.Context, org uint, filter func(*gorm.DB) *gorm.DB) ([]*VehicleStatus, error) {
+	var extras []vehicleExtras
+	q := s.db(ctx, org).Model(&Vehicle{}).Select(vehicleExtrasColumns).
+		Joins(`LEFT JOIN automotive_plans pl ON pl.id = (SELECT p2.id FROM automotive_plans p2 WHERE p2.org_id = automotive_vehicles.org_id
+			AND p2.make = automotive_vehicles.make AND p2.model = automotive_vehicles.model ORDER BY p2.id LIMIT 1)`).
+		Joins(`LEFT JOIN automotive_readings r ON r.id = (SELECT r2.id FROM automotive_readings r2 WHERE r2.org_id = automotive_vehicles.org_id
+			AND r2.vehicle_id = automotive_vehicles.id ORDER BY r2.at DESC LIMIT 1)`).
+		Joins(`LEFT JOIN automotive_bookings b ON b.id = (SELECT b2.id FROM automotive_bookings b2 WHERE b2.org_id = automotive_vehicles.org_id
+			AND b2.vehicle_id = automotive_vehicles.id AND b2.status = ? ORDER BY b2.id LIMIT 1)`, BookingBooked)
+	if err := filter(q).Order("automotive_vehicles.id").Scan(&extras).Error; err != nil {
+		return nil, err
+	}
+	out := make([]*VehicleStatus, len(extras))
+	if len(extras) == 0 {
+		return out, nil
+	}
+	ids := make([]uint, len(extras))
+	byID := make(map[uint]*VehicleStatus, len(extras))
+	for i := range extras {
+		ids[i] = extras[i].ID
+		out[i] = &VehicleStatus{Vehicle: &extras[i].Vehicle, Alerts: []Alert{}, Recalls: []VehicleRecall{}}
+		byID[ids[i]] = out[i]
+	}
+	plans := map[uint]ServicePlan{}
+	for i := range extras {
+		e, st := &extras[i], out[i]
+		if e.PlanKm != nil && e.PlanMonths != nil {
+			plans[e.ID] = ServicePlan{IntervalKm: *e.PlanKm, IntervalMonths: *e.PlanMonths}
+		}
+		if e.RID != nil {
+			st.Latest = viewReading(&Reading{ID: *e.RID, At: deref(e.RAt), OdometerKm: deref(e.ROdometer), BatteryV: deref(e.RBattery),
+				CoolantC: deref(e.RCoolant), FuelPct: e.RFuel, SocPct: e.RSoc, TyreFL: deref(e.RTyreFL), TyreFR: deref(e.RTyreFR),
+				TyreRL: deref(e.RTyreRL), TyreRR: deref(e.RTyreRR), DTCs: deref(e.RDTCs)})
+		}
+		if e.BID != nil {
+			st.NextBooking = &Booking{ID: *e.BID, OrgOwned: store.OrgOwned{OrgID: deref(e.BOrgID)}, SlotID: deref(e.BSlotID),
+				VehicleID: e.ID, OwnerID: deref(e.BOwnerID), Status: deref(e.BStatus), Notes: deref(e.BNotes),
+				RecallID: e.BRecallID, CreatedAt: deref(e.BCreatedAt), UpdatedAt: deref(e.BUpdatedAt)}
 		}
 	}
-	var last Reading
-	if err := s.db(ctx, p.OrgID).Where("vehicle_id = ?", v.ID).Order("at DESC").Limit(1).Find(&last).Error; err != nil {
-		return nil, err
-	} else if last.ID != 0 {
-		st.Latest = viewReading(&last)
-	}
-	var b Booking
-	if err := s.db(ctx, p.OrgID).Where("vehicle_id = ? AND status = ?", v.ID, BookingBooked).Limit(1).Find(&b).Error; err == nil && b.ID != 0 {
-		st.NextBooking = &b
-	}
-	st.Health = "good"
-	for _, a := range st.Alerts {
-		if a.Severity == "critical" {
-			st.Health = "critical"
-			break
+	now := s.now()
+	for _, st := range out {
+		plan, ok := plans[st.Vehicle.ID]
+		if !ok {
+			plan = defaultPlan
 		}
-		st.Health = "attention"
+		v := st.Vehicle
+		st.Service = NextService(plan, v.LastServiceKm, v.LastServiceAt, v.OdometerKm, now)
 	}
-	if st.Health == "good" && (st.Service.State == "overdue" || len(st.Recalls) > 0) {
-		st.Health = "attention"
+
+	var alerts []Alert
+	if err := s.db(ctx, org).Where("vehicle_id IN ? AND cleared_at IS NULL", ids).Order("raised_at DESC").Find(&alerts).Error; err != nil {
+		return nil, err
 	}
-	return st, nil
+	for _, a := range alerts {
+		if st := byID[a.VehicleID]; st != nil {
+			st.Alerts = append(st.Alerts, a)
+		}
+	}
+
+	var recalls []vehicleRecallRow
+	err := s.db(ctx, org).Model(&Recall{}).Select("automotive_recalls.*, rv.vehicle_id AS rv_vehicle_id, rv.status AS rv_status").
+		Joins("JOIN automotive_recall_vehicles rv ON rv.recall_id = automotive_recalls.id AND rv.org_id = automotive_recalls.org_id").
+		Where("rv.vehicle_id IN ? AND rv.status <> ?", ids, RecallRemedied).Order("rv.id").Scan(&recalls).Error
+	if err != nil {
+		return nil, err
+	}
+	for i := range recalls {
+		if st := byID[recalls[i].RvVehicleID]; st != nil {
+			r := recalls[i].Recall
+			st.Recalls = append(st.Recalls, VehicleRecall{Recall: &r, Status: recalls[i].RvStatus})
+		}
+	}
+
+	for _, st := range out {
+		st.Health = "good"
+		for _, a := range st.Alerts {
+			if a.Severity == "critical" {
+				st.Health = "critical"
+				break
+			}
+			st.Health = "attention"
+		}
+		if st.Health == "good" && (st.Service.State == "overdue" || len(st.Recalls) > 0) {
+			st.Health = "attention"
+		}
+	}
+	return out, nil
+}
+
+// vehicleRecallRow is a recall with the status it has for one vehicle.
+type vehicleRecallRow struct {
+	Recall      `gorm:"embedded"`
+	RvVehicleID uint   `gorm:"column:rv_vehicle_id"`
+	RvStatus    string `gorm:"column:rv_status"`
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // Point is one point of a chart series.

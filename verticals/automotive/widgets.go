@@ -2,6 +2,7 @@ package automotive
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/chart"
@@ -33,24 +34,27 @@ type PaymentWidget struct {
 	Progress chart.Chart `json:"progress"`
 }
 
+// nextBillRow is the next bill due with the sums of the owner's loan bills.
+type nextBillRow struct {
+	Bill      `gorm:"embedded"`
+	LoanPaid  int64 `gorm:"column:loan_paid"`
+	LoanTotal int64 `gorm:"column:loan_total"`
+}
+
 func (s *Service) widgets() []dashboard.Widget {
 	cust := []accounts.Role{accounts.Customer}
 	return []dashboard.Widget{
 		{ID: "status", Title: "My car", Roles: cust, Size: dashboard.Medium, Order: 10, Template: "widget_status",
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
-				vs, err := s.Vehicles(ctx, p, p.UserID)
+				own, err := s.ownedBy(ctx, p, p.UserID)
 				if err != nil {
 					return nil, err
 				}
-				w := StatusWidget{Vehicles: []*VehicleStatus{}}
-				for _, v := range vs {
-					st, err := s.Status(ctx, p, v.ID)
-					if err != nil {
-						return nil, err
-					}
-					w.Vehicles = append(w.Vehicles, st)
+				sts, err := s.statuses(ctx, p.OrgID, own)
+				if err != nil {
+					return nil, err
 				}
-				return w, nil
+				return StatusWidget{Vehicles: append([]*VehicleStatus{}, sts...)}, nil
 			}},
 		{ID: "recalls", Title: "Open recalls", Roles: cust, Size: dashboard.Small, Order: 11, Template: "widget_recalls",
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
@@ -65,19 +69,30 @@ func (s *Service) widgets() []dashboard.Widget {
 			}},
 		{ID: "payment", Title: "Next payment", Roles: cust, Size: dashboard.Small, Order: 12, Template: "widget_payment",
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
+				// One read: the next bill due, with the loan's totals alongside
+				// (a second read only when nothing is due).
 				var w PaymentWidget
-				var next Bill
-				if err := s.db(ctx, p.OrgID).Where("owner_id = ? AND status <> ?", p.UserID, BillPaid).Order("due_on").Limit(1).Find(&next).Error; err != nil {
+				var next nextBillRow
+				// Uncorrelated subqueries: computed once, not for every bill
+				// the ORDER BY looks at.
+				loanSum := func(col string) string {
+					return "(SELECT COALESCE(SUM(l." + col + "), 0) FROM automotive_bills l WHERE l.org_id = @org AND l.owner_id = @owner AND l.loan_id IS NOT NULL)"
+				}
+				if err := s.db(ctx, p.OrgID).Model(&Bill{}).
+					Select("automotive_bills.*, "+loanSum("paid")+" AS loan_paid, "+loanSum("amount")+" AS loan_total",
+						sql.Named("org", p.OrgID), sql.Named("owner", p.UserID)).
+					Where("owner_id = ? AND status <> ?", p.UserID, BillPaid).Order("due_on").Limit(1).Scan(&next).Error; err != nil {
 					return nil, err
 				}
+				paid, total := next.LoanPaid, next.LoanTotal
 				if next.ID != 0 {
-					w.Next = &next
-				}
-				var paid, total int64
-				row := s.db(ctx, p.OrgID).Model(&Bill{}).Where("owner_id = ? AND loan_id IS NOT NULL", p.UserID).
-					Select("COALESCE(SUM(paid), 0), COALESCE(SUM(amount), 0)").Row()
-				if err := row.Scan(&paid, &total); err != nil {
-					return nil, err
+					w.Next = &next.Bill
+				} else {
+					row := s.db(ctx, p.OrgID).Model(&Bill{}).Where("owner_id = ? AND loan_id IS NOT NULL", p.UserID).
+						Select("COALESCE(SUM(paid), 0), COALESCE(SUM(amount), 0)").Row()
+					if err := row.Scan(&paid, &total); err != nil {
+						return nil, err
+					}
 				}
 				w.Progress = chart.Chart{Kind: chart.Progress, Title: "Financing paid back", Value: float64(paid) / 100, Max: float64(total) / 100, Unit: "€"}
 				return w, nil

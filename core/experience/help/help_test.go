@@ -552,7 +552,7 @@ func TestHelpPages(t *testing.T) {
 }
 
 // TestSQLiteDriverHasFTS5 pins the driver choice: search on SQLite needs
-// FTS5 compiled into modernc.org/sqlite (under glebarez/sqlite).
+// FTS5 compiled into modernc.org/sqlite (under libtnb/sqlite).
 func TestSQLiteDriverHasFTS5(t *testing.T) {
 	if portaltest.Dialect() != "sqlite" {
 		t.Skip("PostgreSQL searches with tsvector")
