@@ -370,7 +370,8 @@ func (s *Service) ApplyReading(ctx context.Context, tx *gorm.DB, v *Vehicle, d *
 				return err
 			}
 		}
-		if err := s.bus.Publish(ctx, events.Event{Name: EventAlertRaised, OrgID: v.OrgID, SubjectID: v.OwnerID, Data: a, Tx: tx}); err != nil {
+		if err := s.bus.Publish(ctx, events.Event{Name: EventAlertRaised, OrgID: v.OrgID, SubjectID: v.OwnerID, Data: a, Tx: tx,
+			Summary: "Warning on %s: %s", SummaryArgs: []any{vehicleName(v), c.Title}, Link: vehicleLink(v.ID)}); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/devices"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
@@ -17,6 +18,9 @@ import (
 
 // ID is the module's ID.
 const ID = "automotive"
+
+// StepService is the journey step after a service is done (CSAT).
+const StepService = "automotive.service_done"
 
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -62,6 +66,8 @@ func (m *Module) Init(h module.Host) error {
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), devices: h.Devices(), now: now}
+	// After a service is marked done the owner is asked, once, how it went.
+	h.JourneyStep(feedback.Step{ID: StepService, Kind: feedback.CSAT, Question: "How satisfied are you with your car's service?"})
 	// Cars publish diagnostics on t/{org}/d/{device}/automotive/diagnostics;
 	// each stored reading reaches the linked vehicle (ApplyDeviceReading).
 	h.Topic("diagnostics", devices.Stream[Diagnostics]{

@@ -12,6 +12,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/experience/drafts"
 	"github.com/portalkit/portalkit/core/web"
 )
 
@@ -122,8 +123,17 @@ func (s *Service) homePage(c *fiber.Ctx) error {
 
 func (s *Service) newVehiclePage(c *fiber.Ctx) error {
 	f := &form{Values: map[string]string{"fuel": "petrol", "year": strconv.Itoa(s.now().Year())}, Errors: map[string]string{}}
-	return render(c, "vehicle_new", "Add your car", map[string]any{"Form": f})
+	// A draft saved as the owner typed (on this or another device) is
+	// offered back: "Continue where you left off".
+	offer, err := drafts.ForPage(c, VehicleDraftKey)
+	if err != nil {
+		return err
+	}
+	return render(c, "vehicle_new", "Add your car", map[string]any{"Form": f, "Draft": offer})
 }
+
+// VehicleDraftKey is the form-draft key of "Add your car".
+const VehicleDraftKey = "automotive.vehicle"
 
 func (s *Service) addVehicleSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
@@ -146,7 +156,8 @@ func (s *Service) addVehicleSubmit(c *fiber.Ctx) error {
 			return ferr
 		}
 		c.Status(fiber.StatusUnprocessableEntity)
-		return render(c, "vehicle_new", "Add your car", map[string]any{"Form": f})
+		offer, _ := drafts.ForPage(c, VehicleDraftKey)
+		return render(c, "vehicle_new", "Add your car", map[string]any{"Form": f, "Draft": offer})
 	}
 	return c.Redirect("/m/automotive/vehicles/"+itoa(v.ID)+"?msg=added", fiber.StatusSeeOther)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/experience/drafts"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/money"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/store"
@@ -48,8 +50,12 @@ func (s *Service) db(ctx context.Context, org uint) *gorm.DB {
 	return store.Org(s.st.DB.WithContext(ctx), org)
 }
 
-func (s *Service) publish(ctx context.Context, tx *gorm.DB, name string, p *accounts.Principal, owner uint, data any) error {
-	return s.bus.Publish(ctx, events.Event{Name: name, OrgID: p.OrgID, ActorID: p.UserID, SubjectID: owner, Data: data, Tx: tx})
+// publish publishes a module event about owner in tx; summary (an English
+// format key, translated for each viewer) and link put it on the owner's
+// timeline.
+func (s *Service) publish(ctx context.Context, tx *gorm.DB, name string, p *accounts.Principal, owner uint, data any, link, summary string, args ...any) error {
+	return s.bus.Publish(ctx, events.Event{Name: name, OrgID: p.OrgID, ActorID: p.UserID, SubjectID: owner, Data: data, Tx: tx,
+		Summary: summary, SummaryArgs: args, Link: link})
 }
 
 // NewVehicle is what a customer (or staff, for a customer) registers.
@@ -112,7 +118,13 @@ func (s *Service) AddVehicle(ctx context.Context, p *accounts.Principal, in NewV
 			}
 			return err
 		}
-		return s.publish(ctx, tx, EventVehicleAdded, p, owner, v)
+		// The owner's half-filled "Add your car" form is done with.
+		if p.UserID != 0 {
+			if err := drafts.Clear(ctx, tx, p.OrgID, p.UserID, VehicleDraftKey); err != nil {
+				return err
+			}
+		}
+		return s.publish(ctx, tx, EventVehicleAdded, p, owner, v, vehicleLink(v.ID), "Registered the vehicle %s", vehicleName(v))
 	})
 	if err != nil {
 		return nil, err
@@ -383,7 +395,7 @@ func (s *Service) Book(ctx context.Context, p *accounts.Principal, vehicleID, sl
 		if err := store.Org(tx, p.OrgID).Create(b).Error; err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, EventServiceBooked, p, v.OwnerID, b)
+		return s.publish(ctx, tx, EventServiceBooked, p, v.OwnerID, b, vehicleLink(v.ID), "Booked a service for %s", vehicleName(v))
 	})
 	if err != nil {
 		return nil, err
@@ -445,7 +457,7 @@ func (s *Service) Reschedule(ctx context.Context, p *accounts.Principal, id, slo
 		if err := store.Org(tx, p.OrgID).Model(b).Update("slot_id", slotID).Error; err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, EventBookingChanged, p, b.OwnerID, map[string]any{"booking": b, "from_slot": old})
+		return s.publish(ctx, tx, EventBookingChanged, p, b.OwnerID, map[string]any{"booking": b, "from_slot": old}, vehicleLink(b.VehicleID), "Moved a service booking")
 	})
 	return b, err
 }
@@ -479,7 +491,7 @@ func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, id uint) er
 		if err := releaseSlot(tx, p.OrgID, b.SlotID); err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, EventBookingChanged, p, b.OwnerID, map[string]any{"booking": b, "cancelled": true})
+		return s.publish(ctx, tx, EventBookingChanged, p, b.OwnerID, map[string]any{"booking": b, "cancelled": true}, vehicleLink(b.VehicleID), "Cancelled a service booking")
 	})
 }
 
@@ -520,7 +532,12 @@ func (s *Service) MarkDone(ctx context.Context, p *accounts.Principal, id uint, 
 			}
 		}
 		b.Status = BookingDone
-		return s.publish(ctx, tx, EventServiceDone, p, b.OwnerID, b)
+		// Ask the owner how the service went (once per booking, throttled
+		// by the feedback service).
+		if _, err := feedback.Ask(ctx, tx, p.OrgID, b.OwnerID, StepService, "booking:"+itoa(b.ID)); err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, EventServiceDone, p, b.OwnerID, b, vehicleLink(v.ID), "Service done for %s at %d km", vehicleName(&v), odometerKm)
 	})
 	return b, err
 }
@@ -693,7 +710,8 @@ func (s *Service) RecordPayment(ctx context.Context, p *accounts.Principal, in P
 		if err := store.Org(tx, p.OrgID).Model(&Bill{}).Where("id = ?", b.ID).Updates(up).Error; err != nil {
 			return err
 		}
-		return s.bus.Publish(ctx, events.Event{Name: EventPaymentApplied, OrgID: p.OrgID, SubjectID: b.OwnerID, Data: map[string]any{"bill": b, "payment": pay}, Tx: tx})
+		return s.bus.Publish(ctx, events.Event{Name: EventPaymentApplied, OrgID: p.OrgID, SubjectID: b.OwnerID, Data: map[string]any{"bill": b, "payment": pay}, Tx: tx,
+			Summary: "Payment received for %s", SummaryArgs: []any{b.Description}, Link: vehicleLink(b.VehicleID)})
 	})
 	if errors.Is(err, errRetryRead) {
 		p2, b2, _, err2 := s.RecordPayment(ctx, p, in)
