@@ -209,6 +209,18 @@ func TestServiceDoneRemediesTheRecall(t *testing.T) {
 	if !found {
 		t.Fatal("no service_done event for the feedback journey step")
 	}
+	// The owner is asked once how the service went…
+	pending := ta.Do(t, "GET", "/api/v1/feedback/pending", nil, ann)
+	if pending.Status != 200 || !strings.Contains(pending.Body, automotive.StepService) || !strings.Contains(pending.Body, "How satisfied are you with your car") {
+		t.Fatalf("pending feedback after the service: %d %s", pending.Status, pending.Body)
+	}
+	// …and the advisor sees the journey on the customer's timeline.
+	tl := ta.Do(t, "GET", fmt.Sprintf("/api/v1/customers/%d/timeline", annU.ID), nil, staff)
+	for _, want := range []string{"Registered the vehicle", "Booked a service for", "Service done for", "at 1200 km", fmt.Sprintf("/m/automotive/vehicles/%d", vid)} {
+		if tl.Status != 200 || !strings.Contains(tl.Body, want) {
+			t.Fatalf("the timeline lacks %q: %d %s", want, tl.Status, tl.Body)
+		}
+	}
 }
 
 func TestLoanBillsAndIdempotentPayments(t *testing.T) {
@@ -386,5 +398,32 @@ func TestStaffTransferAVehicleFromItsPage(t *testing.T) {
 	other.SignIn(t, "demo", "customer2@demo.example")
 	if r := other.Get(t, path); r.Status != 200 || !strings.Contains(r.Body, "Volkswagen Golf") {
 		t.Fatalf("the new owner cannot open the car: %d", r.Status)
+	}
+}
+
+// TestAddYourCarKeepsADraftUntilSubmitted: a draft of the form (saved as
+// the owner typed, perhaps on another device) is offered on the page and
+// cleared when the car is registered.
+func TestAddYourCarKeepsADraftUntilSubmitted(t *testing.T) {
+	ta, _ := newApp(t)
+	ta.Demo(t)
+	ctx := context.Background()
+	u := ta.User(t, "demo", "customer2@demo.example", accounts.Customer)
+	if _, err := ta.App.Drafts.SaveFor(ctx, ta.Store.DB, u.OrgID, u.ID, automotive.VehicleDraftKey, map[string]any{"vin": vin(31), "make": "Fiat"}); err != nil {
+		t.Fatal(err)
+	}
+	b := ta.Browser()
+	b.SignIn(t, "demo", "customer2@demo.example")
+	page := b.Get(t, "/m/automotive/vehicles/new")
+	if page.Status != 200 || !strings.Contains(page.Body, `data-draft="automotive.vehicle"`) || !strings.Contains(page.Body, `data-draft-saved="1"`) {
+		t.Fatalf("the form does not offer the saved draft: %d", page.Status)
+	}
+	r := b.Post(t, "/m/automotive/vehicles", url.Values{"vin": {vin(31)}, "make": {"Fiat"}, "model": {"500e"}, "year": {"2025"}, "fuel": {"electric"}, "odometer_km": {"10"}})
+	if r.Status != 303 {
+		t.Fatalf("register: %d", r.Status)
+	}
+	p := &accounts.Principal{OrgID: u.OrgID, UserID: u.ID, Role: accounts.Customer}
+	if _, err := ta.App.Drafts.Load(ctx, p, automotive.VehicleDraftKey); err == nil {
+		t.Fatal("the draft is still there after the car was registered")
 	}
 }
