@@ -97,6 +97,13 @@ func failed(c *fiber.Ctx, err error, again fiber.Handler) error {
 	for _, f := range e.Fields {
 		pe.Fields[strings.TrimPrefix(f.Field, "body.")] = f.Message
 	}
+	switch len(e.Fields) {
+	case 0:
+	case 1:
+		pe.Message = e.Fields[0].Message
+	default:
+		pe.Message = "Please correct the fields marked below."
+	}
 	c.Locals("banking.err", pe)
 	return again(c)
 }

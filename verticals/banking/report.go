@@ -102,7 +102,12 @@ func BuildReport(in ReportInput) Report {
 		}
 		return r.ByCategory[i].Category < r.ByCategory[j].Category
 	})
-	sort.Slice(r.Unusual, func(i, j int) bool { return r.Unusual[i].PercentAbove > r.Unusual[j].PercentAbove })
+	sort.Slice(r.Unusual, func(i, j int) bool {
+		if r.Unusual[i].PercentAbove != r.Unusual[j].PercentAbove {
+			return r.Unusual[i].PercentAbove > r.Unusual[j].PercentAbove
+		}
+		return r.Unusual[i].Category < r.Unusual[j].Category
+	})
 	ms := append([]MerchantLine(nil), in.Merchants...)
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Amount.Minor > ms[j].Amount.Minor })
 	if len(ms) > 5 {

@@ -41,7 +41,7 @@ func budgetCharts(bs []BudgetStatus) []chart.Chart {
 func goalCharts(gs []SavingsGoal) []chart.Chart {
 	out := make([]chart.Chart, len(gs))
 	for i, g := range gs {
-		out[i] = chart.Chart{Kind: chart.Progress, Title: g.Name, Value: float64(g.Saved) / 100, Max: float64(g.Target) / 100, Unit: "€"}
+		out[i] = chart.Chart{Kind: chart.Progress, Title: "Saved so far", Value: float64(g.Saved) / 100, Max: float64(g.Target) / 100, Unit: "€"}
 	}
 	return out
 }
