@@ -41,7 +41,7 @@ type bankIDInput struct {
 	ID uint `path:"id"`
 }
 
-type ownerQuery struct {
+type bankOwnerQuery struct {
 	OwnerID uint `query:"owner_id" doc:"Staff, admins and integrators: the customer"`
 }
 
@@ -153,24 +153,24 @@ func (s *Service) goalFixture(body any) accounts.Fixture {
 func (s *Service) registerAPI(api huma.API) {
 	tag := func(o *huma.Operation) { o.Tags = []string{"Banking"} }
 
-	type accountsOut struct {
+	type bankAccountsOut struct {
 		Body struct {
 			Accounts []AccountView `json:"accounts"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-accounts", Method: http.MethodGet, Path: "/accounts",
 		Summary: "List accounts with balances", Description: "A balance is always the sum of the account's ledger."},
-		func(ctx context.Context, in *ownerQuery) (*accountsOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankAccountsOut, error) {
 			list, err := s.Accounts(ctx, principal(ctx), in.OwnerID)
 			if err != nil {
 				return nil, err
 			}
-			out := &accountsOut{}
+			out := &bankAccountsOut{}
 			out.Body.Accounts = nonNil(list)
 			return out, nil
 		}, accounts.Allow(readers...), tag)
 
-	type accountOut struct{ Body *AccountView }
+	type bankAccountOut struct{ Body *AccountView }
 	accounts.Register(api, huma.Operation{OperationID: "banking-account-open", Method: http.MethodPost, Path: "/accounts",
 		Summary: "Open an account for a customer (bank side)", Description: "Gives it an Italian IBAN with valid check digits.", DefaultStatus: 201},
 		func(ctx context.Context, in *struct {
@@ -180,21 +180,21 @@ func (s *Service) registerAPI(api huma.API) {
 				Name     string `json:"name,omitempty" maxLength:"80"`
 				Currency string `json:"currency,omitempty" doc:"Default EUR"`
 			}
-		}) (*accountOut, error) {
+		}) (*bankAccountOut, error) {
 			a, err := s.CreateAccount(ctx, principal(ctx), NewAccount{OwnerID: in.Body.OwnerID, Kind: in.Body.Kind, Name: in.Body.Name, Currency: strings.ToUpper(in.Body.Currency)})
 			if err != nil {
 				return nil, err
 			}
-			return &accountOut{Body: &AccountView{Account: *a}}, nil
+			return &bankAccountOut{Body: &AccountView{Account: *a}}, nil
 		}, accounts.Allow(bankSide...), tag)
 
 	accounts.Register(api, huma.Operation{OperationID: "banking-account", Method: http.MethodGet, Path: "/accounts/{id}", Summary: "An account with its balance"},
-		func(ctx context.Context, in *bankIDInput) (*accountOut, error) {
+		func(ctx context.Context, in *bankIDInput) (*bankAccountOut, error) {
 			a, err := s.Account(ctx, principal(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &accountOut{Body: a}, nil
+			return &bankAccountOut{Body: a}, nil
 		}, accounts.Allow(readers...), tag, accounts.Matrix(s.accountFixture(nil)))
 
 	accounts.Register(api, huma.Operation{OperationID: "banking-account-transfer", Method: http.MethodPost, Path: "/accounts/{id}/transfers",
@@ -212,7 +212,7 @@ func (s *Service) registerAPI(api huma.API) {
 			return map[string]any{"to_account_id": sav.ID, "amount_minor": 1000}
 		})))
 
-	type savingsIn struct {
+	type bankSavingsIn struct {
 		Body struct {
 			Name          string `json:"name,omitempty" maxLength:"80"`
 			AcceptedTerms bool   `json:"accepted_terms" doc:"The customer accepted the terms shown"`
@@ -221,35 +221,35 @@ func (s *Service) registerAPI(api huma.API) {
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-savings-open", Method: http.MethodPost, Path: "/savings",
 		Summary: "Open a savings account (customers)", Description: "Records the terms version, the time and the caller's IP.", DefaultStatus: 201},
-		func(ctx context.Context, in *savingsIn) (*accountOut, error) {
+		func(ctx context.Context, in *bankSavingsIn) (*bankAccountOut, error) {
 			a, err := s.OpenSavings(ctx, principal(ctx), SavingsApplication{Name: in.Body.Name, AcceptedTerms: in.Body.AcceptedTerms,
 				TermsVersion: in.Body.TermsVersion, IP: accounts.ClientIP(ctx)}, nil)
 			if err != nil {
 				return nil, err
 			}
-			return &accountOut{Body: &AccountView{Account: *a}}, nil
+			return &bankAccountOut{Body: &AccountView{Account: *a}}, nil
 		}, accounts.Allow(custOnly...), tag)
 
 	// --- transactions ---
-	type batchIn struct {
+	type bankBatchIn struct {
 		Body struct {
 			Transactions []TxnInput `json:"transactions" maxItems:"1000"`
 		}
 	}
-	type batchOut struct{ Body *BatchResult }
+	type bankBatchOut struct{ Body *BatchResult }
 	accounts.Register(api, huma.Operation{OperationID: "banking-transactions-batch", Method: http.MethodPost, Path: "/transactions/batch",
 		Summary: "Book a batch of transactions (integrators)",
 		Description: "Every item is validated first: a bad batch is refused whole with a 422 naming each bad item (body.transactions[i].field). " +
 			"External IDs are unique per account, so sending the same batch again books nothing twice."},
-		func(ctx context.Context, in *batchIn) (*batchOut, error) {
+		func(ctx context.Context, in *bankBatchIn) (*bankBatchOut, error) {
 			r, err := s.BookBatch(ctx, principal(ctx), in.Body.Transactions)
 			if err != nil {
 				return nil, err
 			}
-			return &batchOut{Body: r}, nil
+			return &bankBatchOut{Body: r}, nil
 		}, accounts.Allow(settlers...), tag)
 
-	type txnsIn struct {
+	type bankTxnsIn struct {
 		OwnerID   uint      `query:"owner_id"`
 		AccountID uint      `query:"account_id"`
 		Category  string    `query:"category"`
@@ -259,25 +259,25 @@ func (s *Service) registerAPI(api huma.API) {
 		Limit     int       `query:"limit" minimum:"0" maximum:"200"`
 		Offset    int       `query:"offset" minimum:"0"`
 	}
-	type txnsOut struct {
+	type bankTxnsOut struct {
 		Body struct {
 			Transactions []Entry `json:"transactions"`
 			Total        int64   `json:"total"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-transactions", Method: http.MethodGet, Path: "/transactions", Summary: "Search transactions"},
-		func(ctx context.Context, in *txnsIn) (*txnsOut, error) {
+		func(ctx context.Context, in *bankTxnsIn) (*bankTxnsOut, error) {
 			list, n, err := s.Transactions(ctx, principal(ctx), TxnFilter{OwnerID: in.OwnerID, AccountID: in.AccountID, Category: in.Category, Query: in.Q,
 				From: in.From, To: in.To, Limit: in.Limit, Offset: in.Offset})
 			if err != nil {
 				return nil, err
 			}
-			out := &txnsOut{}
+			out := &bankTxnsOut{}
 			out.Body.Transactions, out.Body.Total = nonNil(list), n
 			return out, nil
 		}, accounts.Allow(readers...), tag)
 
-	type entryOut struct{ Body *Entry }
+	type bankEntryOut struct{ Body *Entry }
 	accounts.Register(api, huma.Operation{OperationID: "banking-transaction-category", Method: http.MethodPatch, Path: "/transactions/{id}",
 		Summary: "Correct a transaction's category", Description: "The correction sticks: the merchant's past and future transactions get the category too."},
 		func(ctx context.Context, in *struct {
@@ -285,16 +285,16 @@ func (s *Service) registerAPI(api huma.API) {
 			Body struct {
 				Category string `json:"category"`
 			}
-		}) (*entryOut, error) {
+		}) (*bankEntryOut, error) {
 			e, err := s.Recategorise(ctx, principal(ctx), in.ID, Category(in.Body.Category))
 			if err != nil {
 				return nil, err
 			}
-			return &entryOut{Body: e}, nil
+			return &bankEntryOut{Body: e}, nil
 		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.entryFixture(map[string]any{"category": "shopping"})))
 
 	// --- CSV imports ---
-	type previewOut struct{ Body *ImportPreview }
+	type bankPreviewOut struct{ Body *ImportPreview }
 	accounts.Register(api, huma.Operation{OperationID: "banking-import-upload", Method: http.MethodPost, Path: "/imports",
 		Summary: "Upload a CSV statement", Description: "Returns the guessed column mapping and every row parsed, with its errors. Nothing is booked yet.", DefaultStatus: 201},
 		func(ctx context.Context, in *struct {
@@ -303,15 +303,15 @@ func (s *Service) registerAPI(api huma.API) {
 				FileName  string `json:"file_name,omitempty" maxLength:"200"`
 				Content   string `json:"content" minLength:"1" doc:"The CSV file's text"`
 			}
-		}) (*previewOut, error) {
+		}) (*bankPreviewOut, error) {
 			pv, err := s.UploadStatement(ctx, principal(ctx), in.Body.AccountID, in.Body.FileName, []byte(in.Body.Content))
 			if err != nil {
 				return nil, err
 			}
-			return &previewOut{Body: pv}, nil
+			return &bankPreviewOut{Body: pv}, nil
 		}, accounts.Allow(custOnly...), tag)
 
-	type mappingIn struct {
+	type bankMappingIn struct {
 		ID   uint `path:"id"`
 		Body struct {
 			Mapping *ColumnMap `json:"mapping,omitempty" doc:"Omit to use the guessed mapping"`
@@ -319,55 +319,55 @@ func (s *Service) registerAPI(api huma.API) {
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-import-preview", Method: http.MethodPost, Path: "/imports/{id}/preview",
 		Summary: "Preview a statement with a column mapping"},
-		func(ctx context.Context, in *mappingIn) (*previewOut, error) {
+		func(ctx context.Context, in *bankMappingIn) (*bankPreviewOut, error) {
 			pv, err := s.PreviewImport(ctx, principal(ctx), in.ID, in.Body.Mapping)
 			if err != nil {
 				return nil, err
 			}
-			return &previewOut{Body: pv}, nil
+			return &bankPreviewOut{Body: pv}, nil
 		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.importFixture(map[string]any{})))
 
 	accounts.Register(api, huma.Operation{OperationID: "banking-import-confirm", Method: http.MethodPost, Path: "/imports/{id}/confirm",
 		Summary: "Import a statement", Description: "All or nothing: a row with an error refuses the file with a 422 naming each line. Rows already imported are skipped."},
-		func(ctx context.Context, in *mappingIn) (*batchOut, error) {
+		func(ctx context.Context, in *bankMappingIn) (*bankBatchOut, error) {
 			r, err := s.ConfirmImport(ctx, principal(ctx), in.ID, in.Body.Mapping)
 			if err != nil {
 				return nil, err
 			}
-			return &batchOut{Body: r}, nil
+			return &bankBatchOut{Body: r}, nil
 		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.importFixture(map[string]any{})))
 
 	// --- categorisation rules ---
-	type rulesOut struct {
+	type bankRulesOut struct {
 		Body struct {
 			Rules    []MerchantRule `json:"rules"`
 			Defaults []Rule         `json:"defaults"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-rules", Method: http.MethodGet, Path: "/rules", Summary: "Categorisation rules: the organisation's and the shipped defaults"},
-		func(ctx context.Context, _ *struct{}) (*rulesOut, error) {
+		func(ctx context.Context, _ *struct{}) (*bankRulesOut, error) {
 			list, err := s.OrgRules(ctx, principal(ctx))
 			if err != nil {
 				return nil, err
 			}
-			out := &rulesOut{}
+			out := &bankRulesOut{}
 			out.Body.Rules, out.Body.Defaults = nonNil(list), DefaultRules
 			return out, nil
 		}, accounts.Allow(staffAdm...), tag)
 
-	type ruleOut struct{ Body *MerchantRule }
+	type bankRuleOut struct{ Body *MerchantRule }
 	accounts.Register(api, huma.Operation{OperationID: "banking-rule-add", Method: http.MethodPost, Path: "/rules", Summary: "Add an organisation rule (staff)", DefaultStatus: 201},
 		func(ctx context.Context, in *struct {
 			Body struct {
 				Match    string `json:"match" minLength:"1" maxLength:"120" doc:"Merchant text to look for"`
 				Category string `json:"category"`
 			}
-		}) (*ruleOut, error) {
+		}) (*bankRuleOut, error) {
 			r, err := s.AddOrgRule(ctx, principal(ctx), in.Body.Match, Category(in.Body.Category))
 			if err != nil {
 				return nil, err
 			}
-			return &ruleOut{Body: r}, nil
+			return &bankRuleOut{Body: r}, nil
 		}, accounts.Allow(staffAdm...), tag)
 
 	accounts.Register(api, huma.Operation{OperationID: "banking-rule-delete", Method: http.MethodDelete, Path: "/rules/{id}", Summary: "Remove an organisation rule (staff)", DefaultStatus: 204},
@@ -381,77 +381,77 @@ func (s *Service) registerAPI(api huma.API) {
 		}))
 
 	// --- bills, payments, upcoming ---
-	type billsOut struct {
+	type bankBillsOut struct {
 		Body struct {
-			Bills []Bill `json:"bills"`
+			Bills []BankBill `json:"bills"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-bills", Method: http.MethodGet, Path: "/bills", Summary: "Recurring bills"},
-		func(ctx context.Context, in *ownerQuery) (*billsOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankBillsOut, error) {
 			list, err := s.Bills(ctx, principal(ctx), in.OwnerID)
 			if err != nil {
 				return nil, err
 			}
-			out := &billsOut{}
+			out := &bankBillsOut{}
 			out.Body.Bills = nonNil(list)
 			return out, nil
 		}, accounts.Allow(readers...), tag)
 	accounts.Register(api, huma.Operation{OperationID: "banking-bills-detect", Method: http.MethodPost, Path: "/bills/detect",
 		Summary: "Detect recurring bills from the last six months", Description: "Three or more debits to one merchant about a month apart, of similar amounts."},
-		func(ctx context.Context, in *ownerQuery) (*billsOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankBillsOut, error) {
 			list, err := s.DetectBills(ctx, principal(ctx), in.OwnerID)
 			if err != nil {
 				return nil, err
 			}
-			out := &billsOut{}
+			out := &bankBillsOut{}
 			out.Body.Bills = nonNil(list)
 			return out, nil
 		}, accounts.Allow(persons...), tag)
-	type billOut struct{ Body *Bill }
+	type bankBillOut struct{ Body *BankBill }
 	accounts.Register(api, huma.Operation{OperationID: "banking-bill-add", Method: http.MethodPost, Path: "/bills", Summary: "Enter a bill by hand", DefaultStatus: 201},
-		func(ctx context.Context, in *struct{ Body NewBill }) (*billOut, error) {
+		func(ctx context.Context, in *struct{ Body NewBill }) (*bankBillOut, error) {
 			b, err := s.AddBill(ctx, principal(ctx), in.Body)
 			if err != nil {
 				return nil, err
 			}
-			return &billOut{Body: b}, nil
+			return &bankBillOut{Body: b}, nil
 		}, accounts.Allow(custOnly...), tag)
 	accounts.Register(api, huma.Operation{OperationID: "banking-bill-delete", Method: http.MethodDelete, Path: "/bills/{id}", Summary: "Remove a bill", DefaultStatus: 204},
 		func(ctx context.Context, in *bankIDInput) (*struct{}, error) {
 			return nil, s.DeleteBill(ctx, principal(ctx), in.ID)
 		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.ownedFixture(func(tx *gorm.DB, org, cust uint, _ *Account) (uint, error) {
-			b := Bill{OwnerID: cust, Name: "ENEL", Amount: 6000, Currency: "EUR", Every: 30, NextDue: day(s.now()).AddDate(0, 0, 5)}
+			b := BankBill{OwnerID: cust, Name: "ENEL", Amount: 6000, Currency: "EUR", Every: 30, NextDue: day(s.now()).AddDate(0, 0, 5)}
 			err := store.Org(tx, org).Create(&b).Error
 			return b.ID, err
 		}, nil)))
 
-	type paymentsOut struct {
+	type bankPaymentsOut struct {
 		Body struct {
-			Payments []Payment `json:"payments"`
+			Payments []BankPayment `json:"payments"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-payments", Method: http.MethodGet, Path: "/payments", Summary: "Scheduled, pending and settled payments"},
-		func(ctx context.Context, in *ownerQuery) (*paymentsOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankPaymentsOut, error) {
 			list, err := s.Payments(ctx, principal(ctx), in.OwnerID)
 			if err != nil {
 				return nil, err
 			}
-			out := &paymentsOut{}
+			out := &bankPaymentsOut{}
 			out.Body.Payments = nonNil(list)
 			return out, nil
 		}, accounts.Allow(readers...), tag)
-	type paymentOut struct{ Body *Payment }
+	type bankPaymentOut struct{ Body *BankPayment }
 	accounts.Register(api, huma.Operation{OperationID: "banking-payment-schedule", Method: http.MethodPost, Path: "/payments", Summary: "Schedule a payment", DefaultStatus: 201},
-		func(ctx context.Context, in *struct{ Body NewPayment }) (*paymentOut, error) {
+		func(ctx context.Context, in *struct{ Body NewPayment }) (*bankPaymentOut, error) {
 			pay, err := s.SchedulePayment(ctx, principal(ctx), in.Body)
 			if err != nil {
 				return nil, err
 			}
-			return &paymentOut{Body: pay}, nil
+			return &bankPaymentOut{Body: pay}, nil
 		}, accounts.Allow(custOnly...), tag)
 	paymentFixture := func(body any) accounts.Fixture {
 		return s.ownedFixture(func(tx *gorm.DB, org, cust uint, cur *Account) (uint, error) {
-			pay := Payment{OwnerID: cust, AccountID: cur.ID, Payee: "ACEA", Amount: 5000, Currency: "EUR", DueOn: day(s.now()).AddDate(0, 0, 3), Status: PaymentScheduled}
+			pay := BankPayment{OwnerID: cust, AccountID: cur.ID, Payee: "ACEA", Amount: 5000, Currency: "EUR", DueOn: day(s.now()).AddDate(0, 0, 3), Status: PaymentScheduled}
 			err := store.Org(tx, org).Create(&pay).Error
 			return pay.ID, err
 		}, body)
@@ -467,15 +467,15 @@ func (s *Service) registerAPI(api huma.API) {
 			Body struct {
 				Status string `json:"status" enum:"pending,settled,failed"`
 			}
-		}) (*paymentOut, error) {
+		}) (*bankPaymentOut, error) {
 			pay, err := s.SetPaymentStatus(ctx, principal(ctx), in.ID, in.Body.Status)
 			if err != nil {
 				return nil, err
 			}
-			return &paymentOut{Body: pay}, nil
+			return &bankPaymentOut{Body: pay}, nil
 		}, accounts.Allow(settlers...), tag, accounts.Matrix(paymentFixture(map[string]any{"status": "settled"})))
 
-	type upcomingOut struct {
+	type bankUpcomingOut struct {
 		Body struct {
 			Upcoming []Upcoming `json:"upcoming"`
 		}
@@ -484,7 +484,7 @@ func (s *Service) registerAPI(api huma.API) {
 		func(ctx context.Context, in *struct {
 			OwnerID uint `query:"owner_id"`
 			Days    int  `query:"days" minimum:"0" maximum:"366" doc:"Default 30"`
-		}) (*upcomingOut, error) {
+		}) (*bankUpcomingOut, error) {
 			d := in.Days
 			if d == 0 {
 				d = 30
@@ -493,28 +493,28 @@ func (s *Service) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			out := &upcomingOut{}
+			out := &bankUpcomingOut{}
 			out.Body.Upcoming = list
 			return out, nil
 		}, accounts.Allow(readers...), tag)
 
 	// --- budgets ---
-	type budgetsOut struct {
+	type bankBudgetsOut struct {
 		Body struct {
 			Budgets []BudgetStatus `json:"budgets"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-budgets", Method: http.MethodGet, Path: "/budgets", Summary: "Budgets with this month's spending"},
-		func(ctx context.Context, in *ownerQuery) (*budgetsOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankBudgetsOut, error) {
 			list, err := s.Budgets(ctx, principal(ctx), in.OwnerID)
 			if err != nil {
 				return nil, err
 			}
-			out := &budgetsOut{}
+			out := &bankBudgetsOut{}
 			out.Body.Budgets = nonNil(list)
 			return out, nil
 		}, accounts.Allow(readers...), tag)
-	type budgetOut struct{ Body *Budget }
+	type bankBudgetOut struct{ Body *Budget }
 	accounts.Register(api, huma.Operation{OperationID: "banking-budget-set", Method: http.MethodPut, Path: "/budgets",
 		Summary: "Set a category's monthly budget", Description: "An alert is sent once per month when spending passes alert_pct of the budget."},
 		func(ctx context.Context, in *struct {
@@ -524,12 +524,12 @@ func (s *Service) registerAPI(api huma.API) {
 				Currency string `json:"currency,omitempty"`
 				AlertPct int    `json:"alert_pct,omitempty" doc:"Default 80"`
 			}
-		}) (*budgetOut, error) {
+		}) (*bankBudgetOut, error) {
 			b, err := s.SetBudget(ctx, principal(ctx), Category(in.Body.Category), in.Body.Amount, in.Body.Currency, in.Body.AlertPct)
 			if err != nil {
 				return nil, err
 			}
-			return &budgetOut{Body: b}, nil
+			return &bankBudgetOut{Body: b}, nil
 		}, accounts.Allow(custOnly...), tag)
 	accounts.Register(api, huma.Operation{OperationID: "banking-budget-delete", Method: http.MethodDelete, Path: "/budgets/{id}", Summary: "Remove a budget", DefaultStatus: 204},
 		func(ctx context.Context, in *bankIDInput) (*struct{}, error) {
@@ -543,48 +543,48 @@ func (s *Service) registerAPI(api huma.API) {
 		}, nil)))
 
 	// --- goals and plan ---
-	type goalsOut struct {
+	type bankGoalsOut struct {
 		Body struct {
 			Goals []SavingsGoal `json:"goals"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-goals", Method: http.MethodGet, Path: "/goals", Summary: "Savings goals"},
-		func(ctx context.Context, in *ownerQuery) (*goalsOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankGoalsOut, error) {
 			list, err := s.Goals(ctx, principal(ctx), in.OwnerID)
 			if err != nil {
 				return nil, err
 			}
-			out := &goalsOut{}
+			out := &bankGoalsOut{}
 			out.Body.Goals = nonNil(list)
 			return out, nil
 		}, accounts.Allow(readers...), tag)
-	type goalOut struct{ Body *SavingsGoal }
+	type bankGoalOut struct{ Body *SavingsGoal }
 	accounts.Register(api, huma.Operation{OperationID: "banking-goal-add", Method: http.MethodPost, Path: "/goals", Summary: "Add a savings goal", DefaultStatus: 201},
-		func(ctx context.Context, in *struct{ Body NewGoal }) (*goalOut, error) {
+		func(ctx context.Context, in *struct{ Body NewGoal }) (*bankGoalOut, error) {
 			g, err := s.AddGoal(ctx, principal(ctx), in.Body)
 			if err != nil {
 				return nil, err
 			}
-			return &goalOut{Body: g}, nil
+			return &bankGoalOut{Body: g}, nil
 		}, accounts.Allow(custOnly...), tag)
 	accounts.Register(api, huma.Operation{OperationID: "banking-goal", Method: http.MethodGet, Path: "/goals/{id}", Summary: "A savings goal"},
-		func(ctx context.Context, in *bankIDInput) (*goalOut, error) {
+		func(ctx context.Context, in *bankIDInput) (*bankGoalOut, error) {
 			g, err := s.Goal(ctx, principal(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &goalOut{Body: g}, nil
+			return &bankGoalOut{Body: g}, nil
 		}, accounts.Allow(readers...), tag, accounts.Matrix(s.goalFixture(nil)))
 	accounts.Register(api, huma.Operation{OperationID: "banking-goal-update", Method: http.MethodPut, Path: "/goals/{id}", Summary: "Change a savings goal"},
 		func(ctx context.Context, in *struct {
 			ID   uint `path:"id"`
 			Body NewGoal
-		}) (*goalOut, error) {
+		}) (*bankGoalOut, error) {
 			g, err := s.UpdateGoal(ctx, principal(ctx), in.ID, in.Body)
 			if err != nil {
 				return nil, err
 			}
-			return &goalOut{Body: g}, nil
+			return &bankGoalOut{Body: g}, nil
 		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.goalFixture(map[string]any{"name": "Car", "target_minor": 500000,
 			"deadline": time.Now().AddDate(2, 0, 0).UTC().Format(time.RFC3339), "priority": 2})))
 	accounts.Register(api, huma.Operation{OperationID: "banking-goal-delete", Method: http.MethodDelete, Path: "/goals/{id}", Summary: "Remove a savings goal", DefaultStatus: 204},
@@ -627,15 +627,15 @@ func (s *Service) registerAPI(api huma.API) {
 			return params, body, store.Org(tx, owner.OrgID).Create(&accounts.Assignment{StaffID: adv.ID, CustomerID: owner.UserID, Relation: "advisor"}).Error
 		}))
 
-	type planOut struct {
+	type bankPlanOut struct {
 		Body struct {
-			Proposed *Plan        `json:"proposed"`
+			Proposed *SavingsPlan `json:"proposed"`
 			Active   *SavingsRule `json:"active,omitempty"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-plan", Method: http.MethodGet, Path: "/plan",
 		Summary: "This month's proposed savings plan", Description: "Expected income − bills − pending payments − budgets, allocated to goals by priority and deadline; and the accepted plan, if any."},
-		func(ctx context.Context, in *ownerQuery) (*planOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankPlanOut, error) {
 			p := principal(ctx)
 			plan, err := s.ProposePlan(ctx, p, in.OwnerID)
 			if err != nil {
@@ -645,49 +645,49 @@ func (s *Service) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			out := &planOut{}
+			out := &bankPlanOut{}
 			out.Body.Proposed, out.Body.Active = plan, r
 			return out, nil
 		}, accounts.Allow(readers...), tag)
-	type ruleAccepted struct{ Body *SavingsRule }
+	type bankRuleAccepted struct{ Body *SavingsRule }
 	accounts.Register(api, huma.Operation{OperationID: "banking-plan-accept", Method: http.MethodPost, Path: "/plan/accept",
 		Summary: "Accept the proposed plan", Description: "Every month on the chosen day the planned amount moves from current to savings, once.", DefaultStatus: 201},
 		func(ctx context.Context, in *struct {
 			Body struct {
 				Day int `json:"day" minimum:"1" maximum:"28"`
 			}
-		}) (*ruleAccepted, error) {
+		}) (*bankRuleAccepted, error) {
 			r, err := s.AcceptPlan(ctx, principal(ctx), in.Body.Day)
 			if err != nil {
 				return nil, err
 			}
-			return &ruleAccepted{Body: r}, nil
+			return &bankRuleAccepted{Body: r}, nil
 		}, accounts.Allow(custOnly...), tag)
 
 	// --- reports ---
-	type reportsOut struct {
+	type bankReportsOut struct {
 		Body struct {
 			Reports []MonthlyReport `json:"reports"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-reports", Method: http.MethodGet, Path: "/reports", Summary: "Monthly reports, newest first"},
-		func(ctx context.Context, in *ownerQuery) (*reportsOut, error) {
+		func(ctx context.Context, in *bankOwnerQuery) (*bankReportsOut, error) {
 			list, err := s.Reports(ctx, principal(ctx), in.OwnerID)
 			if err != nil {
 				return nil, err
 			}
-			out := &reportsOut{}
+			out := &bankReportsOut{}
 			out.Body.Reports = nonNil(list)
 			return out, nil
 		}, accounts.Allow(readers...), tag)
-	type reportOut struct{ Body *ReportView }
+	type bankReportOut struct{ Body *ReportView }
 	accounts.Register(api, huma.Operation{OperationID: "banking-report", Method: http.MethodGet, Path: "/reports/{id}", Summary: "A monthly report"},
-		func(ctx context.Context, in *bankIDInput) (*reportOut, error) {
+		func(ctx context.Context, in *bankIDInput) (*bankReportOut, error) {
 			r, _, err := s.StoredReport(ctx, principal(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &reportOut{Body: r}, nil
+			return &bankReportOut{Body: r}, nil
 		}, accounts.Allow(readers...), tag, accounts.Matrix(s.ownedFixture(func(tx *gorm.DB, org, cust uint, _ *Account) (uint, error) {
 			fixtureSeq++
 			r := MonthlyReport{OwnerID: cust, Month: fmt.Sprintf("%04d-01", 1900+fixtureSeq%1000), Short: true, Data: `{"month":"2020-01-01T00:00:00Z","currency":"EUR","short":true}`}

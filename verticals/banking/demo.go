@@ -107,7 +107,7 @@ func (s *Service) demo(ctx context.Context, d *module.DemoContext) error {
 		txns = append(txns, Txn{Date: e.BookedOn, Merchant: e.Merchant, Amount: moneyOf(e)})
 	}
 	for _, b := range DetectRecurring(txns) {
-		if err := db.Create(&Bill{OwnerID: owner, Name: b.Merchant, Amount: b.Amount.Minor, Currency: "EUR", Every: b.Every, NextDue: day(b.NextDue), Detected: true}).Error; err != nil {
+		if err := db.Create(&BankBill{OwnerID: owner, Name: b.Merchant, Amount: b.Amount.Minor, Currency: "EUR", Every: b.Every, NextDue: day(b.NextDue), Detected: true}).Error; err != nil {
 			return err
 		}
 	}

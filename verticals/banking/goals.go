@@ -128,7 +128,7 @@ func (s *Service) planInput(db *gorm.DB, org, owner uint, month time.Time) (Plan
 }
 
 // ProposePlan is the plan the budget tool proposes for this month.
-func (s *Service) ProposePlan(ctx context.Context, p *accounts.Principal, ownerID uint) (*Plan, error) {
+func (s *Service) ProposePlan(ctx context.Context, p *accounts.Principal, ownerID uint) (*SavingsPlan, error) {
 	owner, err := s.ownerFor(ctx, p, ownerID)
 	if err != nil {
 		return nil, err

@@ -194,8 +194,8 @@ func TestReportContentsAgainstAFixtureMonth(t *testing.T) {
 	// June's plan: income is a third of March–May credits (2,500.00 / 3 =
 	// 833.33); the bike needs 600.00 over 6 months = 100.00 and gets it all
 	// (the extra goes to the goal that still lacks it): 600.00.
-	if rep.Plan == nil || rep.Plan.Available.Minor != 83333 || len(rep.Goals) != 1 || rep.Goals[0].Monthly.Minor != 60000 || rep.Goals[0].Status != "on_track" {
-		t.Fatalf("plan %+v goals %+v", rep.Plan, rep.Goals)
+	if rep.SavingsPlan == nil || rep.SavingsPlan.Available.Minor != 83333 || len(rep.Goals) != 1 || rep.Goals[0].Monthly.Minor != 60000 || rep.Goals[0].Status != "on_track" {
+		t.Fatalf("plan %+v goals %+v", rep.SavingsPlan, rep.Goals)
 	}
 	// The e-mail's PDF.
 	var att struct {

@@ -74,7 +74,7 @@ type MerchantRule struct {
 func (MerchantRule) TableName() string { return "banking_rules" }
 
 // Bill is a recurring bill: detected from history or entered by hand.
-type Bill struct {
+type BankBill struct {
 	ID uint `gorm:"primaryKey" json:"id"`
 	store.OrgOwned
 	OwnerID  uint      `gorm:"not null;index" json:"owner_id"`
@@ -87,7 +87,7 @@ type Bill struct {
 }
 
 // TableName keeps the table in the module's namespace.
-func (Bill) TableName() string { return "banking_bills" }
+func (BankBill) TableName() string { return "banking_bills" }
 
 // Payment statuses.
 const (
@@ -98,7 +98,7 @@ const (
 )
 
 // Payment is a scheduled or pending outgoing payment; the bank settles it.
-type Payment struct {
+type BankPayment struct {
 	ID uint `gorm:"primaryKey" json:"id"`
 	store.OrgOwned
 	OwnerID   uint       `gorm:"not null;index" json:"owner_id"`
@@ -113,7 +113,7 @@ type Payment struct {
 }
 
 // TableName keeps the table in the module's namespace.
-func (Payment) TableName() string { return "banking_payments" }
+func (BankPayment) TableName() string { return "banking_payments" }
 
 // Budget is a monthly spending limit for one category.
 type Budget struct {
@@ -213,7 +213,7 @@ type Import struct {
 // TableName keeps the table in the module's namespace.
 func (Import) TableName() string { return "banking_imports" }
 
-var models = []any{&Account{}, &Entry{}, &MerchantRule{}, &Bill{}, &Payment{}, &Budget{}, &SavingsGoal{}, &SavingsRule{}, &Transfer{}, &MonthlyReport{}, &Import{}}
+var models = []any{&Account{}, &Entry{}, &MerchantRule{}, &BankBill{}, &BankPayment{}, &Budget{}, &SavingsGoal{}, &SavingsRule{}, &Transfer{}, &MonthlyReport{}, &Import{}}
 
 var uniqueIndexes = []string{
 	"CREATE UNIQUE INDEX banking_accounts_org_iban ON banking_accounts (org_id, iban)",

@@ -20,12 +20,12 @@ import (
 // --- bills ---
 
 // Bills lists a customer's bills, next due first.
-func (s *Service) Bills(ctx context.Context, p *accounts.Principal, ownerID uint) ([]Bill, error) {
+func (s *Service) Bills(ctx context.Context, p *accounts.Principal, ownerID uint) ([]BankBill, error) {
 	owner, err := s.ownerFor(ctx, p, ownerID)
 	if err != nil {
 		return nil, err
 	}
-	var out []Bill
+	var out []BankBill
 	return out, s.db(ctx, p.OrgID).Where("owner_id = ?", owner).Order("next_due, id").Find(&out).Error
 }
 
@@ -54,7 +54,7 @@ type NewBill struct {
 }
 
 // AddBill records a bill by hand.
-func (s *Service) AddBill(ctx context.Context, p *accounts.Principal, in NewBill) (*Bill, error) {
+func (s *Service) AddBill(ctx context.Context, p *accounts.Principal, in NewBill) (*BankBill, error) {
 	if p.Role != accounts.Customer {
 		return nil, errs.Forbiddenf("customers enter their own bills")
 	}
@@ -77,25 +77,25 @@ func (s *Service) AddBill(ctx context.Context, p *accounts.Principal, in NewBill
 	if len(fields) > 0 {
 		return nil, errs.Validation("the bill is not valid", fields...)
 	}
-	b := &Bill{OwnerID: p.UserID, Name: strings.TrimSpace(in.Name), Amount: in.Amount, Currency: strings.ToUpper(in.Currency), Every: in.Every, NextDue: day(in.NextDue)}
+	b := &BankBill{OwnerID: p.UserID, Name: strings.TrimSpace(in.Name), Amount: in.Amount, Currency: strings.ToUpper(in.Currency), Every: in.Every, NextDue: day(in.NextDue)}
 	return b, s.db(ctx, p.OrgID).Create(b).Error
 }
 
 // DeleteBill removes one of the caller's bills.
 func (s *Service) DeleteBill(ctx context.Context, p *accounts.Principal, id uint) error {
-	var b Bill
+	var b BankBill
 	if err := s.db(ctx, p.OrgID).First(&b, id).Error; err != nil {
 		return errs.NotFoundf("bill not found")
 	}
 	if err := s.acc.CanWrite(ctx, p, p.OrgID, b.OwnerID, false); err != nil {
 		return errs.NotFoundf("bill not found")
 	}
-	return s.db(ctx, p.OrgID).Delete(&Bill{}, b.ID).Error
+	return s.db(ctx, p.OrgID).Delete(&BankBill{}, b.ID).Error
 }
 
 // DetectBills finds recurring bills in the customer's last 6 months and
 // records new ones (a bill already known by name is kept as is).
-func (s *Service) DetectBills(ctx context.Context, p *accounts.Principal, ownerID uint) ([]Bill, error) {
+func (s *Service) DetectBills(ctx context.Context, p *accounts.Principal, ownerID uint) ([]BankBill, error) {
 	owner, err := s.ownerFor(ctx, p, ownerID)
 	if err != nil {
 		return nil, err
@@ -114,13 +114,13 @@ func (s *Service) DetectBills(ctx context.Context, p *accounts.Principal, ownerI
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		for _, f := range found {
 			var n int64
-			if err := store.Org(tx, p.OrgID).Model(&Bill{}).Where("owner_id = ? AND name = ?", owner, f.Merchant).Count(&n).Error; err != nil {
+			if err := store.Org(tx, p.OrgID).Model(&BankBill{}).Where("owner_id = ? AND name = ?", owner, f.Merchant).Count(&n).Error; err != nil {
 				return err
 			}
 			if n > 0 {
 				continue
 			}
-			if err := store.Org(tx, p.OrgID).Create(&Bill{OwnerID: owner, Name: f.Merchant, Amount: f.Amount.Minor, Currency: f.Amount.Currency,
+			if err := store.Org(tx, p.OrgID).Create(&BankBill{OwnerID: owner, Name: f.Merchant, Amount: f.Amount.Minor, Currency: f.Amount.Currency,
 				Every: f.Every, NextDue: day(f.NextDue), Detected: true}).Error; err != nil {
 				return err
 			}
@@ -145,7 +145,7 @@ type NewPayment struct {
 
 // SchedulePayment records a scheduled payment from one of the customer's
 // accounts.
-func (s *Service) SchedulePayment(ctx context.Context, p *accounts.Principal, in NewPayment) (*Payment, error) {
+func (s *Service) SchedulePayment(ctx context.Context, p *accounts.Principal, in NewPayment) (*BankPayment, error) {
 	a, err := s.Account(ctx, p, in.AccountID)
 	if err != nil {
 		return nil, errs.InvalidField("account_id", "is not one of your accounts")
@@ -156,23 +156,23 @@ func (s *Service) SchedulePayment(ctx context.Context, p *accounts.Principal, in
 	if in.DueOn.IsZero() || day(in.DueOn).Before(day(s.now())) {
 		return nil, errs.InvalidField("due_on", "must be today or later")
 	}
-	pay := &Payment{OwnerID: a.OwnerID, AccountID: a.ID, Payee: strings.TrimSpace(in.Payee), Amount: in.Amount, Currency: a.Currency,
+	pay := &BankPayment{OwnerID: a.OwnerID, AccountID: a.ID, Payee: strings.TrimSpace(in.Payee), Amount: in.Amount, Currency: a.Currency,
 		DueOn: day(in.DueOn), Status: PaymentScheduled}
 	return pay, s.db(ctx, p.OrgID).Create(pay).Error
 }
 
 // Payments lists a customer's payments, soonest first.
-func (s *Service) Payments(ctx context.Context, p *accounts.Principal, ownerID uint) ([]Payment, error) {
+func (s *Service) Payments(ctx context.Context, p *accounts.Principal, ownerID uint) ([]BankPayment, error) {
 	owner, err := s.ownerFor(ctx, p, ownerID)
 	if err != nil {
 		return nil, err
 	}
-	var out []Payment
+	var out []BankPayment
 	return out, s.db(ctx, p.OrgID).Where("owner_id = ?", owner).Order("due_on, id").Limit(500).Find(&out).Error
 }
 
-func (s *Service) payment(ctx context.Context, p *accounts.Principal, id uint) (*Payment, error) {
-	var pay Payment
+func (s *Service) payment(ctx context.Context, p *accounts.Principal, id uint) (*BankPayment, error) {
+	var pay BankPayment
 	if err := s.db(ctx, p.OrgID).First(&pay, id).Error; err != nil {
 		return nil, errs.NotFoundf("payment not found")
 	}
@@ -191,7 +191,7 @@ func (s *Service) CancelPayment(ctx context.Context, p *accounts.Principal, id u
 	if err := s.acc.CanWrite(ctx, p, p.OrgID, pay.OwnerID, false); err != nil {
 		return err
 	}
-	res := s.db(ctx, p.OrgID).Where("id = ? AND status = ?", id, PaymentScheduled).Delete(&Payment{})
+	res := s.db(ctx, p.OrgID).Where("id = ? AND status = ?", id, PaymentScheduled).Delete(&BankPayment{})
 	if res.Error != nil {
 		return res.Error
 	}
@@ -203,7 +203,7 @@ func (s *Service) CancelPayment(ctx context.Context, p *accounts.Principal, id u
 
 // SetPaymentStatus moves a payment on (the bank's systems): pending,
 // settled (books the debit, refusing to overdraw) or failed.
-func (s *Service) SetPaymentStatus(ctx context.Context, p *accounts.Principal, id uint, status string) (*Payment, error) {
+func (s *Service) SetPaymentStatus(ctx context.Context, p *accounts.Principal, id uint, status string) (*BankPayment, error) {
 	pay, err := s.payment(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -244,7 +244,7 @@ func (s *Service) SetPaymentStatus(ctx context.Context, p *accounts.Principal, i
 				return err
 			}
 		}
-		res := store.Org(tx, p.OrgID).Model(&Payment{}).Where("id = ? AND status = ?", pay.ID, pay.Status).Updates(up)
+		res := store.Org(tx, p.OrgID).Model(&BankPayment{}).Where("id = ? AND status = ?", pay.ID, pay.Status).Updates(up)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -279,7 +279,7 @@ func (s *Service) UpcomingPayments(ctx context.Context, p *accounts.Principal, o
 	}
 	from := day(s.now())
 	to := from.AddDate(0, 0, days)
-	var bills []Bill
+	var bills []BankBill
 	if err := s.db(ctx, p.OrgID).Where("owner_id = ?", owner).Find(&bills).Error; err != nil {
 		return nil, err
 	}
@@ -291,7 +291,7 @@ func (s *Service) UpcomingPayments(ctx context.Context, p *accounts.Principal, o
 			}
 		}
 	}
-	var pays []Payment
+	var pays []BankPayment
 	if err := s.db(ctx, p.OrgID).Where("owner_id = ? AND status IN ? AND due_on <= ?", owner, []string{PaymentScheduled, PaymentPending}, to).Find(&pays).Error; err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func TestPlanAgainstAHandWorkedMonth(t *testing.T) {
 	b := newBank(t, ta)
 	h, _, _ := planFixture(t, ta, b)
 	var out struct {
-		Proposed banking.Plan
+		Proposed banking.SavingsPlan
 	}
 	ta.Do(t, "GET", "/api/v1/banking/plan", nil, h).JSON(t, &out)
 	p := out.Proposed
@@ -326,7 +326,7 @@ func TestPaymentsSettleWithoutOverdraft(t *testing.T) {
 	b := newBank(t, ta)
 	h, _, cur := b.customer(t, "ann@acme.example")
 	b.book(t, item(cur, "in", "2026-06-01", "STIPENDIO", 5000))
-	var p1, p2 banking.Payment
+	var p1, p2 banking.BankPayment
 	ta.Do(t, "POST", "/api/v1/banking/payments", map[string]any{"account_id": cur, "payee": "ACEA", "amount_minor": 4000, "due_on": "2026-06-20T00:00:00Z"}, h).JSON(t, &p1)
 	ta.Do(t, "POST", "/api/v1/banking/payments", map[string]any{"account_id": cur, "payee": "A2A", "amount_minor": 4000, "due_on": "2026-06-21T00:00:00Z"}, h).JSON(t, &p2)
 	var up struct{ Upcoming []banking.Upcoming }

@@ -510,6 +510,11 @@ func (s *Service) savingsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if c.Method() == fiber.MethodPost {
+		// Mid-way through the steps the fields on the page are the latest:
+		// offer no older draft, keep saving this one.
+		offer.Saved = false
+	}
 	accts, err := s.Accounts(c.UserContext(), p, p.UserID)
 	if err != nil {
 		return err

@@ -154,13 +154,13 @@ func ReportPDF(r Report, name, locale string) ([]byte, error) {
 			pdf.Ln(6)
 		}
 	}
-	if r.Plan != nil && r.Plan.ToSave.Minor > 0 {
+	if r.SavingsPlan != nil && r.SavingsPlan.ToSave.Minor > 0 {
 		pdf.Ln(4)
 		pdf.SetFont("Helvetica", "B", 13)
-		pdf.Cell(0, 8, T("Plan for %s", MonthName(locale, r.Plan.Month)))
+		pdf.Cell(0, 8, T("Plan for %s", MonthName(locale, r.SavingsPlan.Month)))
 		pdf.Ln(8)
 		pdf.SetFont("Helvetica", "", 10)
-		pdf.Cell(0, 6, T("Put aside %s", r.Plan.ToSave.Format(lang(locale))))
+		pdf.Cell(0, 6, T("Put aside %s", r.SavingsPlan.ToSave.Format(lang(locale))))
 		pdf.Ln(6)
 	}
 	var buf bytes.Buffer

@@ -195,10 +195,10 @@ func (s *Service) reportChunk(ctx context.Context, tx *gorm.DB, org uint, month 
 }
 
 func planToSave(r Report) int64 {
-	if r.Plan == nil {
+	if r.SavingsPlan == nil {
 		return 0
 	}
-	return r.Plan.ToSave.Minor
+	return r.SavingsPlan.ToSave.Minor
 }
 
 // buildReports computes the reports of owners for month with a few
@@ -271,7 +271,7 @@ func (s *Service) buildReports(tx *gorm.DB, org uint, month time.Time, owners []
 		sort.Slice(in.Merchants, func(i, j int) bool { return in.Merchants[i].Merchant < in.Merchants[j].Merchant })
 		if pi, ok := plans[id]; ok {
 			if p, err := MakePlan(pi); err == nil {
-				in.Plan = &p
+				in.SavingsPlan = &p
 				in.Goals = p.Goals
 			}
 		}
@@ -306,7 +306,7 @@ func (s *Service) planInputs(db *gorm.DB, org uint, owners []uint, month time.Ti
 	for _, id := range owners {
 		acc[id] = &[3]int64{}
 	}
-	var bills []Bill
+	var bills []BankBill
 	if err := store.Org(db, org).Where("owner_id IN ?", owners).Find(&bills).Error; err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (s *Service) planInputs(db *gorm.DB, org uint, owners []uint, month time.Ti
 		OwnerID uint
 		Total   int64
 	}
-	if err := store.Org(db, org).Model(&Payment{}).Select("owner_id, SUM(amount) AS total").
+	if err := store.Org(db, org).Model(&BankPayment{}).Select("owner_id, SUM(amount) AS total").
 		Where("owner_id IN ? AND status IN ? AND due_on < ?", owners, []string{PaymentScheduled, PaymentPending}, end).Group("owner_id").Scan(&sums).Error; err != nil {
 		return nil, err
 	}
