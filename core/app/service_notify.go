@@ -96,6 +96,8 @@ func (a *App) wireNotify() {
 // the user has none).
 type accountsDirectory struct{ acc *accounts.Service }
 
+var _ notify.BatchDirectory = accountsDirectory{}
+
 func (d accountsDirectory) Recipient(ctx context.Context, db *gorm.DB, orgID, userID uint) (notify.Recipient, error) {
 	var u accounts.User
 	err := store.Org(db.WithContext(ctx), orgID).First(&u, userID).Error
@@ -109,6 +111,27 @@ func (d accountsDirectory) Recipient(ctx context.Context, db *gorm.DB, orgID, us
 	if err := db.WithContext(ctx).First(&o, orgID).Error; err != nil {
 		return notify.Recipient{}, err
 	}
+	return recipientOf(&u, &o), nil
+}
+
+// Recipients is Recipient for many users of one organisation: two queries.
+func (d accountsDirectory) Recipients(ctx context.Context, db *gorm.DB, orgID uint, userIDs []uint) (map[uint]notify.Recipient, error) {
+	var o accounts.Org
+	if err := db.WithContext(ctx).First(&o, orgID).Error; err != nil {
+		return nil, err
+	}
+	var us []accounts.User
+	if err := store.Org(db.WithContext(ctx), orgID).Where("id IN ?", userIDs).Find(&us).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[uint]notify.Recipient, len(us))
+	for i := range us {
+		out[us[i].ID] = recipientOf(&us[i], &o)
+	}
+	return out, nil
+}
+
+func recipientOf(u *accounts.User, o *accounts.Org) notify.Recipient {
 	r := notify.Recipient{Email: u.Email, Name: u.Name, Locale: u.Locale, TimeZone: u.TimeZone}
 	if !u.Active() {
 		// A closed or disabled account gets no e-mail (an anonymised one has
@@ -122,7 +145,7 @@ func (d accountsDirectory) Recipient(ctx context.Context, db *gorm.DB, orgID, us
 	if r.TimeZone == "" {
 		r.TimeZone = o.TimeZone
 	}
-	return r, nil
+	return r
 }
 
 // accountMessenger sends account e-mails as notifications, in the caller's

@@ -115,6 +115,15 @@ type Directory interface {
 	Recipient(ctx context.Context, db *gorm.DB, orgID, userID uint) (Recipient, error)
 }
 
+// BatchDirectory is a Directory that also resolves many users of one
+// organisation at once. SendMany uses it when the directory implements it,
+// so a job's chunk of notifications costs one lookup instead of one per
+// recipient. A user missing from the result is unknown (ErrNoRecipient).
+type BatchDirectory interface {
+	Directory
+	Recipients(ctx context.Context, db *gorm.DB, orgID uint, userIDs []uint) (map[uint]Recipient, error)
+}
+
 // ErrNoRecipient is wrapped by Directory errors for unknown users.
 var ErrNoRecipient = errors.New("notify: no such recipient")
 

@@ -254,18 +254,38 @@ func (s *Service) loadSendEnv(ctx context.Context, tx *gorm.DB, ns []Notificatio
 	}
 	byOrg := map[uint][]uint{}
 	kindIDs := map[string]bool{}
+	seen := map[userKey]bool{}
 	for i, n := range ns {
 		u := userKey{n.OrgID, n.UserID}
 		kindIDs[kinds[i].ID] = true
-		if _, ok := env.recipients[u]; ok {
-			continue
+		if !seen[u] {
+			seen[u] = true
+			byOrg[n.OrgID] = append(byOrg[n.OrgID], n.UserID)
 		}
-		r, err := dir.Recipient(ctx, tx, n.OrgID, n.UserID)
-		if err != nil {
-			return nil, fmt.Errorf("notify: recipient %d of org %d: %w", n.UserID, n.OrgID, err)
+	}
+	batch, _ := dir.(BatchDirectory)
+	for org, users := range byOrg {
+		for start := 0; start < len(users); start += 500 {
+			part := users[start:min(start+500, len(users))]
+			var found map[uint]Recipient
+			if batch != nil && len(part) > 1 {
+				if found, err = batch.Recipients(ctx, tx, org, part); err != nil {
+					return nil, fmt.Errorf("notify: recipients of org %d: %w", org, err)
+				}
+			}
+			for _, id := range part {
+				r, ok := found[id]
+				if !ok && found != nil {
+					return nil, fmt.Errorf("notify: recipient %d of org %d: %w", id, org, ErrNoRecipient)
+				}
+				if !ok {
+					if r, err = dir.Recipient(ctx, tx, org, id); err != nil {
+						return nil, fmt.Errorf("notify: recipient %d of org %d: %w", id, org, err)
+					}
+				}
+				env.recipients[userKey{org, id}] = r
+			}
 		}
-		env.recipients[u] = r
-		byOrg[n.OrgID] = append(byOrg[n.OrgID], n.UserID)
 	}
 	kl := make([]string, 0, len(kindIDs))
 	for k := range kindIDs {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -24,6 +26,9 @@ var reportChunk = 500
 // reportWindow is how long after the start of a customer's local month the
 // hourly job still serves them (a portal down for a weekend catches up).
 const reportWindow = 72 * time.Hour
+
+// reportWorkers is how many chunks are built at once.
+var reportWorkers = 2
 
 // afterReportChunk, when set (tests), runs after each committed chunk; an
 // error stops the run there, as a crash would.
@@ -83,42 +88,65 @@ func (s *Service) MonthlyReports(ctx context.Context, now time.Time, progress fu
 
 func (s *Service) reportsFor(ctx context.Context, o *accounts.Org, tz string, month time.Time, progress func(int64)) (int, error) {
 	key := monthKey(month)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Chunks are read in order by one goroutine and built by reportWorkers
+	// goroutines, so the database and the PDF drawing overlap.
+	chunks := make(chan []recipient)
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < reportWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rs := range chunks {
+				n := 0
+				err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+					var err error
+					n, err = s.reportChunk(ctx, tx, o.ID, month, rs)
+					return err
+				})
+				if err == nil {
+					sent.Add(int64(n))
+					if progress != nil {
+						progress(int64(n))
+					}
+					if afterReportChunk != nil {
+						err = afterReportChunk()
+					}
+				}
+				if err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
 	var after uint
-	sent := 0
-	for {
+	var readErr error
+	for ctx.Err() == nil {
 		var rs []recipient
-		err := s.st.DB.WithContext(ctx).Table("accounts_users u").
+		readErr = s.st.DB.WithContext(ctx).Table("accounts_users u").
 			Select("u.id, u.name, COALESCE(NULLIF(u.locale, ''), ?) AS locale, ? AS time_zone", o.Locale, tz).
 			Where("u.org_id = ? AND u.role = ? AND u.id > ? AND COALESCE(NULLIF(u.time_zone, ''), ?) = ?", o.ID, accounts.Customer, after, o.TimeZone, tz).
 			Where("EXISTS (SELECT 1 FROM banking_accounts a WHERE a.org_id = u.org_id AND a.owner_id = u.id)").
 			Where("NOT EXISTS (SELECT 1 FROM banking_reports r WHERE r.org_id = u.org_id AND r.owner_id = u.id AND r.month = ?)", key).
 			Order("u.id").Limit(reportChunk).Scan(&rs).Error
-		if err != nil {
-			return sent, err
-		}
-		if len(rs) == 0 {
-			return sent, nil
+		if readErr != nil || len(rs) == 0 {
+			break
 		}
 		after = rs[len(rs)-1].ID
-		n := 0
-		err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-			var err error
-			n, err = s.reportChunk(ctx, tx, o.ID, month, rs)
-			return err
-		})
-		if err != nil {
-			return sent, err
-		}
-		sent += n
-		if progress != nil {
-			progress(int64(n))
-		}
-		if afterReportChunk != nil {
-			if err := afterReportChunk(); err != nil {
-				return sent, err
-			}
+		select {
+		case chunks <- rs:
+		case <-ctx.Done():
 		}
 	}
+	close(chunks)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return int(sent.Load()), err
+	}
+	return int(sent.Load()), readErr
 }
 
 // reportChunk claims, builds, stores and sends the reports of rs in tx.
