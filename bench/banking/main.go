@@ -74,6 +74,7 @@ func run(n int) error {
 	defer os.RemoveAll(cfg.DataDir)
 	cfg.Database.URL = dsn
 	cfg.Database.MaxOpenConns = 8
+	cfg.Database.StatementTimeout = time.Hour // seeding 10 million rows is one statement
 	cfg.Log.Level = "warn"
 	m := &banking.Module{Now: func() time.Time { return runAt }}
 	a, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{m}, LogOutput: io.Discard})
