@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -65,7 +66,8 @@ func fixtureCustomer(tx *gorm.DB, owner *accounts.Principal) (uint, error) {
 	return u.ID, nil
 }
 
-var fixtureSeq int64
+// fixtureSeq makes fixture names and keys unique.
+var fixtureSeq atomic.Int64
 
 func (s *Service) fixtureAccounts(ctx context.Context, tx *gorm.DB, owner *accounts.Principal) (cur, sav *Account, err error) {
 	cust, err := fixtureCustomer(tx, owner)
@@ -78,8 +80,7 @@ func (s *Service) fixtureAccounts(ctx context.Context, tx *gorm.DB, owner *accou
 	if sav, err = s.OpenAccount(ctx, tx, owner.OrgID, NewAccount{OwnerID: cust, Kind: KindSavings}); err != nil {
 		return nil, nil, err
 	}
-	fixtureSeq++
-	e := Entry{AccountID: cur.ID, OwnerID: cust, ExternalID: fmt.Sprintf("fixture-%d-%d", time.Now().UnixNano(), fixtureSeq), BookedOn: day(s.now()),
+	e := Entry{AccountID: cur.ID, OwnerID: cust, ExternalID: fmt.Sprintf("fixture-%d-%d", time.Now().UnixNano(), fixtureSeq.Add(1)), BookedOn: day(s.now()),
 		Description: "STIPENDIO ACME", Amount: 300000, Currency: "EUR", Category: CatIncome, CategorySource: "default"}
 	return cur, sav, store.Org(tx, owner.OrgID).Create(&e).Error
 }
@@ -374,8 +375,7 @@ func (s *Service) registerAPI(api huma.API) {
 		func(ctx context.Context, in *bankIDInput) (*struct{}, error) {
 			return nil, s.DeleteOrgRule(ctx, principal(ctx), in.ID)
 		}, accounts.Allow(staffAdm...), tag, accounts.Matrix(func(ctx context.Context, tx *gorm.DB, owner *accounts.Principal) (map[string]string, any, error) {
-			fixtureSeq++
-			r := MerchantRule{Match: fmt.Sprintf("FIXTURE %d %d", time.Now().UnixNano(), fixtureSeq), Category: CatShopping}
+			r := MerchantRule{Match: fmt.Sprintf("FIXTURE %d %d", time.Now().UnixNano(), fixtureSeq.Add(1)), Category: CatShopping}
 			err := store.Org(tx, owner.OrgID).Create(&r).Error
 			return idParam(r.ID), nil, err
 		}))
@@ -535,8 +535,7 @@ func (s *Service) registerAPI(api huma.API) {
 		func(ctx context.Context, in *bankIDInput) (*struct{}, error) {
 			return nil, s.DeleteBudget(ctx, principal(ctx), in.ID)
 		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.ownedFixture(func(tx *gorm.DB, org, cust uint, _ *Account) (uint, error) {
-			fixtureSeq++
-			b := Budget{OwnerID: cust, Category: Categories[fixtureSeq%int64(len(Categories))], Amount: 20000, Currency: "EUR", AlertPct: 80}
+			b := Budget{OwnerID: cust, Category: Categories[fixtureSeq.Add(1)%int64(len(Categories))], Amount: 20000, Currency: "EUR", AlertPct: 80}
 			store.Org(tx, org).Where("owner_id = ? AND category = ?", cust, b.Category).Delete(&Budget{})
 			err := store.Org(tx, org).Create(&b).Error
 			return b.ID, err
@@ -689,8 +688,7 @@ func (s *Service) registerAPI(api huma.API) {
 			}
 			return &bankReportOut{Body: r}, nil
 		}, accounts.Allow(readers...), tag, accounts.Matrix(s.ownedFixture(func(tx *gorm.DB, org, cust uint, _ *Account) (uint, error) {
-			fixtureSeq++
-			r := MonthlyReport{OwnerID: cust, Month: fmt.Sprintf("%04d-01", 1900+fixtureSeq%1000), Short: true, Data: `{"month":"2020-01-01T00:00:00Z","currency":"EUR","short":true}`}
+			r := MonthlyReport{OwnerID: cust, Month: fmt.Sprintf("%04d-01", 1900+fixtureSeq.Add(1)%1000), Short: true, Data: `{"month":"2020-01-01T00:00:00Z","currency":"EUR","short":true}`}
 			err := store.Org(tx, org).Create(&r).Error
 			return r.ID, err
 		}, nil)))

@@ -407,14 +407,12 @@ func (s *Service) goalMessageSubmit(c *fiber.Ctx) error {
 		}
 		back = fmt.Sprintf("/m/banking/advisor/%d?msg=sent", g.OwnerID)
 	}
-	conv, err := s.MessageAboutGoal(c.UserContext(), p, id, c.FormValue("body"))
-	if err != nil {
+	if _, err := s.MessageAboutGoal(c.UserContext(), p, id, c.FormValue("body")); err != nil {
 		if p.Is(accounts.Customer) {
 			return failed(c, err, s.goalsPage)
 		}
 		return err
 	}
-	_ = conv
 	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
