@@ -99,7 +99,7 @@ func New(cfg config.Config, log *slog.Logger, build BuildInfo) (*Server, error) 
 				Version:     build.Version,
 				Description: "JSON API of a PortalKit customer portal. Errors are RFC 9457 problem details (application/problem+json).",
 			},
-			Components: &huma.Components{Schemas: huma.NewMapRegistry("#/components/schemas/", huma.DefaultSchemaNamer)},
+			Components: &huma.Components{Schemas: huma.NewMapRegistry("#/components/schemas/", SchemaName)},
 		},
 		OpenAPIPath:   "/api/openapi",
 		SchemasPath:   "/api/schemas",

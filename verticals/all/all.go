@@ -5,4 +5,5 @@ package all
 
 import (
 	_ "github.com/portalkit/portalkit/verticals/automotive"
+	_ "github.com/portalkit/portalkit/verticals/banking"
 )

@@ -46,7 +46,7 @@ type GoalPlan struct {
 }
 
 // Plan is a month's savings plan.
-type Plan struct {
+type SavingsPlan struct {
 	Month time.Time `json:"month"`
 	// Available is income − bills − pending − budgets (may be negative).
 	Available money.Amount `json:"available"`
@@ -78,12 +78,12 @@ func ceilDiv(a, b int64) int64 {
 // (then nearest deadline), each goal getting what it needs per month to
 // meet its deadline; anything left after every goal's need goes to the
 // highest-priority unfinished goals, up to what each still lacks.
-func MakePlan(in PlanInput) (Plan, error) {
+func MakePlan(in PlanInput) (SavingsPlan, error) {
 	cur := in.ExpectedIncome.Currency
 	avail := in.ExpectedIncome.Minor
 	for _, x := range []money.Amount{in.Bills, in.Pending, in.Budgets} {
 		if x.Currency != cur {
-			return Plan{}, errors.New("the plan's amounts must share one currency")
+			return SavingsPlan{}, errors.New("the plan's amounts must share one currency")
 		}
 		avail -= x.Minor
 	}
@@ -95,14 +95,14 @@ func MakePlan(in PlanInput) (Plan, error) {
 		}
 		return goals[i].Deadline.Before(goals[j].Deadline)
 	})
-	p := Plan{Month: month, Available: money.New(avail, cur)}
+	p := SavingsPlan{Month: month, Available: money.New(avail, cur)}
 	left := avail
 	if left < 0 {
 		left = 0
 	}
 	for _, g := range goals {
 		if g.Target.Currency != cur || g.Saved.Currency != cur {
-			return Plan{}, errors.New("goals must be in the plan's currency")
+			return SavingsPlan{}, errors.New("goals must be in the plan's currency")
 		}
 		rem := g.Target.Minor - g.Saved.Minor
 		if rem < 0 {

@@ -35,13 +35,13 @@ type Unusual struct {
 // the report job): spending per category (positive minor units) for the
 // month and the three before, income, and spending per merchant.
 type ReportInput struct {
-	Month     time.Time
-	Currency  string
-	ByMonth   [4]map[Category]int64 // [0] this month, [1] last month, [2], [3]
-	Income    int64
-	Merchants []MerchantLine
-	Plan      *Plan
-	Goals     []GoalPlan
+	Month       time.Time
+	Currency    string
+	ByMonth     [4]map[Category]int64 // [0] this month, [1] last month, [2], [3]
+	Income      int64
+	Merchants   []MerchantLine
+	SavingsPlan *SavingsPlan
+	Goals       []GoalPlan
 }
 
 // Report is the monthly report as stored, shown and e-mailed.
@@ -56,7 +56,7 @@ type Report struct {
 	TopMerchants []MerchantLine `json:"top_merchants"`
 	Unusual      []Unusual      `json:"unusual"`
 	Goals        []GoalPlan     `json:"goals"`
-	Plan         *Plan          `json:"plan,omitempty"`
+	SavingsPlan  *SavingsPlan   `json:"plan,omitempty"`
 }
 
 // Unusual spending: more than 50% above the 3-month average and at least
@@ -72,7 +72,7 @@ const (
 func BuildReport(in ReportInput) Report {
 	cur := in.Currency
 	r := Report{Month: time.Date(in.Month.Year(), in.Month.Month(), 1, 0, 0, 0, 0, time.UTC), Currency: cur,
-		Income: money.New(in.Income, cur), Goals: in.Goals, Plan: in.Plan,
+		Income: money.New(in.Income, cur), Goals: in.Goals, SavingsPlan: in.SavingsPlan,
 		ByCategory: []CategoryLine{}, TopMerchants: []MerchantLine{}, Unusual: []Unusual{}}
 	var spend, spendLast int64
 	cats := map[Category]bool{}
@@ -102,7 +102,12 @@ func BuildReport(in ReportInput) Report {
 		}
 		return r.ByCategory[i].Category < r.ByCategory[j].Category
 	})
-	sort.Slice(r.Unusual, func(i, j int) bool { return r.Unusual[i].PercentAbove > r.Unusual[j].PercentAbove })
+	sort.Slice(r.Unusual, func(i, j int) bool {
+		if r.Unusual[i].PercentAbove != r.Unusual[j].PercentAbove {
+			return r.Unusual[i].PercentAbove > r.Unusual[j].PercentAbove
+		}
+		return r.Unusual[i].Category < r.Unusual[j].Category
+	})
 	ms := append([]MerchantLine(nil), in.Merchants...)
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Amount.Minor > ms[j].Amount.Minor })
 	if len(ms) > 5 {

@@ -1,0 +1,438 @@
+package banking
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/money"
+	"github.com/portalkit/portalkit/core/notify"
+	"github.com/portalkit/portalkit/core/schedule"
+	"github.com/portalkit/portalkit/core/store"
+)
+
+// reportChunk is how many customers one report transaction serves.
+var reportChunk = 500
+
+// reportWindow is how long after the start of a customer's local month the
+// hourly job still serves them (a portal down for a weekend catches up).
+const reportWindow = 72 * time.Hour
+
+// reportWorkers is how many chunks are built at once.
+var reportWorkers = 2
+
+// afterReportChunk, when set (tests), runs after each committed chunk; an
+// error stops the run there, as a crash would.
+var afterReportChunk func() error
+
+// recipient is a customer the report job serves.
+type recipient struct {
+	ID       uint
+	Name     string
+	Locale   string
+	TimeZone string
+}
+
+// MonthlyReports builds, stores and sends the monthly report of every
+// customer whose local month began in the 72 hours before now. Each chunk
+// of customers is one transaction that claims (owner, month) rows, stores
+// the reports and writes their notifications (with the PDF), so a customer
+// gets each month's report exactly once however many instances run the
+// job and wherever a run stops. It returns how many reports it sent.
+func (s *Service) MonthlyReports(ctx context.Context, now time.Time, progress func(done int64)) (int, error) {
+	orgs, err := s.acc.OrgsWithModule(ctx, ID)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, org := range orgs {
+		o, err := s.acc.OrgByID(ctx, org)
+		if err != nil {
+			return sent, err
+		}
+		var zones []string
+		if err := s.st.DB.WithContext(ctx).Table("accounts_users u").Where("u.org_id = ? AND u.role = ?", org, accounts.Customer).
+			Where("EXISTS (SELECT 1 FROM banking_accounts a WHERE a.org_id = u.org_id AND a.owner_id = u.id)").
+			Distinct("COALESCE(NULLIF(u.time_zone, ''), ?)", o.TimeZone).Pluck("COALESCE(NULLIF(u.time_zone, ''), ?)", &zones).Error; err != nil {
+			return sent, err
+		}
+		for _, tz := range zones {
+			loc, err := time.LoadLocation(tz)
+			if err != nil {
+				loc = time.UTC
+			}
+			local := now.In(loc)
+			start := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
+			if now.Sub(start) >= reportWindow {
+				continue
+			}
+			month := time.Date(local.Year(), local.Month()-1, 1, 0, 0, 0, 0, time.UTC)
+			n, err := s.reportsFor(ctx, o, tz, month, progress)
+			sent += n
+			if err != nil {
+				return sent, err
+			}
+		}
+	}
+	return sent, nil
+}
+
+func (s *Service) reportsFor(ctx context.Context, o *accounts.Org, tz string, month time.Time, progress func(int64)) (int, error) {
+	key := monthKey(month)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Chunks are read in order by one goroutine and built by reportWorkers
+	// goroutines, so the database and the PDF drawing overlap.
+	chunks := make(chan []recipient)
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < reportWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rs := range chunks {
+				n := 0
+				err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+					var err error
+					n, err = s.reportChunk(ctx, tx, o.ID, month, rs)
+					return err
+				})
+				if err == nil {
+					sent.Add(int64(n))
+					if progress != nil {
+						progress(int64(n))
+					}
+					if afterReportChunk != nil {
+						err = afterReportChunk()
+					}
+				}
+				if err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	var after uint
+	var readErr error
+	for ctx.Err() == nil {
+		var rs []recipient
+		readErr = s.st.DB.WithContext(ctx).Table("accounts_users u").
+			Select("u.id, u.name, COALESCE(NULLIF(u.locale, ''), ?) AS locale, ? AS time_zone", o.Locale, tz).
+			Where("u.org_id = ? AND u.role = ? AND u.id > ? AND COALESCE(NULLIF(u.time_zone, ''), ?) = ?", o.ID, accounts.Customer, after, o.TimeZone, tz).
+			Where("EXISTS (SELECT 1 FROM banking_accounts a WHERE a.org_id = u.org_id AND a.owner_id = u.id)").
+			Where("NOT EXISTS (SELECT 1 FROM banking_reports r WHERE r.org_id = u.org_id AND r.owner_id = u.id AND r.month = ?)", key).
+			Order("u.id").Limit(reportChunk).Scan(&rs).Error
+		if readErr != nil || len(rs) == 0 {
+			break
+		}
+		after = rs[len(rs)-1].ID
+		select {
+		case chunks <- rs:
+		case <-ctx.Done():
+		}
+	}
+	close(chunks)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return int(sent.Load()), err
+	}
+	return int(sent.Load()), readErr
+}
+
+// reportChunk claims, builds, stores and sends the reports of rs in tx.
+func (s *Service) reportChunk(ctx context.Context, tx *gorm.DB, org uint, month time.Time, rs []recipient) (int, error) {
+	key := monthKey(month)
+	claims := make([]MonthlyReport, len(rs))
+	ids := make([]uint, len(rs))
+	for i, r := range rs {
+		claims[i] = MonthlyReport{OwnerID: r.ID, Month: key, Data: ""}
+		ids[i] = r.ID
+	}
+	if err := store.Org(tx, org).Clauses(clause.OnConflict{DoNothing: true}).Omit("id").CreateInBatches(&claims, 1000).Error; err != nil {
+		return 0, err
+	}
+	// Rows still empty are this transaction's claims: another instance's
+	// committed rows carry their report, and its uncommitted ones made our
+	// insert wait and then skip.
+	var mine []uint
+	if err := store.Org(tx, org).Model(&MonthlyReport{}).Where("month = ? AND owner_id IN ? AND data = ''", key, ids).Pluck("owner_id", &mine).Error; err != nil {
+		return 0, err
+	}
+	if len(mine) == 0 {
+		return 0, nil
+	}
+	reports, err := s.buildReports(tx, org, month, mine)
+	if err != nil {
+		return 0, err
+	}
+	byID := map[uint]recipient{}
+	for _, r := range rs {
+		byID[r.ID] = r
+	}
+	batch := make([]notify.Notification, 0, len(mine))
+	cases := make([]any, 0, len(mine)*2)
+	shortIDs := []uint{}
+	caseSQL := "CASE owner_id"
+	for _, id := range mine {
+		rep := reports[id]
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return 0, err
+		}
+		caseSQL += " WHEN ? THEN ?"
+		cases = append(cases, id, string(b))
+		if rep.Short {
+			shortIDs = append(shortIDs, id)
+		}
+		rc := byID[id]
+		pdf, err := ReportPDF(rep, rc.Name, rc.Locale)
+		if err != nil {
+			return 0, fmt.Errorf("report PDF for customer %d: %w", id, err)
+		}
+		batch = append(batch, notify.Notification{OrgID: org, UserID: id, Kind: KindMonthlyReport, DedupeKey: "monthly_report:" + key,
+			Data: map[string]any{"month": month, "month_en": MonthName("en", month), "month_it": MonthName("it", month), "short": rep.Short, "income_minor": rep.Income.Minor, "spending_minor": rep.Spending.Minor,
+				"currency": rep.Currency, "to_save_minor": planToSave(rep), "link": "/m/banking/reports/" + key},
+			Attachments: []notify.Attachment{{Name: "report-" + key + ".pdf", ContentType: "application/pdf", Content: pdf}}})
+	}
+	caseSQL += " END"
+	if err := store.Org(tx, org).Model(&MonthlyReport{}).Where("month = ? AND owner_id IN ?", key, mine).
+		Update("data", gorm.Expr(caseSQL, cases...)).Error; err != nil {
+		return 0, err
+	}
+	if len(shortIDs) > 0 {
+		if err := store.Org(tx, org).Model(&MonthlyReport{}).Where("month = ? AND owner_id IN ?", key, shortIDs).Update("short", true).Error; err != nil {
+			return 0, err
+		}
+	}
+	if s.notify != nil {
+		if _, err := s.notify.SendMany(ctx, tx, batch); err != nil {
+			return 0, err
+		}
+	}
+	return len(mine), nil
+}
+
+func planToSave(r Report) int64 {
+	if r.SavingsPlan == nil {
+		return 0
+	}
+	return r.SavingsPlan.ToSave.Minor
+}
+
+// buildReports computes the reports of owners for month with a few
+// set-based queries: spending per category for the month and the three
+// before, income, merchants, and the plan for the next month.
+func (s *Service) buildReports(tx *gorm.DB, org uint, month time.Time, owners []uint) (map[uint]Report, error) {
+	m0 := monthStart(month)
+	m1 := m0.AddDate(0, -1, 0)
+	m2 := m0.AddDate(0, -2, 0)
+	m3 := m0.AddDate(0, -3, 0)
+	end := m0.AddDate(0, 1, 0)
+	var rows []struct {
+		OwnerID  uint
+		Category Category
+		Bucket   int
+		Spent    int64
+		Income   int64
+	}
+	err := store.Org(tx, org).Model(&Entry{}).
+		Select("owner_id, category, CASE WHEN booked_on >= ? THEN 0 WHEN booked_on >= ? THEN 1 WHEN booked_on >= ? THEN 2 ELSE 3 END AS bucket, "+
+			"SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS spent, SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS income", m0, m1, m2).
+		Where("owner_id IN ? AND booked_on >= ? AND booked_on < ? AND category <> ?", owners, m3, end, CatSavings).
+		Group("owner_id, category, bucket").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	ins := map[uint]*ReportInput{}
+	incomeNext := map[uint]int64{} // income of the three months before the next month
+	for _, id := range owners {
+		in := &ReportInput{Month: m0, Currency: "EUR"}
+		for i := range in.ByMonth {
+			in.ByMonth[i] = map[Category]int64{}
+		}
+		ins[id] = in
+	}
+	for _, r := range rows {
+		in := ins[r.OwnerID]
+		if r.Spent > 0 {
+			in.ByMonth[r.Bucket][r.Category] += r.Spent
+		}
+		if r.Bucket == 0 {
+			in.Income += r.Income
+		}
+		if r.Bucket <= 2 {
+			incomeNext[r.OwnerID] += r.Income
+		}
+	}
+	var ms []struct {
+		OwnerID  uint
+		Merchant string
+		Total    int64
+		N        int
+	}
+	if err := store.Org(tx, org).Model(&Entry{}).Select("owner_id, merchant, -SUM(amount) AS total, COUNT(*) AS n").
+		Where("owner_id IN ? AND booked_on >= ? AND booked_on < ? AND amount < 0 AND merchant <> '' AND category <> ?", owners, m0, end, CatSavings).
+		Group("owner_id, merchant").Scan(&ms).Error; err != nil {
+		return nil, err
+	}
+	for _, x := range ms {
+		in := ins[x.OwnerID]
+		in.Merchants = append(in.Merchants, MerchantLine{Merchant: x.Merchant, Amount: money.New(x.Total, "EUR"), Count: x.N})
+	}
+	plans, err := s.planInputs(tx, org, owners, end, incomeNext)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint]Report, len(owners))
+	for _, id := range owners {
+		in := ins[id]
+		sort.Slice(in.Merchants, func(i, j int) bool { return in.Merchants[i].Merchant < in.Merchants[j].Merchant })
+		if pi, ok := plans[id]; ok {
+			if p, err := MakePlan(pi); err == nil {
+				in.SavingsPlan = &p
+				in.Goals = p.Goals
+			}
+		}
+		out[id] = BuildReport(*in)
+	}
+	return out, nil
+}
+
+// planInputs is planInput for many owners at once (the report job). When
+// income3 is nil the income is summed from the ledger.
+func (s *Service) planInputs(db *gorm.DB, org uint, owners []uint, month time.Time, income3 map[uint]int64) (map[uint]PlanInput, error) {
+	const cur = "EUR"
+	m := monthStart(month)
+	end := m.AddDate(0, 1, 0)
+	if income3 == nil {
+		income3 = map[uint]int64{}
+		var rows []struct {
+			OwnerID uint
+			Total   int64
+		}
+		if err := store.Org(db, org).Model(&Entry{}).Select("owner_id, SUM(amount) AS total").
+			Where("owner_id IN ? AND amount > 0 AND category <> ? AND booked_on >= ? AND booked_on < ?", owners, CatSavings, m.AddDate(0, -3, 0), m).
+			Group("owner_id").Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			income3[r.OwnerID] = r.Total
+		}
+	}
+	out := map[uint]PlanInput{}
+	acc := map[uint]*[3]int64{} // bills, pending, budgets
+	for _, id := range owners {
+		acc[id] = &[3]int64{}
+	}
+	var bills []BankBill
+	if err := store.Org(db, org).Where("owner_id IN ?", owners).Find(&bills).Error; err != nil {
+		return nil, err
+	}
+	for _, b := range bills {
+		due := b.NextDue
+		for due.Before(m) && b.Every > 0 {
+			due = due.AddDate(0, 0, b.Every)
+		}
+		for ; due.Before(end) && b.Every > 0; due = due.AddDate(0, 0, b.Every) {
+			acc[b.OwnerID][0] += b.Amount
+		}
+	}
+	var sums []struct {
+		OwnerID uint
+		Total   int64
+	}
+	if err := store.Org(db, org).Model(&BankPayment{}).Select("owner_id, SUM(amount) AS total").
+		Where("owner_id IN ? AND status IN ? AND due_on < ?", owners, []string{PaymentScheduled, PaymentPending}, end).Group("owner_id").Scan(&sums).Error; err != nil {
+		return nil, err
+	}
+	for _, x := range sums {
+		acc[x.OwnerID][1] = x.Total
+	}
+	sums = nil
+	if err := store.Org(db, org).Model(&Budget{}).Select("owner_id, SUM(amount) AS total").Where("owner_id IN ?", owners).Group("owner_id").Scan(&sums).Error; err != nil {
+		return nil, err
+	}
+	for _, x := range sums {
+		acc[x.OwnerID][2] = x.Total
+	}
+	var goals []SavingsGoal
+	if err := store.Org(db, org).Where("owner_id IN ? AND currency = ?", owners, cur).Order("id").Find(&goals).Error; err != nil {
+		return nil, err
+	}
+	gs := map[uint][]Goal{}
+	for _, g := range goals {
+		gs[g.OwnerID] = append(gs[g.OwnerID], Goal{ID: g.ID, Name: g.Name, Target: money.New(g.Target, cur), Saved: money.New(g.Saved, cur), Deadline: g.Deadline, Priority: g.Priority})
+	}
+	for _, id := range owners {
+		a := acc[id]
+		out[id] = PlanInput{Month: m, ExpectedIncome: money.New(income3[id]/3, cur), Bills: money.New(a[0], cur), Pending: money.New(a[1], cur),
+			Budgets: money.New(a[2], cur), Goals: gs[id]}
+	}
+	return out, nil
+}
+
+// ReportView is a stored report.
+type ReportView struct {
+	Month     string    `json:"month"`
+	CreatedAt time.Time `json:"created_at"`
+	Report    Report    `json:"report"`
+}
+
+// Reports lists a customer's stored reports, newest first (months only).
+func (s *Service) Reports(ctx context.Context, p *accounts.Principal, ownerID uint) ([]MonthlyReport, error) {
+	owner, err := s.ownerFor(ctx, p, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []MonthlyReport
+	return out, s.db(ctx, p.OrgID).Select("id", "org_id", "owner_id", "month", "short", "created_at").
+		Where("owner_id = ? AND data <> ''", owner).Order("month DESC").Limit(120).Find(&out).Error
+}
+
+// StoredReport returns one stored report the caller may read.
+func (s *Service) StoredReport(ctx context.Context, p *accounts.Principal, id uint) (*ReportView, uint, error) {
+	var r MonthlyReport
+	if err := s.db(ctx, p.OrgID).First(&r, id).Error; err != nil || r.Data == "" {
+		return nil, 0, errs.NotFoundf("report not found")
+	}
+	if err := s.acc.CanRead(ctx, p, p.OrgID, r.OwnerID); err != nil {
+		return nil, 0, errs.NotFoundf("report not found")
+	}
+	v := &ReportView{Month: r.Month, CreatedAt: r.CreatedAt}
+	if err := json.Unmarshal([]byte(r.Data), &v.Report); err != nil {
+		return nil, 0, err
+	}
+	return v, r.OwnerID, nil
+}
+
+// ReportByMonth finds a customer's report by month ("2026-05").
+func (s *Service) ReportByMonth(ctx context.Context, p *accounts.Principal, ownerID uint, month string) (*ReportView, uint, error) {
+	owner, err := s.ownerFor(ctx, p, ownerID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var r MonthlyReport
+	if err := s.db(ctx, p.OrgID).Where("owner_id = ? AND month = ?", owner, month).Limit(1).Find(&r).Error; err != nil {
+		return nil, 0, err
+	}
+	if r.ID == 0 {
+		return nil, 0, errs.NotFoundf("report not found")
+	}
+	return s.StoredReport(ctx, p, r.ID)
+}
+
+func (s *Service) reportJob(ctx context.Context, r *schedule.Run) error {
+	var done int64
+	_, err := s.MonthlyReports(ctx, r.Slot, func(n int64) { done += n; r.Progress(done, 0) })
+	return err
+}
