@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -470,8 +471,9 @@ func TestLiveStream(t *testing.T) {
 	defer closeAda()
 	bruno, closeBruno := connect(t, base, e.bruno, "")
 	defer closeBruno()
-	if ev := next(t, ada, "ready"); ev.data != `{"unread":1}` {
-		t.Fatalf("ready = %s", ev.data)
+	ready := next(t, ada, "ready")
+	if ready.data != `{"unread":1}` {
+		t.Fatalf("ready = %s", ready.data)
 	}
 	next(t, bruno, "ready")
 	eventually(t, 5*time.Second, "two streams", func() bool { return e.svc.Hub().Connected() == 2 })
@@ -485,6 +487,11 @@ func TestLiveStream(t *testing.T) {
 	}
 	if got.Title != "Order live-1 shipped" || got.Unread != 2 || ev.id != itoa(got.ID) {
 		t.Fatalf("Ada's event = %+v (id %s)", got, ev.id)
+	}
+	// The ready event named the newest notification the page had, so a
+	// stream cut before any live event resumes from there, not from "now".
+	if readyID, err := strconv.ParseUint(ready.id, 10, 64); err != nil || readyID == 0 || uint(readyID) >= got.ID {
+		t.Fatalf("ready event id %q, want the ID of the notification before %d", ready.id, got.ID)
 	}
 	// Bruno's first event is his own, never Ada's.
 	ev = next(t, bruno, "notification")

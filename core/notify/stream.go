@@ -86,7 +86,10 @@ func (s *Service) MountStream(r fiber.Router) {
 				s.log.Warn("stream unread count failed", "err", err)
 				return
 			}
-			if writeEvent(w, "ready", 0, map[string]int64{"unread": unread}) != nil {
+			// The ready event carries the ID the client is up to, so a client
+			// whose stream is cut (a proxy, a write timeout, a restart) sends it
+			// back as Last-Event-ID and gets what arrived in between.
+			if writeEvent(w, "ready", sent, map[string]int64{"unread": unread}) != nil {
 				return
 			}
 			tick := time.NewTicker(heartbeat)
