@@ -68,9 +68,14 @@ func TestReportExactlyOnceAcrossInstancesAndARestart(t *testing.T) {
 		return nil
 	})
 	runAt := time.Date(2026, 6, 1, 1, 5, 0, 0, time.UTC)
+	// The first instance stops after its first chunk. With two workers a
+	// second chunk may be in flight and commit as the instance stops, its
+	// outcome unknown to the instance (a commit cut by the cancelled
+	// context), so the counts below are not summed: what must hold is the
+	// state — one report and one notification per customer.
 	sent, err := ma.Service().MonthlyReports(context.Background(), runAt, nil)
-	if !errors.Is(err, crash) || sent != 3 {
-		t.Fatalf("first instance: sent %d, err %v; want 3 and a stop", sent, err)
+	if !errors.Is(err, crash) || sent < 3 || sent >= n {
+		t.Fatalf("first instance: sent %d, err %v; want its first chunk and a stop", sent, err)
 	}
 	var wg sync.WaitGroup
 	var total atomic.Int32
@@ -89,8 +94,8 @@ func TestReportExactlyOnceAcrossInstancesAndARestart(t *testing.T) {
 	if again, err := ma.Service().MonthlyReports(context.Background(), runAt.Add(time.Hour), nil); err != nil || again != 0 {
 		t.Fatalf("a later run sent %d (%v)", again, err)
 	}
-	if got := int(total.Load()) + 3; got != n {
-		t.Fatalf("the instances sent %d reports, want %d", got, n)
+	if got := int(total.Load()) + sent; got > n {
+		t.Fatalf("the instances sent %d reports, more than the %d customers", got, n)
 	}
 	got := countKind(t, a, banking.KindMonthlyReport)
 	if len(got) != n {
@@ -203,7 +208,7 @@ func TestReportContentsAgainstAFixtureMonth(t *testing.T) {
 		Content []byte
 	}
 	store.AllOrgs(ta.Store.DB).Table("notify_attachments").Select("name, content").Limit(1).Scan(&att)
-	for _, want := range []string{"%PDF", "Monthly report - May 2026", "RYANAIR DUBLIN", "389.00", "groceries", "100% above your usual", "Bike", "Put aside"} {
+	for _, want := range []string{"%PDF", "Monthly report - May 2026", "RYANAIR DUBLIN", "389.00", "Groceries", "100% above your usual", "Bike", "Put aside"} {
 		if !bytes.Contains(att.Content, []byte(want)) {
 			t.Errorf("the PDF %s lacks %q", att.Name, want)
 		}

@@ -61,7 +61,7 @@ func TestReportEmailArrivesWithItsPDF(t *testing.T) {
 		t.Fatalf("to %v, subject %q", msgs[0].To, subject)
 	}
 	pdf := findPart(t, msg, "report-2026-05.pdf")
-	for _, want := range []string{"%PDF", "Resoconto mensile - maggio 2026", "ESSELUNGA", "84,50", "Entrate", "spesa"} {
+	for _, want := range []string{"%PDF", "Resoconto mensile - maggio 2026", "ESSELUNGA", "84,50", "Entrate", "Spesa"} {
 		if !bytes.Contains(pdf, []byte(want)) {
 			t.Errorf("the e-mailed PDF lacks %q", want)
 		}
