@@ -178,7 +178,13 @@ type Service struct {
 	kick atomic.Pointer[func(id string)]
 
 	stats Stats
+	// commits, when set, is told of every committed batch (benchmarks).
+	commits atomic.Pointer[func(rows []Reading, at time.Time)]
 }
+
+// ObserveCommits makes fn see every batch of readings right after it
+// commits (benchmarks and diagnostics; fn must be quick).
+func (s *Service) ObserveCommits(fn func(rows []Reading, at time.Time)) { s.commits.Store(&fn) }
 
 // Stats counts what the gateway did since start.
 type Stats struct {
