@@ -89,6 +89,7 @@ func main() {
 	dur := flag.Duration("duration", 10*time.Second, "publishing time per phase")
 	window := flag.Int("window", 10, "unacknowledged publishes per device")
 	idle := flag.Int("idle", 10000, "idle devices for the memory measurement (0 skips it)")
+	batch := flag.Int("batch", 0, "mqtt.batch_size (0: the default)")
 	credsPath := flag.String("creds", "", "internal: credentials file")
 	brokerURL := flag.String("url", "", "internal: broker URL")
 	flag.Parse()
@@ -99,7 +100,7 @@ func main() {
 	case "idle":
 		err = idleClients(*credsPath, *brokerURL)
 	default:
-		err = run(*n, *dur, *window, *idle)
+		err = run(*n, *dur, *window, *idle, *batch)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/ingest:", err)
@@ -107,7 +108,7 @@ func main() {
 	}
 }
 
-func run(n int, dur time.Duration, window, idle int) error {
+func run(n int, dur time.Duration, window, idle, batch int) error {
 	ctx := context.Background()
 	base := os.Getenv("PORTAL_BENCH_DATABASE_URL")
 	if base == "" {
@@ -131,6 +132,9 @@ func run(n int, dur time.Duration, window, idle int) error {
 	cfg.Log.Level = "warn"
 	cfg.MQTT.Listen = "127.0.0.1:0"
 	cfg.MQTT.RatePerDevice = 0
+	if batch > 0 {
+		cfg.MQTT.BatchSize = batch
+	}
 	a, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard,
 		Argon2: &accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}})
 	if err != nil {
@@ -153,7 +157,7 @@ func run(n int, dur time.Duration, window, idle int) error {
 	if err := writeJSON(credsPath, creds); err != nil {
 		return err
 	}
-	fmt.Printf("bench/ingest: %d devices, QoS 1, window %d per device, %s per phase, PostgreSQL, %d CPUs\n", n, window, dur, runtime.NumCPU())
+	fmt.Printf("bench/ingest: %d devices, QoS 1, window %d per device, %s per phase, batch %d, PostgreSQL, %d CPUs\n", n, window, dur, cfg.MQTT.BatchSize, runtime.NumCPU())
 
 	// Baseline: the same publishers through a bare broker to one plain
 	// QoS 1 subscriber.
