@@ -11,7 +11,6 @@
 package devices
 
 import (
-	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -236,5 +235,3 @@ func (s *Service) Streams(module string) map[string]Handler {
 	}
 	return out
 }
-
-func (s *Service) ctxLog(ctx context.Context) *slog.Logger { return s.log }
