@@ -166,7 +166,6 @@ type Service struct {
 
 	mu      sync.RWMutex
 	streams map[string]map[string]Handler // module -> stream -> handler
-	sealed  bool
 
 	auth     *authCache
 	devCache sync.Map // device ID -> cachedDevice (router)
