@@ -41,15 +41,18 @@ type MQTT struct {
 	MaxInflight int `yaml:"max_inflight"`
 	MaxQueued   int `yaml:"max_queued"`
 	// RatePerDevice is the most messages a second one device may publish
-	// (embedded broker); excess publishes are dropped and counted. 0 means
-	// no limit.
+	// (embedded broker); a faster device is slowed down (its publishes are
+	// read later), nothing is dropped. 0 means no limit.
 	RatePerDevice int `yaml:"rate_per_device"`
 	// BatchSize and BatchWait shape the batched writer: a batch commits at
 	// BatchSize readings or BatchWait after its first.
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
 	// QueueSize bounds the messages waiting for the writer; when full the
-	// ingest stops taking messages (back-pressure) instead of growing.
+	// ingest stops taking messages (back-pressure) instead of growing. With
+	// the embedded broker it is also the admission window (capped at 15/16
+	// of MaxQueued): devices' QoS 1 publishes wait while the portal has that
+	// many unacknowledged.
 	QueueSize int `yaml:"queue_size"`
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -32,8 +33,12 @@ type Broker struct {
 // have unacknowledged at the broker. Beyond it a device's QoS 1 publish
 // waits (its PUBACK is not sent), so a slow portal slows devices down
 // instead of the broker dropping messages to a subscriber that fell
-// behind.
-func (b *Broker) admissionWindow() int { return b.s.cfg.MQTT.QueueSize }
+// behind. mochi sends an MQTT 3.1.1 client everything at once through a
+// write buffer of mqtt.max_queued packets and drops what does not fit
+// (after the device had its PUBACK), so the window stays below it.
+func (b *Broker) admissionWindow() int {
+	return max(1, min(b.s.cfg.MQTT.QueueSize, b.s.cfg.MQTT.MaxQueued*15/16))
+}
 
 func newBroker(s *Service, user, pass, clientID string) (*Broker, error) {
 	m := s.cfg.MQTT
@@ -112,12 +117,17 @@ type gatewayHook struct {
 	// orgs maps a connected device's username to its org slug.
 	orgs    sync.Map
 	buckets map[string]*bucket
+	// inTransit counts admitted device publishes not yet handed to the
+	// subscribers: with the portal's inflight count, what the window
+	// bounds.
+	inTransit atomic.Int64
+	admitted  sync.Map // *mqtt.Client -> struct{}: its current publish was admitted
 }
 
 func (h *gatewayHook) ID() string { return "portal-devices" }
 
 func (h *gatewayHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnPacketProcessed, mqtt.OnDisconnect}, []byte{b})
 }
 
 func (h *gatewayHook) internal(cl *mqtt.Client) bool {
@@ -196,13 +206,30 @@ func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 // admit blocks while the portal's ingest client has a full window of
 // unacknowledged messages at the broker.
 func (h *gatewayHook) admit(cl *mqtt.Client) {
-	window := h.b.admissionWindow()
+	window := int64(h.b.admissionWindow())
 	for i := 0; ; i++ {
+		n := h.inTransit.Load()
 		portal, ok := h.b.server.Clients.Get(h.b.clientID)
-		if !ok || portal.State.Inflight.Len() < window || cl.Closed() {
-			return
+		if !ok || cl.Closed() || int64(portal.State.Inflight.Len())+n < window {
+			if h.inTransit.CompareAndSwap(n, n+1) {
+				h.admitted.Store(cl, struct{}{})
+				return
+			}
+			continue
 		}
 		time.Sleep(time.Millisecond * time.Duration(min(1+i, 20)))
+	}
+}
+
+// OnPacketProcessed ends an admitted publish's transit: mochi has handed
+// it to the subscribers (it is in the portal's inflight) or failed.
+func (h *gatewayHook) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, err error) {
+	// A client's packets are processed one at a time, so one mark per
+	// client is enough; publishes refused before OnPublish carry none.
+	if pk.FixedHeader.Type == packets.Publish {
+		if _, ok := h.admitted.LoadAndDelete(cl); ok {
+			h.inTransit.Add(-1)
+		}
 	}
 }
 

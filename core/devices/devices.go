@@ -11,7 +11,6 @@
 package devices
 
 import (
-	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -167,7 +166,6 @@ type Service struct {
 
 	mu      sync.RWMutex
 	streams map[string]map[string]Handler // module -> stream -> handler
-	sealed  bool
 
 	auth     *authCache
 	devCache sync.Map // device ID -> cachedDevice (router)
@@ -178,7 +176,13 @@ type Service struct {
 	kick atomic.Pointer[func(id string)]
 
 	stats Stats
+	// commits, when set, is told of every committed batch (benchmarks).
+	commits atomic.Pointer[func(rows []Reading, at time.Time)]
 }
+
+// ObserveCommits makes fn see every batch of readings right after it
+// commits (benchmarks and diagnostics; fn must be quick).
+func (s *Service) ObserveCommits(fn func(rows []Reading, at time.Time)) { s.commits.Store(&fn) }
 
 // Stats counts what the gateway did since start.
 type Stats struct {
@@ -232,5 +236,3 @@ func (s *Service) Streams(module string) map[string]Handler {
 	}
 	return out
 }
-
-func (s *Service) ctxLog(ctx context.Context) *slog.Logger { return s.log }

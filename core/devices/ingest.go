@@ -26,6 +26,10 @@ type Ingest struct {
 	writer *writer
 	stop   chan struct{}
 	done   sync.WaitGroup
+	// subscribed is closed when the first subscription is granted: Start
+	// waits for it, so nothing published right after start is missed.
+	subscribed chan struct{}
+	subOnce    sync.Once
 }
 
 // inbound is a routed, accepted message waiting for the writer.
@@ -39,7 +43,8 @@ type ingestOptions struct {
 }
 
 func newIngest(s *Service, o ingestOptions) *Ingest {
-	in := &Ingest{s: s, filter: o.Filter, queue: make(chan inbound, s.cfg.MQTT.QueueSize), stop: make(chan struct{})}
+	in := &Ingest{s: s, filter: o.Filter, queue: make(chan inbound, s.cfg.MQTT.QueueSize), stop: make(chan struct{}),
+		subscribed: make(chan struct{})}
 	in.writer = &writer{s: s}
 	opts := paho.NewClientOptions().AddBroker(o.URL).SetClientID(o.ClientID).
 		SetUsername(o.Username).SetPassword(o.Password).
@@ -52,8 +57,13 @@ func newIngest(s *Service, o ingestOptions) *Ingest {
 		// lost its state (restart without persistence) needs it again.
 		t := c.Subscribe(in.filter, 1, in.onMessage)
 		go func() {
-			if t.WaitTimeout(10*time.Second) && t.Error() != nil {
+			switch {
+			case !t.WaitTimeout(10 * time.Second):
+				s.log.Error("mqtt subscribe timed out", "filter", in.filter)
+			case t.Error() != nil:
 				s.log.Error("mqtt subscribe failed", "filter", in.filter, "err", t.Error())
+			default:
+				in.subOnce.Do(func() { close(in.subscribed) })
 			}
 		}()
 		s.log.Info("mqtt ingest connected", "broker", o.URL, "client_id", o.ClientID, "filter", in.filter)
@@ -75,7 +85,12 @@ func (in *Ingest) start(ctx context.Context) error {
 	if err := t.Error(); err != nil {
 		return fmt.Errorf("mqtt: connecting to the broker: %w", err)
 	}
-	return nil
+	select {
+	case <-in.subscribed:
+		return nil
+	case <-time.After(15 * time.Second):
+		return fmt.Errorf("mqtt: subscribing to %s timed out", in.filter)
+	}
 }
 
 // Connected reports whether the client is connected to the broker.
@@ -168,6 +183,9 @@ func (in *Ingest) flush(batch []inbound) {
 				return // unacknowledged: redelivered after restart
 			}
 		}
+	}
+	if fn := in.s.commits.Load(); fn != nil {
+		(*fn)(rows, time.Now())
 	}
 	in.s.stats.Stored.Add(int64(len(rows)))
 	in.s.stats.Batches.Add(1)

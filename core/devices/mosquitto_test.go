@@ -272,3 +272,23 @@ func TestTwoInstancesShareTheLoad(t *testing.T) {
 	}
 	t.Logf("instance 1 stored %d, instance 2 stored %d", a, b)
 }
+
+// TestMosquittoPubToTheEmbeddedBroker publishes with the real
+// mosquitto_pub client, as a device owner would try it by hand.
+func TestMosquittoPubToTheEmbeddedBroker(t *testing.T) {
+	pub, err := exec.LookPath("mosquitto_pub")
+	portaltest.RequireService(t, "mosquitto_pub", err == nil, "install mosquitto-clients")
+	ta := newApp(t)
+	d := provision(t, ta, "acme", "carla@acme.example")
+	started(t, ta)
+	host, port, _ := net.SplitHostPort(ta.Devices.BrokerAddr())
+	args := []string{"-h", host, "-p", port, "-u", d.Username, "-P", d.Secret, "-i", d.ID, "-q", "1", "-t", topicOf(d, "temp")}
+	if out, err := exec.Command(pub, append(args, "-m", gaugeJSON(1, 19.5))...).CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_pub: %v %s", err, out)
+	}
+	eventually(t, 10*time.Second, "the reading", func() bool { return countReadings(t, ta, d.ID) == 1 })
+	bad := []string{"-h", host, "-p", port, "-u", d.Username, "-P", "wrong", "-i", d.ID, "-q", "1", "-t", topicOf(d, "temp"), "-m", gaugeJSON(2, 19.5)}
+	if out, err := exec.Command(pub, bad...).CombinedOutput(); err == nil {
+		t.Errorf("mosquitto_pub with a wrong secret succeeded: %s", out)
+	}
+}

@@ -1,0 +1,534 @@
+// Command ingest benchmarks the device gateway on PostgreSQL: N devices
+// publish QoS 1 readings through the embedded broker; the portal routes,
+// validates and stores them with the batched writer. It reports readings
+// stored and committed per second, p50/p99 from publish to commit and the
+// portal's memory, against a baseline measured in the same run: the same
+// publishers through a bare mochi broker (no hooks beyond allow-all) to
+// one plain QoS 1 subscriber. It then measures the portal's memory with
+// -idle devices connected and silent.
+//
+//	PORTAL_BENCH_DATABASE_URL=postgres://... go run ./bench/ingest -devices 1000 -duration 10s -idle 10000
+//
+// PORTAL_TEST_DATABASE_URL is used when PORTAL_BENCH_DATABASE_URL is unset.
+// The load generator runs as a child process (this binary with -role), so
+// the portal's memory is its own. Work happens in a fresh schema, dropped
+// at the end.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/app"
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/devices"
+	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/store"
+)
+
+// reading is the benchmark stream's payload; Sent is the publish time.
+type reading struct {
+	Seq  int64   `json:"seq"`
+	Sent int64   `json:"sent"`
+	Temp float64 `json:"temp"`
+}
+
+type benchModule struct{}
+
+func (benchModule) Info() module.Info {
+	return module.Info{ID: "benchgauge", Name: "Bench gauge", Version: "1.0.0", Description: "benchmark stream"}
+}
+
+func (benchModule) Init(h module.Host) error {
+	h.Topic("temp", devices.Stream[reading]{
+		Validate: func(r reading) error {
+			if r.Temp < -60 || r.Temp > 150 {
+				return fmt.Errorf("temp out of range")
+			}
+			return nil
+		},
+		Value: func(r reading) float64 { return r.Temp },
+	})
+	return nil
+}
+
+// cred is one device's credentials, handed to the load generator.
+type cred struct{ ID, Secret, Topic string }
+
+func main() {
+	role := flag.String("role", "", "internal: load or idle (the child process)")
+	n := flag.Int("devices", 1000, "publishing devices")
+	dur := flag.Duration("duration", 10*time.Second, "publishing time per phase")
+	window := flag.Int("window", 10, "unacknowledged publishes per device")
+	idle := flag.Int("idle", 10000, "idle devices for the memory measurement (0 skips it)")
+	batch := flag.Int("batch", 0, "mqtt.batch_size (0: the default)")
+	credsPath := flag.String("creds", "", "internal: credentials file")
+	brokerURL := flag.String("url", "", "internal: broker URL")
+	flag.Parse()
+	var err error
+	switch *role {
+	case "load":
+		err = load(*credsPath, *brokerURL, *dur, *window)
+	case "idle":
+		err = idleClients(*credsPath, *brokerURL)
+	default:
+		err = run(*n, *dur, *window, *idle, *batch)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/ingest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, dur time.Duration, window, idle, batch int) error {
+	ctx := context.Background()
+	base := os.Getenv("PORTAL_BENCH_DATABASE_URL")
+	if base == "" {
+		base = os.Getenv("PORTAL_TEST_DATABASE_URL")
+	}
+	if base == "" {
+		return fmt.Errorf("set PORTAL_BENCH_DATABASE_URL (or PORTAL_TEST_DATABASE_URL) to a PostgreSQL URL")
+	}
+	dsn, drop, err := freshSchema(base)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	tmp, _ := os.MkdirTemp("", "portal-bench-ingest-")
+	defer os.RemoveAll(tmp)
+
+	cfg := config.Default()
+	cfg.DataDir = tmp
+	cfg.Database.URL = dsn
+	cfg.HTTP.BaseURL = "http://portal.bench"
+	cfg.Log.Level = "warn"
+	cfg.MQTT.Listen = "127.0.0.1:0"
+	cfg.MQTT.RatePerDevice = 0
+	if batch > 0 {
+		cfg.MQTT.BatchSize = batch
+	}
+	a, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard,
+		Argon2: &accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	org, err := a.Accounts.CreateOrg(ctx, accounts.NewOrg{Slug: "bench", Name: "Bench", TimeZone: "UTC"})
+	if err != nil {
+		return err
+	}
+	owner, err := a.Accounts.CreateUser(ctx, nil, org.ID, accounts.NewUser{Email: "owner@bench.example", Name: "Owner", Role: accounts.Customer, Password: "bench-password-123", Verified: true})
+	if err != nil {
+		return err
+	}
+	creds, err := register(ctx, a.Store, org, owner.ID, n)
+	if err != nil {
+		return err
+	}
+	credsPath := filepath.Join(tmp, "creds.json")
+	if err := writeJSON(credsPath, creds); err != nil {
+		return err
+	}
+	fmt.Printf("bench/ingest: %d devices, QoS 1, window %d per device, %s per phase, batch %d, PostgreSQL, %d CPUs\n", n, window, dur, cfg.MQTT.BatchSize, runtime.NumCPU())
+
+	// Baseline: the same publishers through a bare broker to one plain
+	// QoS 1 subscriber.
+	baseRate, err := baseline(credsPath, dur, window)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	fmt.Printf("baseline   raw broker publisher -> subscriber: %8.0f msg/s\n", baseRate)
+
+	// The portal.
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	defer a.Stop(ctx)
+	var stored atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	var first, last atomic.Int64
+	a.Devices.ObserveCommits(func(rows []devices.Reading, at time.Time) {
+		stored.Add(int64(len(rows)))
+		first.CompareAndSwap(0, at.UnixNano())
+		last.Store(at.UnixNano())
+		ds := make([]time.Duration, 0, len(rows))
+		for i := range rows {
+			if sent := sentOf(rows[i].Payload); sent > 0 {
+				ds = append(ds, at.Sub(time.Unix(0, sent)))
+			}
+		}
+		mu.Lock()
+		lat = append(lat, ds...)
+		mu.Unlock()
+	})
+	rssBefore := rss()
+	peak := &peakRSS{}
+	stopSampling := peak.sample()
+	start := time.Now()
+	published, err := child("load", credsPath, "tcp://"+a.Devices.BrokerAddr(), dur, window)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for stored.Load() < published && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopSampling()
+	// From the first commit to the last: the child's connecting is not
+	// ingest time.
+	elapsed := time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load()))
+	_ = start
+	var rows int64
+	if err := store.AllOrgs(a.Store.DB).Model(&devices.Reading{}).Count(&rows).Error; err != nil {
+		return err
+	}
+	rate := float64(stored.Load()) / elapsed.Seconds()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[int(p*float64(len(lat)-1))]
+	}
+	fmt.Printf("portal     published %d, committed %d (rows in table %d) in %s\n", published, stored.Load(), rows, elapsed.Round(time.Millisecond))
+	fmt.Printf("portal     stored and committed:                %8.0f msg/s   ratio to baseline %.2f\n", rate, rate/baseRate)
+	fmt.Printf("portal     publish -> commit latency: p50 %s, p99 %s\n", pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond))
+	fmt.Printf("portal     memory: RSS %d MiB before, peak %d MiB during ingest\n", rssBefore>>20, peak.max.Load()>>20)
+	if stored.Load() != published || rows != published {
+		fmt.Printf("WARNING: %d published but %d committed, %d rows\n", published, stored.Load(), rows)
+	}
+
+	if idle > 0 {
+		if err := idleMemory(ctx, a, org, owner.ID, idle, tmp); err != nil {
+			return fmt.Errorf("idle: %w", err)
+		}
+	}
+	return nil
+}
+
+// register creates n devices in bulk (the registry's Create does the same
+// per device, with its checks, which is not what is measured here).
+func register(ctx context.Context, st *store.Store, org *accounts.Org, ownerID uint, n int) ([]cred, error) {
+	out := make([]cred, n)
+	rows := make([]devices.Device, n)
+	for i := range rows {
+		secret := randHex(16)
+		h, err := devices.HashSecret(secret)
+		if err != nil {
+			return nil, err
+		}
+		id := fmt.Sprintf("dvbench%06d%s", i, randHex(3))
+		rows[i] = devices.Device{ID: id, OrgSlug: org.Slug, OwnerID: ownerID, Module: "benchgauge", Name: id, Status: devices.StatusActive, SecretHash: h}
+		out[i] = cred{ID: id, Secret: secret, Topic: "t/" + org.Slug + "/d/" + id + "/benchgauge/temp"}
+	}
+	return out, store.Org(st.DB.WithContext(ctx), org.ID).CreateInBatches(rows, 1000).Error
+}
+
+// baseline runs a bare mochi broker with one QoS 1 subscriber and the same
+// load, and returns the messages per second the subscriber received.
+func baseline(credsPath string, dur time.Duration, window int) (float64, error) {
+	srv := mqtt.New(&mqtt.Options{InlineClient: false, Logger: discardLogger()})
+	_ = srv.AddHook(new(auth.AllowHook), nil)
+	tcp := listeners.NewTCP(listeners.Config{ID: "base", Address: "127.0.0.1:0"})
+	if err := srv.AddListener(tcp); err != nil {
+		return 0, err
+	}
+	if err := srv.Serve(); err != nil {
+		return 0, err
+	}
+	defer srv.Close()
+	url := "tcp://" + tcp.Address()
+	var got atomic.Int64
+	var first, last atomic.Int64
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("baseline-sub").SetOrderMatters(false))
+	if tk := sub.Connect(); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		return 0, fmt.Errorf("subscriber: %v", tk.Error())
+	}
+	defer sub.Disconnect(100)
+	if tk := sub.Subscribe("t/#", 1, func(_ paho.Client, _ paho.Message) {
+		now := time.Now().UnixNano()
+		first.CompareAndSwap(0, now)
+		last.Store(now)
+		got.Add(1)
+	}); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		return 0, fmt.Errorf("subscribe: %v", tk.Error())
+	}
+	start := time.Now()
+	published, err := child("load", credsPath, url, dur, window)
+	if err != nil {
+		return 0, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for got.Load() < published && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got.Load() < published {
+		fmt.Printf("baseline   note: subscriber received %d of %d\n", got.Load(), published)
+	}
+	_ = start
+	return float64(got.Load()) / time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load())).Seconds(), nil
+}
+
+// idleMemory connects idle devices and reports the portal's memory.
+func idleMemory(ctx context.Context, a *app.App, org *accounts.Org, ownerID uint, idle int, tmp string) error {
+	creds, err := register(ctx, a.Store, org, ownerID, idle)
+	if err != nil {
+		return err
+	}
+	p := filepath.Join(tmp, "idle.json")
+	if err := writeJSON(p, creds); err != nil {
+		return err
+	}
+	debug.FreeOSMemory()
+	before := rss()
+	cmd := exec.Command(os.Args[0], "-role", "idle", "-creds", p, "-url", "tcp://"+a.Devices.BrokerAddr())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { stdin.Close(); _ = cmd.Wait() }()
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(out.String(), "connected") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	debug.FreeOSMemory()
+	after := rss()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("idle       %s; portal RSS %d MiB before, %d MiB with them (+%d MiB, %.1f KiB per device); goroutines %d, Go heap in use %d MiB, stacks %d MiB\n",
+		strings.TrimSpace(out.String()), before>>20, after>>20, (after-before)>>20, float64(after-before)/1024/float64(idle), runtime.NumGoroutine(), ms.HeapInuse>>20, ms.StackInuse>>20)
+	return nil
+}
+
+// child runs the load generator and returns how many messages it had
+// acknowledged.
+func child(role, credsPath, url string, dur time.Duration, window int) (int64, error) {
+	cmd := exec.Command(os.Args[0], "-role", role, "-creds", credsPath, "-url", url, "-duration", dur.String(), "-window", strconv.Itoa(window))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("load generator: %w", err)
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+}
+
+// load connects every device and publishes for dur with at most window
+// unacknowledged messages per device; it prints the acknowledged count.
+func load(credsPath, url string, dur time.Duration, window int) error {
+	var creds []cred
+	if err := readJSON(credsPath, &creds); err != nil {
+		return err
+	}
+	clients, err := connectAll(creds, url)
+	if err != nil {
+		return err
+	}
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(dur)
+	for i, c := range clients {
+		wg.Add(1)
+		go func(i int, c paho.Client) {
+			defer wg.Done()
+			pending := make([]paho.Token, 0, window)
+			for seq := int64(0); time.Now().Before(end); seq++ {
+				if len(pending) == window {
+					if pending[0].WaitTimeout(60*time.Second) && pending[0].Error() == nil {
+						acked.Add(1)
+					}
+					pending = pending[1:]
+				}
+				payload := fmt.Sprintf(`{"seq":%d,"sent":%d,"temp":21.5}`, seq, time.Now().UnixNano())
+				pending = append(pending, c.Publish(creds[i].Topic, 1, false, payload))
+			}
+			for _, tk := range pending {
+				if tk.WaitTimeout(60*time.Second) && tk.Error() == nil {
+					acked.Add(1)
+				}
+			}
+		}(i, c)
+	}
+	wg.Wait()
+	for _, c := range clients {
+		c.Disconnect(50)
+	}
+	fmt.Println(acked.Load())
+	return nil
+}
+
+// idleClients connects every device and stays until stdin closes.
+func idleClients(credsPath, url string) error {
+	var creds []cred
+	if err := readJSON(credsPath, &creds); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	clients, err := connectAll(creds, url)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d idle devices connected in %s\n", len(clients), time.Since(t0).Round(time.Millisecond))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+func connectAll(creds []cred, url string) ([]paho.Client, error) {
+	clients := make([]paho.Client, len(creds))
+	sem := make(chan struct{}, 100)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for i, c := range creds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, c cred) {
+			defer func() { <-sem; wg.Done() }()
+			o := paho.NewClientOptions().AddBroker(url).SetClientID(c.ID).SetUsername(c.ID).SetPassword(c.Secret).
+				SetCleanSession(true).SetKeepAlive(5 * time.Minute).SetAutoReconnect(false).SetConnectTimeout(30 * time.Second)
+			cl := paho.NewClient(o)
+			if tk := cl.Connect(); !tk.WaitTimeout(60*time.Second) || tk.Error() != nil {
+				firstErr.CompareAndSwap(nil, fmt.Errorf("device %s: %v", c.ID, tk.Error()))
+				return
+			}
+			clients[i] = cl
+		}(i, c)
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return nil, err
+	}
+	return clients, nil
+}
+
+// sentOf reads "sent" from a payload without a full decode.
+func sentOf(p string) int64 {
+	i := strings.Index(p, `"sent":`)
+	if i < 0 {
+		return 0
+	}
+	p = p[i+7:]
+	j := strings.IndexByte(p, ',')
+	if j < 0 {
+		return 0
+	}
+	v, _ := strconv.ParseInt(p[:j], 10, 64)
+	return v
+}
+
+// rss is the process's resident set size in bytes.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+type peakRSS struct{ max atomic.Int64 }
+
+func (p *peakRSS) sample() func() {
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := rss(); r > p.max.Load() {
+				p.max.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(stop) }
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeJSON(p string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(p, b, 0o600)
+}
+
+func readJSON(p string, v any) error {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func freshSchema(base string) (string, func(), error) {
+	schema := "bench_" + randHex(6)
+	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		return "", nil, err
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		return "", nil, err
+	}
+	drop := func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		if d, err := admin.DB(); err == nil {
+			d.Close()
+		}
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
