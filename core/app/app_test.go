@@ -480,3 +480,20 @@ func TestNotificationsResolveRecipientsInBulk(t *testing.T) {
 		t.Fatalf("want two notifications in two languages, got %+v", recs)
 	}
 }
+
+// TestMessageNotificationNamesTheSenderOutsideARequest: a message written
+// without a signed-in request (the demo data) still says who wrote it.
+func TestMessageNotificationNamesTheSenderOutsideARequest(t *testing.T) {
+	ta, _ := newSampleApp(t)
+	ta.Demo(t)
+	var titles []string
+	store.AllOrgs(ta.Store.DB).Model(&notify.Record{}).Where("kind = ?", "messages.received").Pluck("title", &titles)
+	if len(titles) == 0 {
+		t.Fatal("the demo conversation notified nobody")
+	}
+	for _, title := range titles {
+		if !strings.HasSuffix(title, "from Sam Staff") && !strings.HasSuffix(title, "from Chiara Customer") {
+			t.Errorf("notification title %q does not name the sender", title)
+		}
+	}
+}

@@ -168,6 +168,18 @@ func (m messageNotifier) MessageReceived(ctx context.Context, tx *gorm.DB, orgID
 	if p, ok := accounts.PrincipalFrom(ctx); ok {
 		from = p.Name
 	}
+	if from == "" {
+		// Not a signed-in request (demo data, a module's job): name the
+		// sender of the conversation's newest message.
+		var sender []string
+		if err := store.Org(tx, orgID).Table("messages_messages m").Joins("JOIN accounts_users u ON u.id = m.sender_id AND u.org_id = m.org_id").
+			Where("m.conversation_id = ?", conversationID).Order("m.id DESC").Limit(1).Pluck("u.name", &sender).Error; err != nil {
+			return err
+		}
+		if len(sender) == 1 {
+			from = sender[0]
+		}
+	}
 	_, err := m.n.Send(ctx, tx, notify.Notification{OrgID: orgID, UserID: recipientID, Kind: "messages.received",
 		Data: map[string]any{"from": from, "preview": preview, "link": fmt.Sprintf("/messages/%d", conversationID)}})
 	return err
