@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/store"
 )
@@ -134,5 +137,31 @@ func (s *Service) demo(ctx context.Context, d *module.DemoContext) error {
 		}
 		bills = append(bills, b)
 	}
-	return db.CreateInBatches(&bills, 200).Error
+	if err := db.CreateInBatches(&bills, 200).Error; err != nil {
+		return err
+	}
+	return demoServiceFeedback(db, now, owner, d.Users["customer2@demo.example"])
+}
+
+// demoServiceFeedback gives the workshop ten weeks of answered "how was
+// your service?" surveys, so the staff's feedback analytics has something
+// to show.
+func demoServiceFeedback(db *gorm.DB, now time.Time, owners ...uint) error {
+	scores := []int{5, 4, 5, 3, 4, 5, 2, 4, 5, 4, 5, 3}
+	var rows []feedback.Prompt
+	for i, score := range scores {
+		owner := owners[i%len(owners)]
+		if owner == 0 {
+			owner = owners[0]
+		}
+		at := now.AddDate(0, 0, -7*(len(scores)-i)+1).UTC()
+		wd := (int(at.Weekday()) + 6) % 7 // Monday = 0
+		score := score
+		answered := at.Add(2 * time.Hour)
+		rows = append(rows, feedback.Prompt{CustomerID: owner, StepID: StepService, Module: ID, Kind: feedback.CSAT,
+			SubjectRef: fmt.Sprintf("booking:demo-%d", i+1), Status: feedback.StatusAnswered, Score: &score,
+			CreatedAt: at, ShownAt: &at, AnsweredAt: &answered, Week: at.AddDate(0, 0, -wd).Format("2006-01-02")})
+	}
+	rows[len(rows)-2].Comment = "Quick and friendly, and they explained the recall."
+	return db.Create(&rows).Error
 }

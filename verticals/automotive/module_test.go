@@ -350,6 +350,11 @@ func TestDemoCarPagesForCustomerAndStaff(t *testing.T) {
 	if found.Status != 200 || !strings.Contains(found.Body, "/help/a/recalls") {
 		t.Fatalf("help search for recall: %d", found.Status)
 	}
+	// The demo gives the staff's feedback analytics weeks of service answers.
+	fb := staff.Get(t, "/staff/feedback")
+	if fb.Status != 200 || !strings.Contains(fb.Body, "<svg") || !strings.Contains(fb.Body, automotive.StepService) {
+		t.Fatalf("feedback analytics after the demo: %d", fb.Status)
+	}
 	ws := staff.Get(t, "/m/automotive/staff")
 	if ws.Status != 200 || !strings.Contains(ws.Body, "VW-23R7") || !strings.Contains(ws.Body, automotive.DemoVIN) {
 		t.Fatalf("workshop page: %d", ws.Status)
