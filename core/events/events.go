@@ -49,15 +49,30 @@ type Event struct {
 // the publisher treats events as part of its transaction.
 type Handler func(ctx context.Context, e Event) error
 
+// BatchHandler reacts to several events at once: what one PublishMany
+// call published (all in the publisher's one transaction), or a single
+// Publish as a batch of one. A subscriber that writes a row per event uses
+// it to write them in one statement.
+type BatchHandler func(ctx context.Context, es []Event) error
+
 // Bus delivers events to subscribers. The zero value is not usable; use New.
 type Bus struct {
 	mu        sync.RWMutex
 	handlers  map[string][]Handler
+	batches   map[string][]BatchHandler
 	observers []func(Event)
 }
 
 // New returns an empty bus.
-func New() *Bus { return &Bus{handlers: map[string][]Handler{}} }
+func New() *Bus { return &Bus{handlers: map[string][]Handler{}, batches: map[string][]BatchHandler{}} }
+
+// SubscribeBatch adds h for events called name ("*": every event); h gets
+// the events of one Publish or PublishMany call together.
+func (b *Bus) SubscribeBatch(name string, h BatchHandler) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.batches[name] = append(b.batches[name], h)
+}
 
 // Subscribe adds h for events called name. "*" receives every event.
 func (b *Bus) Subscribe(name string, h Handler) {
@@ -77,20 +92,62 @@ func (b *Bus) Observe(fn func(Event)) {
 // Publish runs every handler for e.Name and for "*". It runs them all and
 // returns their errors joined, each prefixed with the event name.
 func (b *Bus) Publish(ctx context.Context, e Event) error {
-	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
+	return b.PublishMany(ctx, []Event{e})
+}
+
+// PublishMany publishes several events of one operation, which must share
+// one transaction (Event.Tx): every Handler runs per event, as with
+// Publish, and every BatchHandler once with the events it subscribed to.
+// It runs them all and returns their errors joined.
+func (b *Bus) PublishMany(ctx context.Context, es []Event) error {
+	if len(es) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	for i := range es {
+		if es[i].Time.IsZero() {
+			es[i].Time = now
+		}
 	}
 	b.mu.RLock()
-	hs := append(append([]Handler(nil), b.handlers[e.Name]...), b.handlers["*"]...)
+	handlers := make(map[string][]Handler)
+	batches := make(map[string][]BatchHandler)
+	for _, e := range es {
+		if _, ok := handlers[e.Name]; !ok {
+			handlers[e.Name] = append(append([]Handler(nil), b.handlers[e.Name]...), b.handlers["*"]...)
+			batches[e.Name] = append([]BatchHandler(nil), b.batches[e.Name]...)
+		}
+	}
+	every := append([]BatchHandler(nil), b.batches["*"]...)
 	obs := append(make([]func(Event), 0, len(b.observers)), b.observers...)
 	b.mu.RUnlock()
-	for _, o := range obs {
-		o(e)
-	}
 	var errs []error
-	for _, h := range hs {
-		if err := h(ctx, e); err != nil {
-			errs = append(errs, fmt.Errorf("event %s: %w", e.Name, err))
+	byName := map[string][]Event{}
+	var names []string
+	for _, e := range es {
+		for _, o := range obs {
+			o(e)
+		}
+		for _, h := range handlers[e.Name] {
+			if err := h(ctx, e); err != nil {
+				errs = append(errs, fmt.Errorf("event %s: %w", e.Name, err))
+			}
+		}
+		if _, ok := byName[e.Name]; !ok {
+			names = append(names, e.Name)
+		}
+		byName[e.Name] = append(byName[e.Name], e)
+	}
+	for _, name := range names {
+		for _, h := range batches[name] {
+			if err := h(ctx, byName[name]); err != nil {
+				errs = append(errs, fmt.Errorf("event %s: %w", name, err))
+			}
+		}
+	}
+	for _, h := range every {
+		if err := h(ctx, es); err != nil {
+			errs = append(errs, fmt.Errorf("events %s…: %w", es[0].Name, err))
 		}
 	}
 	return errors.Join(errs...)

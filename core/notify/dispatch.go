@@ -381,7 +381,7 @@ func (s *Service) publishDelivered(ctx context.Context, tx *gorm.DB, marked []st
 	for _, r := range recs {
 		titles[r.ID] = r
 	}
-	var errs []error
+	es := make([]events.Event, 0, len(marked))
 	for _, m := range marked {
 		r := rows[m.ID]
 		if r.UserID == 0 {
@@ -392,11 +392,13 @@ func (s *Service) publishDelivered(ctx context.Context, tx *gorm.DB, marked []st
 		if summary == "" {
 			summary, args = "Notification “%s” delivered via %s", []any{rec.Title, r.Channel}
 		}
-		errs = append(errs, s.bus.Publish(ctx, events.Event{Name: EventDelivered, OrgID: r.OrgID, SubjectID: r.UserID, Time: now, Tx: tx,
+		es = append(es, events.Event{Name: EventDelivered, OrgID: r.OrgID, SubjectID: r.UserID, Time: now, Tx: tx,
 			Data:    map[string]any{"notification_id": r.NotificationID, "kind": rec.Kind, "channel": r.Channel},
-			Summary: summary, SummaryArgs: args, Link: "/notifications"}))
+			Summary: summary, SummaryArgs: args, Link: "/notifications"})
 	}
-	return errors.Join(errs...)
+	// One call for the batch: the timeline writes its entries in one
+	// statement instead of one per delivery.
+	return s.bus.PublishMany(ctx, es)
 }
 
 // backoff is the wait after the given failed attempt: exponential from

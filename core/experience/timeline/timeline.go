@@ -78,7 +78,7 @@ func New(o Options) *Service {
 		s.log = slog.Default()
 	}
 	if o.Events != nil {
-		o.Events.Subscribe("*", s.record)
+		o.Events.SubscribeBatch("*", s.record)
 	}
 	return s
 }
@@ -93,28 +93,47 @@ func (s *Service) Migrations() []store.Migration {
 	}}}
 }
 
-// record writes the timeline entry of an event that has a subject and a
-// summary, in the event's transaction.
-func (s *Service) record(ctx context.Context, e events.Event) error {
-	if e.SubjectID == 0 || e.Summary == "" || e.OrgID == 0 {
+// record writes the timeline entries of the events that have a subject
+// and a summary, in the events' transaction: one multi-row insert per
+// organisation, however many events one operation published together.
+func (s *Service) record(ctx context.Context, es []events.Event) error {
+	byOrg := map[uint][]Entry{}
+	var orgs []uint
+	var db *gorm.DB
+	for _, e := range es {
+		if e.SubjectID == 0 || e.Summary == "" || e.OrgID == 0 {
+			continue
+		}
+		args := e.SummaryArgs
+		if args == nil {
+			args = []any{}
+		}
+		raw, err := json.Marshal(args)
+		if err != nil {
+			return fmt.Errorf("timeline: summary args of %s: %w", e.Name, err)
+		}
+		module, _, _ := strings.Cut(e.Name, ".")
+		if _, ok := byOrg[e.OrgID]; !ok {
+			orgs = append(orgs, e.OrgID)
+		}
+		byOrg[e.OrgID] = append(byOrg[e.OrgID], Entry{CustomerID: e.SubjectID, ActorID: e.ActorID, Event: trunc(e.Name, 100), Module: trunc(module, 50),
+			Summary: trunc(e.Summary, 300), Args: string(raw), Link: trunc(e.Link, 300), At: e.Time.UTC()})
+		if db == nil {
+			db = e.Tx // PublishMany's events share one transaction
+		}
+	}
+	if len(orgs) == 0 {
 		return nil
 	}
-	args := e.SummaryArgs
-	if args == nil {
-		args = []any{}
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return fmt.Errorf("timeline: summary args of %s: %w", e.Name, err)
-	}
-	module, _, _ := strings.Cut(e.Name, ".")
-	db := e.Tx
 	if db == nil {
 		db = s.st.DB
 	}
-	ent := &Entry{CustomerID: e.SubjectID, ActorID: e.ActorID, Event: trunc(e.Name, 100), Module: trunc(module, 50),
-		Summary: trunc(e.Summary, 300), Args: string(raw), Link: trunc(e.Link, 300), At: e.Time.UTC()}
-	return store.Org(db.WithContext(ctx), e.OrgID).Create(ent).Error
+	for _, org := range orgs {
+		if err := store.Org(db.WithContext(ctx), org).CreateInBatches(byOrg[org], 500).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func trunc(s string, n int) string {
