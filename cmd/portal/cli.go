@@ -321,6 +321,15 @@ func cmdServe(_ context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The embedded MQTT broker's port too (it binds later, in Start).
+	if cfg.MQTT.URL == "" && cfg.MQTT.Listen != "" {
+		probe, err := net.Listen("tcp", cfg.MQTT.Listen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("mqtt.listen %s: %w", cfg.MQTT.Listen, err)
+		}
+		probe.Close()
+	}
 	ctx, stop := env.signals()
 	defer stop()
 	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})

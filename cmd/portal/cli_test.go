@@ -128,6 +128,7 @@ func TestBadConfigWritesNothing(t *testing.T) {
 		{"unknown env key", []string{"serve"}, []string{"PORTAL_HTTP_ADRESS=x"}, "PORTAL_HTTP_ADRESS"},
 		{"malformed URL", []string{"serve"}, []string{"PORTAL_DATABASE_URL=postgres//nohost"}, "database.url"},
 		{"port in use", []string{"serve", "--addr", busy.Addr().String()}, nil, "address already in use"},
+		{"MQTT port in use", []string{"serve", "--addr", "127.0.0.1:0"}, []string{"PORTAL_MQTT_LISTEN=" + busy.Addr().String()}, "mqtt.listen"},
 		{"demo on a public address", []string{"serve", "--demo", "--addr", "0.0.0.0:0"}, nil, "refusing --demo"},
 	}
 	for _, tc := range cases {

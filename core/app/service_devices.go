@@ -26,7 +26,9 @@ func (a *App) initDevices() error {
 	a.Devices.MountPages(a.Web.App, a.Accounts, a.Web.Catalog())
 	a.Web.AddNav(devices.Nav()...)
 	a.Web.AddReadyCheck("mqtt", a.Devices.Ready)
-	a.AddRunner(a.Devices)
+	// The gateway starts first: if its port is taken the portal stops
+	// before any job has run or anything was written.
+	a.runners = append([]Runner{a.Devices}, a.runners...)
 	return a.Schedule.Add(schedule.Job{
 		Name: "devices.retention", Cron: "15 * * * *",
 		Description: "Roll raw device readings older than devices.retention into hourly aggregates and delete them",
