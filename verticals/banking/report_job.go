@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
@@ -189,51 +189,52 @@ func (s *Service) nextRecipients(ctx context.Context, o *accounts.Org, tz, month
 	return out, ids[len(ids)-1], nil
 }
 
-// reportChunk claims, builds, stores and sends the reports of rs in tx.
+// reportChunk builds, stores and sends the reports of rs in tx. The
+// insert of the report rows is the claim: (owner, month) is unique, so a
+// row another instance stored (or is storing: the insert waits for its
+// transaction) is skipped and not returned, and only the customers whose
+// rows this transaction inserted are notified.
 func (s *Service) reportChunk(ctx context.Context, tx *gorm.DB, org uint, month time.Time, rs []recipient) (int, error) {
 	key := monthKey(month)
-	claims := make([]MonthlyReport, len(rs))
 	ids := make([]uint, len(rs))
 	for i, r := range rs {
-		claims[i] = MonthlyReport{OwnerID: r.ID, Month: key, Data: ""}
 		ids[i] = r.ID
 	}
-	if err := store.Org(tx, org).Clauses(clause.OnConflict{DoNothing: true}).Omit("id").CreateInBatches(&claims, 1000).Error; err != nil {
+	reports, err := s.buildReports(tx, org, month, ids)
+	if err != nil {
 		return 0, err
 	}
-	// Rows still empty are this transaction's claims: another instance's
-	// committed rows carry their report, and its uncommitted ones made our
-	// insert wait and then skip.
+	now := s.now().UTC()
+	var sb strings.Builder
+	args := make([]any, 0, len(ids)*6)
+	sb.WriteString("INSERT INTO banking_reports (org_id, owner_id, month, short, data, created_at) VALUES ")
+	for i, id := range ids {
+		rep := reports[id]
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return 0, err
+		}
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString("(?,?,?,?,?,?)")
+		args = append(args, org, id, key, rep.Short, string(b), now)
+	}
+	sb.WriteString(" ON CONFLICT (org_id, owner_id, month) DO NOTHING RETURNING owner_id")
 	var mine []uint
-	if err := store.Org(tx, org).Model(&MonthlyReport{}).Where("month = ? AND owner_id IN ? AND data = ''", key, ids).Pluck("owner_id", &mine).Error; err != nil {
+	if err := tx.WithContext(ctx).Raw(sb.String(), args...).Scan(&mine).Error; err != nil {
 		return 0, err
 	}
 	if len(mine) == 0 {
 		return 0, nil
-	}
-	reports, err := s.buildReports(tx, org, month, mine)
-	if err != nil {
-		return 0, err
 	}
 	byID := map[uint]recipient{}
 	for _, r := range rs {
 		byID[r.ID] = r
 	}
 	batch := make([]notify.Notification, 0, len(mine))
-	cases := make([]any, 0, len(mine)*2)
-	shortIDs := []uint{}
-	caseSQL := "CASE owner_id"
 	for _, id := range mine {
 		rep := reports[id]
-		b, err := json.Marshal(rep)
-		if err != nil {
-			return 0, err
-		}
-		caseSQL += " WHEN ? THEN ?"
-		cases = append(cases, id, string(b))
-		if rep.Short {
-			shortIDs = append(shortIDs, id)
-		}
 		rc := byID[id]
 		pdf, err := ReportPDF(rep, rc.Name, rc.Locale)
 		if err != nil {
@@ -243,16 +244,6 @@ func (s *Service) reportChunk(ctx context.Context, tx *gorm.DB, org uint, month 
 			Data: map[string]any{"month": month, "month_en": MonthName("en", month), "month_it": MonthName("it", month), "short": rep.Short, "income_minor": rep.Income.Minor, "spending_minor": rep.Spending.Minor,
 				"currency": rep.Currency, "to_save_minor": planToSave(rep), "link": "/m/banking/reports/" + key},
 			Attachments: []notify.Attachment{{Name: "report-" + key + ".pdf", ContentType: "application/pdf", Content: pdf}}})
-	}
-	caseSQL += " END"
-	if err := store.Org(tx, org).Model(&MonthlyReport{}).Where("month = ? AND owner_id IN ?", key, mine).
-		Update("data", gorm.Expr(caseSQL, cases...)).Error; err != nil {
-		return 0, err
-	}
-	if len(shortIDs) > 0 {
-		if err := store.Org(tx, org).Model(&MonthlyReport{}).Where("month = ? AND owner_id IN ?", key, shortIDs).Update("short", true).Error; err != nil {
-			return 0, err
-		}
 	}
 	if s.notify != nil {
 		if _, err := s.notify.SendMany(ctx, tx, batch); err != nil {
