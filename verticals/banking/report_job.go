@@ -28,7 +28,7 @@ var reportChunk = 500
 const reportWindow = 72 * time.Hour
 
 // reportWorkers is how many chunks are built at once.
-var reportWorkers = 2
+var reportWorkers = 3
 
 // afterReportChunk, when set (tests), runs after each committed chunk; an
 // error stops the run there, as a crash would.
