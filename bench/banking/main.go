@@ -14,12 +14,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -27,10 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
+	"github.com/portalkit/portalkit/bench/benchdb"
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/app"
 	"github.com/portalkit/portalkit/core/config"
@@ -64,7 +58,7 @@ func run(n int) error {
 	if base == "" {
 		return fmt.Errorf("set PORTAL_BENCH_DATABASE_URL (or PORTAL_TEST_DATABASE_URL) to a PostgreSQL URL")
 	}
-	dsn, drop, err := freshSchema(base)
+	dsn, drop, err := benchdb.FreshSchema(base)
 	if err != nil {
 		return err
 	}
@@ -206,32 +200,4 @@ func run(n int) error {
 		n, job.Round(time.Millisecond), float64(n)/job.Seconds(), job.Seconds()/floor.Seconds())
 	fmt.Printf("peak Go heap in use during the job: %.1f MiB (%.1f MiB before)\n", float64(peak.Load())/(1<<20), float64(before.HeapInuse)/(1<<20))
 	return nil
-}
-
-func freshSchema(base string) (string, func(), error) {
-	var raw [6]byte
-	_, _ = rand.Read(raw[:])
-	schema := "bench_" + hex.EncodeToString(raw[:])
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		return "", nil, err
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if d, err := admin.DB(); err == nil {
-			d.Close()
-		}
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
 }

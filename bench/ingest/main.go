@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,10 +41,8 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
+	"github.com/portalkit/portalkit/bench/benchdb"
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/app"
 	"github.com/portalkit/portalkit/core/config"
@@ -117,7 +114,7 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 	if base == "" {
 		return fmt.Errorf("set PORTAL_BENCH_DATABASE_URL (or PORTAL_TEST_DATABASE_URL) to a PostgreSQL URL")
 	}
-	dsn, drop, err := freshSchema(base)
+	dsn, drop, err := benchdb.FreshSchema(base)
 	if err != nil {
 		return err
 	}
@@ -503,32 +500,6 @@ func readJSON(p string, v any) error {
 		return err
 	}
 	return json.Unmarshal(b, v)
-}
-
-func freshSchema(base string) (string, func(), error) {
-	schema := "bench_" + randHex(6)
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		return "", nil, err
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if d, err := admin.DB(); err == nil {
-			d.Close()
-		}
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
