@@ -55,3 +55,13 @@ func FreshSchema(base string) (string, func(), error) {
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
 }
+
+// Schema is BaseURL and FreshSchema together: the DSN of a new schema on
+// the benchmark's PostgreSQL and the function that drops it.
+func Schema() (string, func(), error) {
+	base, err := BaseURL()
+	if err != nil {
+		return "", nil, err
+	}
+	return FreshSchema(base)
+}

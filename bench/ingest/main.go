@@ -107,14 +107,7 @@ func main() {
 
 func run(n int, dur time.Duration, window, idle, batch int) error {
 	ctx := context.Background()
-	base := os.Getenv("PORTAL_BENCH_DATABASE_URL")
-	if base == "" {
-		base = os.Getenv("PORTAL_TEST_DATABASE_URL")
-	}
-	if base == "" {
-		return fmt.Errorf("set PORTAL_BENCH_DATABASE_URL (or PORTAL_TEST_DATABASE_URL) to a PostgreSQL URL")
-	}
-	dsn, drop, err := benchdb.FreshSchema(base)
+	dsn, drop, err := benchdb.Schema()
 	if err != nil {
 		return err
 	}

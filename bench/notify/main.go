@@ -56,11 +56,7 @@ func main() {
 
 func run(n, users, chunk, senders, workers, batch, smtpBase int) error {
 	ctx := context.Background()
-	base, err := benchdb.BaseURL()
-	if err != nil {
-		return err
-	}
-	dsn, drop, err := benchdb.FreshSchema(base)
+	dsn, drop, err := benchdb.Schema()
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,10 @@ package devices
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -72,21 +70,8 @@ func seen(rows []Reading) []deviceSeen {
 }
 
 func (w *writer) copyPostgres(ctx context.Context, rows []Reading) error {
-	sqlDB, err := w.s.st.DB.DB()
-	if err != nil {
-		return err
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return errors.New("devices: the PostgreSQL driver is not pgx")
-		}
-		return pgx.BeginFunc(ctx, sc.Conn(), func(tx pgx.Tx) error {
+	return w.s.st.WithPgxConn(ctx, func(pc *pgx.Conn) error {
+		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS device_readings_stage
 				(org_id bigint, device_id text, key text, module text, stream text, ts timestamptz,
 				 received_at timestamptz, value double precision, payload text) ON COMMIT DELETE ROWS`); err != nil {

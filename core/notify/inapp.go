@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
@@ -235,21 +235,7 @@ func (h *Hub) listen(ctx context.Context, started chan<- error) {
 }
 
 func (h *Hub) listenOnce(ctx context.Context, listening func(error)) error {
-	sqlDB, err := h.s.st.DB.DB()
-	if err != nil {
-		return err
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("live push: unexpected driver connection %T", dc)
-		}
-		pc := sc.Conn()
+	return h.s.st.WithPgxConn(ctx, func(pc *pgx.Conn) error {
 		if _, err := pc.Exec(ctx, "LISTEN "+pgNotifyChannel); err != nil {
 			return err
 		}

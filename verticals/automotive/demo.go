@@ -155,12 +155,11 @@ func demoServiceFeedback(db *gorm.DB, now time.Time, owners ...uint) error {
 			owner = owners[0]
 		}
 		at := now.AddDate(0, 0, -7*(len(scores)-i)+1).UTC()
-		wd := (int(at.Weekday()) + 6) % 7 // Monday = 0
 		score := score
 		answered := at.Add(2 * time.Hour)
 		rows = append(rows, feedback.Prompt{CustomerID: owner, StepID: StepService, Module: ID, Kind: feedback.CSAT,
 			SubjectRef: fmt.Sprintf("booking:demo-%d", i+1), Status: feedback.StatusAnswered, Score: &score,
-			CreatedAt: at, ShownAt: &at, AnsweredAt: &answered, Week: at.AddDate(0, 0, -wd).Format("2006-01-02")})
+			CreatedAt: at, ShownAt: &at, AnsweredAt: &answered, Week: feedback.WeekOf(at)})
 	}
 	rows[len(rows)-2].Comment = "Quick and friendly, and they explained the recall."
 	return db.Create(&rows).Error

@@ -127,11 +127,13 @@ func (s *Service) reportsFor(ctx context.Context, o *accounts.Org, tz string, mo
 	// claim (INSERT … ON CONFLICT) already skips what a concurrent instance
 	// stored, and the lookup is slow while the table's statistics are
 	// still those of the empty table.
-	var existing int64
-	if err := store.Org(s.st.DB.WithContext(ctx), o.ID).Model(&MonthlyReport{}).Where("month = ?", key).Limit(1).Count(&existing).Error; err != nil {
+	// One row is enough to know (COUNT would read every report of the
+	// month on each hourly rerun).
+	var existing []uint
+	if err := store.Org(s.st.DB.WithContext(ctx), o.ID).Model(&MonthlyReport{}).Where("month = ?", key).Limit(1).Pluck("id", &existing).Error; err != nil {
 		return 0, err
 	}
-	fresh := existing == 0
+	fresh := len(existing) == 0
 	var after uint
 	var readErr error
 	for ctx.Err() == nil {

@@ -182,7 +182,7 @@ func (s *Service) fixture(answered bool) accounts.Fixture {
 		params := map[string]string{"id": strconv.FormatUint(uint64(pr.ID), 10)}
 		if answered {
 			now := s.now()
-			if err := db.Model(&pr).Updates(map[string]any{"status": StatusAnswered, "score": 4, "answered_at": now, "week": weekOf(now)}).Error; err != nil {
+			if err := db.Model(&pr).Updates(map[string]any{"status": StatusAnswered, "score": 4, "answered_at": now, "week": WeekOf(now)}).Error; err != nil {
 				return nil, nil, err
 			}
 			return params, map[string]any{"comment": "matrix"}, nil

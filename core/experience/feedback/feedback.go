@@ -196,8 +196,9 @@ type gate struct {
 
 func (gate) TableName() string { return "feedback_gates" }
 
-// weekOf is the Monday of t's week (UTC).
-func weekOf(t time.Time) string {
+// WeekOf is the Monday of t's week (UTC, YYYY-MM-DD): the key of the
+// weekly figures (Prompt.Week).
+func WeekOf(t time.Time) string {
 	t = t.UTC()
 	wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
 	return t.AddDate(0, 0, -wd).Format("2006-01-02")

@@ -220,7 +220,7 @@ func (s *Service) Answer(ctx context.Context, p *accounts.Principal, id uint, sc
 }
 
 func (s *Service) answer(ctx context.Context, tx *gorm.DB, pr *Prompt, score int, now time.Time, actor uint) error {
-	pr.Score, pr.Status, pr.AnsweredAt, pr.Week = &score, StatusAnswered, &now, weekOf(now)
+	pr.Score, pr.Status, pr.AnsweredAt, pr.Week = &score, StatusAnswered, &now, WeekOf(now)
 	res := store.Org(tx, pr.OrgID).Model(&Prompt{}).Where("id = ? AND status = ?", pr.ID, StatusPending).
 		Updates(map[string]any{"score": score, "status": StatusAnswered, "answered_at": now, "week": pr.Week})
 	if res.Error != nil {
@@ -310,7 +310,7 @@ func (s *Service) RecordReaction(ctx context.Context, tx *gorm.DB, orgID, custom
 	}
 	now := s.now()
 	pr := &Prompt{CustomerID: customerID, StepID: step.ID, Module: moduleOf(step), Kind: Reaction, SubjectRef: subjectRef,
-		Status: StatusAnswered, Score: &score, CreatedAt: now, AnsweredAt: &now, Week: weekOf(now)}
+		Status: StatusAnswered, Score: &score, CreatedAt: now, AnsweredAt: &now, Week: WeekOf(now)}
 	return store.Org(tx.WithContext(ctx), orgID).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "org_id"}, {Name: "customer_id"}, {Name: "step_id"}, {Name: "subject_ref"}},
 		DoUpdates: clause.AssignmentColumns([]string{"score", "status", "answered_at", "week"}),
