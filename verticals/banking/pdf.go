@@ -1,14 +1,11 @@
 package banking
 
 import (
-	"bytes"
 	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
 	"time"
-
-	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/portalkit/portalkit/core/i18n"
 	"github.com/portalkit/portalkit/core/money"
@@ -67,106 +64,82 @@ func cp1252(s string) string {
 
 // ReportPDF draws a report as a one-page PDF in the recipient's language:
 // totals, spending by category with bars against the 3-month average, top
-// merchants, unusual spending, goals and next month's plan. Compression is
-// off and only one font is used: loading a font's metrics and compressing
-// were most of the cost of drawing a report for the monthly run.
+// merchants, unusual spending, goals and next month's plan (see pdfDoc).
 func ReportPDF(r Report, name, locale string) ([]byte, error) {
-	T := func(key string, args ...any) string { return cp1252(tr(locale, key, args...)) }
-	M := func(a money.Amount) string { return cp1252(a.Format(lang(locale))) }
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetCompression(false)
-	pdf.SetCreationDate(r.Month)
-	pdf.SetModificationDate(r.Month)
-	pdf.SetTitle(tr(locale, "Monthly report")+" "+MonthName(locale, r.Month), true)
-	pdf.AddPage()
-	pdf.SetFont("Helvetica", "", 18)
-	pdf.Cell(0, 10, T("Monthly report")+" - "+cp1252(MonthName(locale, r.Month)))
-	pdf.Ln(10)
-	pdf.SetFontSize(11)
-	pdf.Cell(0, 6, cp1252(name))
-	pdf.Ln(10)
+	lg := lang(locale)
+	T := func(key string, args ...any) string { return cp1252(catalog().T(lg, key, args...)) }
+	M := func(a money.Amount) string { return cp1252(a.Format(lg)) }
+	const left, full = pdfMargin, pdfPageW - 2*pdfMargin
+	d := &pdfDoc{y: pdfMargin, content: make([]byte, 0, 4096)}
+	heading := func(s string) {
+		d.ln(4)
+		d.size = 13
+		d.text(left, 8, fit(s, 13, full))
+		d.ln(8)
+		d.size = 10
+	}
+	d.size = 18
+	d.text(left, 10, fit(T("Monthly report")+" - "+cp1252(MonthName(locale, r.Month)), 18, full))
+	d.ln(10)
+	d.size = 11
+	d.text(left, 6, fit(cp1252(name), 11, full))
+	d.ln(10)
 	if r.Short {
-		pdf.MultiCell(0, 6, T("There was no activity on your accounts this month."), "", "L", false)
-		pdf.Ln(4)
+		for _, line := range wrap(T("There was no activity on your accounts this month."), 11, full-2*pdfPad) {
+			d.text(left, 6, line)
+			d.ln(6)
+		}
 	} else {
-		pdf.Cell(60, 6, T("Money in"))
-		pdf.Cell(0, 6, M(r.Income))
-		pdf.Ln(6)
-		pdf.Cell(60, 6, T("Money out"))
-		pdf.Cell(0, 6, M(r.Spending))
-		pdf.Ln(6)
-		pdf.Cell(60, 6, T("Money out last month"))
-		pdf.Cell(0, 6, M(r.SpendingLast))
-		pdf.Ln(10)
-		pdf.SetFontSize(13)
-		pdf.Cell(0, 8, T("Spending by category"))
-		pdf.Ln(8)
-		pdf.SetFontSize(10)
+		for _, row := range [...]struct {
+			label string
+			a     money.Amount
+		}{{"Money in", r.Income}, {"Money out", r.Spending}, {"Money out last month", r.SpendingLast}} {
+			d.text(left, 6, fit(T(row.label), 11, 58))
+			d.text(left+60, 6, M(row.a))
+			d.ln(6)
+		}
+		heading(T("Spending by category"))
 		var top int64 = 1
 		for _, c := range r.ByCategory {
 			top = max(top, c.ThisMonth.Minor, c.Avg3.Minor)
 		}
 		for _, c := range r.ByCategory {
-			y := pdf.GetY()
-			pdf.Cell(40, 6, T(string(c.Category)))
-			pdf.SetFillColor(40, 90, 160)
-			pdf.Rect(52, y+1, 80*float64(c.ThisMonth.Minor)/float64(top), 2.2, "F")
-			pdf.SetFillColor(170, 170, 170)
-			pdf.Rect(52, y+3.4, 80*float64(c.Avg3.Minor)/float64(top), 1.4, "F")
-			pdf.SetX(136)
-			pdf.Cell(30, 6, M(c.ThisMonth))
-			pdf.Cell(0, 6, T("avg.")+" "+M(c.Avg3))
-			pdf.Ln(6)
+			d.text(left, 6, fit(T(string(c.Category)), 10, 40))
+			d.rect(52, d.y+1, 80*float64(c.ThisMonth.Minor)/float64(top), 2.2, 40, 90, 160)
+			d.rect(52, d.y+3.4, 80*float64(c.Avg3.Minor)/float64(top), 1.4, 170, 170, 170)
+			d.text(136, 6, M(c.ThisMonth))
+			d.text(166, 6, fit(T("avg.")+" "+M(c.Avg3), 10, pdfPageW-pdfMargin-166-2*pdfPad))
+			d.ln(6)
 		}
 		if len(r.TopMerchants) > 0 {
-			pdf.Ln(4)
-			pdf.SetFontSize(13)
-			pdf.Cell(0, 8, T("Top merchants"))
-			pdf.Ln(8)
-			pdf.SetFontSize(10)
+			heading(T("Top merchants"))
 			for _, m := range r.TopMerchants {
-				pdf.Cell(90, 6, cp1252(m.Merchant))
-				pdf.Cell(0, 6, M(m.Amount))
-				pdf.Ln(6)
+				d.text(left, 6, fit(cp1252(m.Merchant), 10, 88))
+				d.text(left+90, 6, M(m.Amount))
+				d.ln(6)
 			}
 		}
 		if len(r.Unusual) > 0 {
-			pdf.Ln(4)
-			pdf.SetFontSize(13)
-			pdf.Cell(0, 8, T("Unusual spending"))
-			pdf.Ln(8)
-			pdf.SetFontSize(10)
+			heading(T("Unusual spending"))
 			for _, u := range r.Unusual {
-				pdf.Cell(0, 6, T("%s: %s, %d%% above your usual", tr(locale, string(u.Category)), u.ThisMonth.Format(lang(locale)), u.PercentAbove))
-				pdf.Ln(6)
+				d.text(left, 6, fit(T("%s: %s, %d%% above your usual", catalog().T(lg, string(u.Category)), u.ThisMonth.Format(lg), u.PercentAbove), 10, full))
+				d.ln(6)
 			}
 		}
 	}
 	if len(r.Goals) > 0 {
-		pdf.Ln(4)
-		pdf.SetFontSize(13)
-		pdf.Cell(0, 8, T("Your goals"))
-		pdf.Ln(8)
-		pdf.SetFontSize(10)
+		heading(T("Your goals"))
 		for _, g := range r.Goals {
-			pdf.Cell(60, 6, cp1252(g.Name))
-			pdf.Cell(45, 6, T("still to save")+" "+M(g.Remaining))
-			pdf.Cell(0, 6, T(strings.ReplaceAll(g.Status, "_", " ")))
-			pdf.Ln(6)
+			d.text(left, 6, fit(cp1252(g.Name), 10, 58))
+			d.text(left+60, 6, fit(T("still to save")+" "+M(g.Remaining), 10, 78))
+			d.text(left+140, 6, fit(T(strings.ReplaceAll(g.Status, "_", " ")), 10, full-140-2*pdfPad))
+			d.ln(6)
 		}
 	}
 	if r.SavingsPlan != nil && r.SavingsPlan.ToSave.Minor > 0 {
-		pdf.Ln(4)
-		pdf.SetFontSize(13)
-		pdf.Cell(0, 8, T("Plan for %s", MonthName(locale, r.SavingsPlan.Month)))
-		pdf.Ln(8)
-		pdf.SetFontSize(10)
-		pdf.Cell(0, 6, T("Put aside %s", r.SavingsPlan.ToSave.Format(lang(locale))))
-		pdf.Ln(6)
+		heading(T("Plan for %s", MonthName(locale, r.SavingsPlan.Month)))
+		d.text(left, 6, fit(T("Put aside %s", r.SavingsPlan.ToSave.Format(lg)), 10, full))
+		d.ln(6)
 	}
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return d.bytes(tr(locale, "Monthly report")+" "+MonthName(locale, r.Month), r.Month), nil
 }

@@ -2,6 +2,7 @@ package banking
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -283,21 +284,9 @@ func (s *Service) buildReports(tx *gorm.DB, org uint, month time.Time, owners []
 	m2 := m0.AddDate(0, -2, 0)
 	m3 := m0.AddDate(0, -3, 0)
 	end := m0.AddDate(0, 1, 0)
-	var rows []struct {
-		OwnerID  uint
-		Category Category
-		Bucket   int
-		Spent    int64
-		Income   int64
-	}
-	err := store.Org(tx, org).Model(&Entry{}).
-		Select("owner_id, category, CASE WHEN booked_on >= ? THEN 0 WHEN booked_on >= ? THEN 1 WHEN booked_on >= ? THEN 2 ELSE 3 END AS bucket, "+
-			"SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS spent, SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS income", m0, m1, m2).
-		Where("owner_id IN ? AND booked_on >= ? AND booked_on < ? AND category <> ?", owners, m3, end, CatSavings).
-		Group("owner_id, category, bucket").Scan(&rows).Error
-	if err != nil {
-		return nil, err
-	}
+	// The two aggregations below return about 45 rows per customer: they
+	// are read with rows.Scan into locals, not GORM's reflective Scan
+	// (a fifth of the job's CPU at 20 000 customers).
 	ins := map[uint]*ReportInput{}
 	incomeNext := map[uint]int64{} // income of the three months before the next month
 	for _, id := range owners {
@@ -307,32 +296,51 @@ func (s *Service) buildReports(tx *gorm.DB, org uint, month time.Time, owners []
 		}
 		ins[id] = in
 	}
-	for _, r := range rows {
-		in := ins[r.OwnerID]
-		if r.Spent > 0 {
-			in.ByMonth[r.Bucket][r.Category] += r.Spent
+	err := scanRows(store.Org(tx, org).Model(&Entry{}).
+		Select("owner_id, category, CASE WHEN booked_on >= ? THEN 0 WHEN booked_on >= ? THEN 1 WHEN booked_on >= ? THEN 2 ELSE 3 END AS bucket, "+
+			"CAST(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS BIGINT) AS spent, CAST(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS BIGINT) AS income", m0, m1, m2).
+		Where("owner_id IN ? AND booked_on >= ? AND booked_on < ? AND category <> ?", owners, m3, end, CatSavings).
+		Group("owner_id, category, bucket"), func(rows *sql.Rows) error {
+		// int64 and string destinations: database/sql converts others
+		// through strings.
+		var owner, bucket, spent, income int64
+		var cat string
+		if err := rows.Scan(&owner, &cat, &bucket, &spent, &income); err != nil {
+			return err
 		}
-		if r.Bucket == 0 {
-			in.Income += r.Income
+		in := ins[uint(owner)]
+		if in == nil || bucket < 0 || bucket > 3 {
+			return nil
 		}
-		if r.Bucket <= 2 {
-			incomeNext[r.OwnerID] += r.Income
+		if spent > 0 {
+			in.ByMonth[bucket][Category(cat)] += spent
 		}
-	}
-	var ms []struct {
-		OwnerID  uint
-		Merchant string
-		Total    int64
-		N        int
-	}
-	if err := store.Org(tx, org).Model(&Entry{}).Select("owner_id, merchant, -SUM(amount) AS total, COUNT(*) AS n").
-		Where("owner_id IN ? AND booked_on >= ? AND booked_on < ? AND amount < 0 AND merchant <> '' AND category <> ?", owners, m0, end, CatSavings).
-		Group("owner_id, merchant").Scan(&ms).Error; err != nil {
+		if bucket == 0 {
+			in.Income += income
+		}
+		if bucket <= 2 {
+			incomeNext[uint(owner)] += income
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	for _, x := range ms {
-		in := ins[x.OwnerID]
-		in.Merchants = append(in.Merchants, MerchantLine{Merchant: x.Merchant, Amount: money.New(x.Total, "EUR"), Count: x.N})
+	err = scanRows(store.Org(tx, org).Model(&Entry{}).Select("owner_id, merchant, CAST(-SUM(amount) AS BIGINT) AS total, COUNT(*) AS n").
+		Where("owner_id IN ? AND booked_on >= ? AND booked_on < ? AND amount < 0 AND merchant <> '' AND category <> ?", owners, m0, end, CatSavings).
+		Group("owner_id, merchant"), func(rows *sql.Rows) error {
+		var owner, total, n int64
+		var merchant string
+		if err := rows.Scan(&owner, &merchant, &total, &n); err != nil {
+			return err
+		}
+		if in := ins[uint(owner)]; in != nil {
+			in.Merchants = append(in.Merchants, MerchantLine{Merchant: merchant, Amount: money.New(total, "EUR"), Count: int(n)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	plans, err := s.planInputs(tx, org, owners, end, incomeNext)
 	if err != nil {
@@ -480,4 +488,19 @@ func (s *Service) reportJob(ctx context.Context, r *schedule.Run) error {
 	var done int64
 	_, err := s.MonthlyReports(ctx, r.Slot, func(n int64) { done += n; r.Progress(done, 0) })
 	return err
+}
+
+// scanRows runs q and calls each for every row, closing the rows.
+func scanRows(q *gorm.DB, each func(*sql.Rows) error) error {
+	rows, err := q.Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
