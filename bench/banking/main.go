@@ -101,7 +101,9 @@ func run(n int) error {
 			return err
 		}
 	}
-	if err := db.Exec("ANALYZE").Error; err != nil {
+	// VACUUM sets the visibility map as autovacuum does on an insert-only
+	// ledger, so the report's index-only scans need not visit the heap.
+	if err := db.Exec("VACUUM ANALYZE").Error; err != nil {
 		return err
 	}
 	fmt.Printf("seeded in %s\n", time.Since(t0).Round(time.Millisecond))
@@ -110,7 +112,7 @@ func run(n int) error {
 	m0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	t0 = time.Now()
 	rows, err := db.Raw(`SELECT owner_id, category, CASE WHEN booked_on >= ? THEN 0 WHEN booked_on >= ? THEN 1 WHEN booked_on >= ? THEN 2 ELSE 3 END AS bucket,
-		SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END), SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END)
+		CAST(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS BIGINT)
 		FROM banking_entries WHERE org_id = ? AND booked_on >= ? AND booked_on < ? AND category <> 'savings' GROUP BY 1, 2, 3`,
 		m0, m0.AddDate(0, -1, 0), m0.AddDate(0, -2, 0), org.ID, m0.AddDate(0, -3, 0), m0.AddDate(0, 1, 0)).Rows()
 	if err != nil {
@@ -118,10 +120,8 @@ func run(n int) error {
 	}
 	groups := 0
 	for rows.Next() {
-		var owner uint
+		var owner, bucket, spent, income int64 // read as the job reads them
 		var cat string
-		var bucket int
-		var spent, income int64
 		if err := rows.Scan(&owner, &cat, &bucket, &spent, &income); err != nil {
 			return err
 		}

@@ -27,7 +27,8 @@ func BaseURL() (string, error) {
 }
 
 // FreshSchema creates a schema for the run and returns a DSN using it and
-// a function that drops it.
+// a function that drops it — or, with PORTAL_BENCH_KEEP_SCHEMA=1, keeps it
+// and says so, to look at the data and the plans after a run.
 func FreshSchema(base string) (string, func(), error) {
 	var raw [6]byte
 	_, _ = rand.Read(raw[:])
@@ -40,7 +41,11 @@ func FreshSchema(base string) (string, func(), error) {
 		return "", nil, err
 	}
 	drop := func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		if os.Getenv("PORTAL_BENCH_KEEP_SCHEMA") == "1" {
+			fmt.Fprintf(os.Stderr, "kept schema %s (PORTAL_BENCH_KEEP_SCHEMA=1); drop it with DROP SCHEMA %s CASCADE\n", schema, schema)
+		} else {
+			admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		}
 		if d, err := admin.DB(); err == nil {
 			d.Close()
 		}

@@ -3,6 +3,8 @@ package banking
 import (
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -214,6 +216,23 @@ type Import struct {
 func (Import) TableName() string { return "banking_imports" }
 
 var models = []any{&Account{}, &Entry{}, &MerchantRule{}, &BankBill{}, &BankPayment{}, &Budget{}, &SavingsGoal{}, &SavingsRule{}, &Transfer{}, &MonthlyReport{}, &Import{}}
+
+// coveringEntriesIndex makes the ledger's (owner, date) index carry the
+// columns the monthly report aggregates, so a chunk of customers is summed
+// from the index alone (an index-only scan) instead of one heap page per
+// transaction: 135 ms → 44 ms for 500 customers' four months on PostgreSQL
+// (EXPLAIN ANALYZE in docs/PERFORMANCE.md). SQLite has no INCLUDE; the
+// extra columns go at the end of the key, which it uses the same way.
+func coveringEntriesIndex(tx *gorm.DB) error {
+	ddl := "CREATE INDEX banking_entries_owner_date ON banking_entries (owner_id, booked_on) INCLUDE (org_id, amount, category, merchant)"
+	if tx.Dialector.Name() != "postgres" {
+		ddl = "CREATE INDEX banking_entries_owner_date ON banking_entries (owner_id, booked_on, org_id, amount, category, merchant)"
+	}
+	if err := tx.Exec("DROP INDEX IF EXISTS banking_entries_owner_date").Error; err != nil {
+		return err
+	}
+	return tx.Exec(ddl).Error
+}
 
 var uniqueIndexes = []string{
 	"CREATE UNIQUE INDEX banking_accounts_org_iban ON banking_accounts (org_id, iban)",

@@ -70,7 +70,7 @@ func (m *Module) Init(h module.Host) error {
 			}
 		}
 		return nil
-	}})
+	}}, store.Migration{ID: "0002_entries_covering_index", Up: coveringEntriesIndex})
 	for _, k := range m.svc.kinds() {
 		h.Notification(k)
 	}

@@ -103,6 +103,19 @@ func (s *Service) reportsFor(ctx context.Context, o *accounts.Org, tz string, mo
 			for rs := range chunks {
 				n := 0
 				err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+					// A chunk's aggregation groups about 50 000 rows. With
+					// PostgreSQL's default 4 MB it sorted them on disk
+					// instead of hashing in memory, and after five runs of
+					// the prepared statement the generic plan (which
+					// expects a few hundred rows for the 500 IDs) sorted
+					// too: 150 ms a chunk instead of 45-90 ms.
+					if tx.Dialector.Name() == "postgres" {
+						for _, set := range []string{"SET LOCAL work_mem = '16MB'", "SET LOCAL plan_cache_mode = force_custom_plan"} {
+							if err := tx.Exec(set).Error; err != nil {
+								return err
+							}
+						}
+					}
 					var err error
 					n, err = s.reportChunk(ctx, tx, o.ID, month, rs)
 					return err
