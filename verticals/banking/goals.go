@@ -222,8 +222,9 @@ func (s *Service) AcceptPlan(ctx context.Context, p *accounts.Principal, dayOfMo
 	return r, err
 }
 
-// RunTransfers moves the money of every active savings rule whose day has
-// come in the month of now (UTC), at most once per rule and month: the
+// RunTransfers moves the money of every active savings rule whose day
+// has come in its owner's time zone (the organisation's when the owner has
+// none), from 06:00 local time, at most once per rule and local month: the
 // transfer row's unique (rule, month) and the ledger entries commit in one
 // transaction. A rule whose current account lacks the money is tried again
 // on the next run. It returns how many rules moved money.
@@ -233,16 +234,39 @@ func (s *Service) RunTransfers(ctx context.Context, now time.Time) (int, error) 
 		return 0, err
 	}
 	moved := 0
-	month := monthKey(now)
+	zones := map[string]*time.Location{}
 	for _, org := range orgs {
-		var rules []SavingsRule
-		if err := store.Org(s.st.DB.WithContext(ctx), org).Where("active = ? AND day <= ?", true, now.Day()).
-			Where("NOT EXISTS (SELECT 1 FROM banking_transfers t WHERE t.rule_id = banking_savings_rules.id AND t.month = ?)", month).
-			Order("id").Find(&rules).Error; err != nil {
+		o, err := s.acc.OrgByID(ctx, org)
+		if err != nil {
 			return moved, err
 		}
-		for _, r := range rules {
-			done, err := s.transferOnce(ctx, org, &r, month, now)
+		var rules []struct {
+			SavingsRule
+			Zone string
+			Last string // the latest month the rule moved money, "" before the first
+		}
+		// Days 1–28 only, so a rule's day exists in every month.
+		if err := store.Org(s.st.DB.WithContext(ctx), org).Table("banking_savings_rules r").
+			Select("r.*, COALESCE(NULLIF(u.time_zone, ''), ?) AS zone, COALESCE((SELECT MAX(t.month) FROM banking_transfers t WHERE t.rule_id = r.id), '') AS last", o.TimeZone).
+			Joins("JOIN accounts_users u ON u.id = r.owner_id AND u.org_id = r.org_id").
+			Where("r.active = ?", true).Order("r.id").Scan(&rules).Error; err != nil {
+			return moved, err
+		}
+		for i := range rules {
+			r := &rules[i]
+			loc, ok := zones[r.Zone]
+			if !ok {
+				if loc, err = time.LoadLocation(r.Zone); err != nil {
+					loc = time.UTC
+				}
+				zones[r.Zone] = loc
+			}
+			local := now.In(loc)
+			month := monthKey(local)
+			if r.Last >= month || local.Day() < r.Day || local.Day() == r.Day && local.Hour() < transferHour {
+				continue
+			}
+			done, err := s.transferOnce(ctx, org, &r.SavingsRule, month, now)
 			if err != nil && !errs.Is(err, errs.Conflict) {
 				return moved, fmt.Errorf("savings rule %d: %w", r.ID, err)
 			}
@@ -253,6 +277,9 @@ func (s *Service) RunTransfers(ctx context.Context, now time.Time) (int, error) 
 	}
 	return moved, nil
 }
+
+// transferHour is the local hour from which a rule's day moves money.
+const transferHour = 6
 
 func (s *Service) transferOnce(ctx context.Context, org uint, r *SavingsRule, month string, now time.Time) (bool, error) {
 	done := false

@@ -25,7 +25,7 @@ func (s *Service) jobs() []schedule.Job {
 	return []schedule.Job{
 		{Name: "monthly_report", Cron: "5 * * * *", Description: "Build and send the monthly report of every customer whose month has just begun in their time zone",
 			Run: s.reportJob},
-		{Name: "savings_transfers", Cron: "0 6 * * *", Description: "Move the amounts of accepted savings plans to savings, once per plan and month",
+		{Name: "savings_transfers", Cron: "10 * * * *", Description: "Move the amounts of accepted savings plans to savings on their day from 06:00 in the customer's time zone, once per plan and month",
 			Run: func(ctx context.Context, r *schedule.Run) error { return s.transferJob(ctx, r) }},
 	}
 }

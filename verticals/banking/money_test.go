@@ -134,6 +134,41 @@ func TestPlanTransfersOncePerMonth(t *testing.T) {
 	}
 }
 
+// TestPlanTransfersOnTheCustomersDay: a plan's day is the customer's
+// calendar day (from 06:00 local time), not the server's: a customer in
+// Los Angeles with day 2 is still on 1 July at 06:00 UTC on 2 July.
+func TestPlanTransfersOnTheCustomersDay(t *testing.T) {
+	ta, m := newApp(t)
+	b := newBank(t, ta)
+	h, _, sav := planFixture(t, ta, b)
+	uid := ta.Principal(t, h["Authorization"][7:]).UserID
+	if err := store.AllOrgs(ta.Store.DB).Model(&accounts.User{}).Where("id = ?", uid).Update("time_zone", "America/Los_Angeles").Error; err != nil {
+		t.Fatal(err)
+	}
+	if r := ta.Do(t, "POST", "/api/v1/banking/plan/accept", map[string]any{"day": 2}, h); r.Status != 201 {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
+	}
+	svc := m.Service()
+	for _, step := range []struct {
+		at   time.Time
+		want int64
+	}{
+		{time.Date(2026, 7, 2, 6, 0, 0, 0, time.UTC), 0},        // 1 July, 23:00 in Los Angeles
+		{time.Date(2026, 7, 2, 12, 0, 0, 0, time.UTC), 0},       // 2 July, 05:00: before 06:00
+		{time.Date(2026, 7, 2, 13, 10, 0, 0, time.UTC), 170000}, // 2 July, 06:10
+		{time.Date(2026, 7, 3, 13, 10, 0, 0, time.UTC), 170000}, // once a month
+		{time.Date(2026, 8, 1, 3, 0, 0, 0, time.UTC), 170000},   // 31 July in Los Angeles
+		{time.Date(2026, 8, 3, 3, 0, 0, 0, time.UTC), 340000},   // 2 August, 20:00
+	} {
+		if _, err := svc.RunTransfers(context.Background(), step.at); err != nil {
+			t.Fatal(err)
+		}
+		if got := balanceOf(t, ta, h, sav); got != step.want {
+			t.Fatalf("at %s savings hold %d, want %d", step.at.Format(time.RFC3339), got, step.want)
+		}
+	}
+}
+
 func TestBudgetAlertOncePerCategoryAndMonth(t *testing.T) {
 	ta, _ := newApp(t)
 	b := newBank(t, ta)
