@@ -47,6 +47,7 @@ type vehicleOut struct{ Body *Vehicle }
 type vehiclesOut struct {
 	Body struct {
 		Vehicles []Vehicle `json:"vehicles"`
+		Next     uint      `json:"next,omitempty" doc:"Pass as after for the next page; absent on the last page"`
 	}
 }
 
@@ -137,16 +138,20 @@ func (s *Service) bookingFixture(withSecondSlot bool) accounts.Fixture {
 func (s *Service) registerAPI(api huma.API) {
 	tag := func(o *huma.Operation) { o.Tags = []string{"Automotive"} }
 	accounts.Register(api, huma.Operation{OperationID: "automotive-vehicles", Method: http.MethodGet, Path: "/vehicles",
-		Summary: "List vehicles", Description: "Customers see their own; staff their assigned customers'; admins and integrators all of the organisation's."},
+		Summary: "List vehicles", Description: "Customers see their own; staff their assigned customers'; admins and integrators all of the organisation's. Paged in ID order: pass the response's next as after."},
 		func(ctx context.Context, in *struct {
-			OwnerID uint `query:"owner_id" doc:"Only this customer's vehicles"`
+			OwnerID uint   `query:"owner_id" doc:"Only this customer's vehicles"`
+			Q       string `query:"q" maxLength:"100" doc:"Start of the VIN, or part of make, model, nickname, or the owner's name or e-mail"`
+			After   uint   `query:"after" doc:"Cursor: the next value of the previous page"`
+			Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"100" doc:"Page size"`
 		}) (*vehiclesOut, error) {
-			list, err := s.Vehicles(ctx, principal(ctx), in.OwnerID)
+			list, next, err := s.FindVehicles(ctx, principal(ctx), VehicleFilter{OwnerID: in.OwnerID, Query: in.Q, After: in.After, Limit: in.Limit})
 			if err != nil {
 				return nil, err
 			}
 			out := &vehiclesOut{}
 			out.Body.Vehicles = nonNil(list)
+			out.Body.Next = next
 			return out, nil
 		}, accounts.Allow(readers...), tag)
 

@@ -358,7 +358,9 @@ func (s *Service) staffPage(c *fiber.Ctx) error {
 
 func (s *Service) renderStaff(c *fiber.Ctx, f *form) error {
 	p, _ := accounts.PrincipalOf(c)
-	vs, err := s.Vehicles(c.UserContext(), p, 0)
+	query := strings.TrimSpace(c.Query("q"))
+	after, _ := strconv.ParseUint(c.Query("after"), 10, 64)
+	vs, next, err := s.FindVehicles(c.UserContext(), p, VehicleFilter{Query: query, After: uint(after), Limit: 50})
 	if err != nil {
 		return err
 	}
@@ -366,7 +368,7 @@ func (s *Service) renderStaff(c *fiber.Ctx, f *form) error {
 	if err != nil {
 		return err
 	}
-	active, err := s.bookedRows(c.UserContext(), p.OrgID, bookings, vs)
+	active, err := s.bookedRows(c.UserContext(), p.OrgID, bookings)
 	if err != nil {
 		return err
 	}
@@ -377,7 +379,7 @@ func (s *Service) renderStaff(c *fiber.Ctx, f *form) error {
 	if f == nil {
 		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
-	return render(c, "staff", "Workshop", map[string]any{"Vehicles": vs, "Bookings": active, "Recalls": recalls, "Form": f})
+	return render(c, "staff", "Workshop", map[string]any{"Vehicles": vs, "Query": query, "Next": next, "Paged": after > 0, "Bookings": active, "Recalls": recalls, "Form": f})
 }
 
 // bookedRow is one active booking as the workshop sees it.
@@ -390,14 +392,17 @@ type bookedRow struct {
 
 // bookedRows describes the active bookings, soonest first, with the time,
 // centre, vehicle and owner (a few set-wise reads, not one per booking).
-func (s *Service) bookedRows(ctx context.Context, org uint, bookings []Booking, vs []Vehicle) ([]bookedRow, error) {
+// bookedRows are the open bookings with their slot, centre, owner and
+// vehicle (read by ID: the workshop's vehicle list is paged).
+func (s *Service) bookedRows(ctx context.Context, org uint, bookings []Booking) ([]bookedRow, error) {
 	var rows []bookedRow
-	var slotIDs, ownerIDs []uint
+	var slotIDs, ownerIDs, vehicleIDs []uint
 	for _, b := range bookings {
 		if b.Status == BookingBooked {
 			rows = append(rows, bookedRow{Booking: b})
 			slotIDs = append(slotIDs, b.SlotID)
 			ownerIDs = append(ownerIDs, b.OwnerID)
+			vehicleIDs = append(vehicleIDs, b.VehicleID)
 		}
 	}
 	if len(rows) == 0 {
@@ -426,6 +431,10 @@ func (s *Service) bookedRows(ctx context.Context, org uint, bookings []Booking, 
 	ownerName := map[uint]string{}
 	for _, u := range owners {
 		ownerName[u.ID] = u.Name
+	}
+	var vs []Vehicle
+	if err := s.db(ctx, org).Where("id IN ?", vehicleIDs).Find(&vs).Error; err != nil {
+		return nil, err
 	}
 	vehicle := map[uint]*Vehicle{}
 	for i := range vs {

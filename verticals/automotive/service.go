@@ -132,6 +132,53 @@ func (s *Service) AddVehicle(ctx context.Context, p *accounts.Principal, in NewV
 	return v, nil
 }
 
+// VehicleFilter narrows and pages FindVehicles.
+type VehicleFilter struct {
+	OwnerID uint
+	// Query matches the start of the VIN, or make, model, nickname, or the
+	// owner's name or e-mail anywhere (case-insensitive).
+	Query string
+	// After is the cursor: vehicles with an ID above it.
+	After uint
+	// Limit is the page size: default 50, at most 500.
+	Limit int
+}
+
+// FindVehicles is one page of the vehicles the caller may see (as
+// Vehicles), in ID order, and the cursor of the next page (0 on the last).
+func (s *Service) FindVehicles(ctx context.Context, p *accounts.Principal, f VehicleFilter) ([]Vehicle, uint, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 500)
+	q := s.db(ctx, p.OrgID).Where("id > ?", f.After).Order("id")
+	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !all {
+		q = q.Where("owner_id IN ?", append(ids, 0))
+	}
+	if f.OwnerID != 0 {
+		q = q.Where("owner_id = ?", f.OwnerID)
+	}
+	if term := strings.ToLower(strings.NewReplacer(`%`, ``, `_`, ``, `\`, ``).Replace(strings.TrimSpace(f.Query))); term != "" {
+		like := "%" + term + "%"
+		q = q.Where("(vin LIKE ? OR LOWER(make) LIKE ? OR LOWER(model) LIKE ? OR LOWER(nickname) LIKE ? OR owner_id IN (SELECT u.id FROM accounts_users u WHERE u.org_id = ? AND (LOWER(u.name) LIKE ? OR LOWER(u.email) LIKE ?)))",
+			strings.ToUpper(term)+"%", like, like, like, p.OrgID, like, like)
+	}
+	var out []Vehicle
+	if err := q.Limit(f.Limit + 1).Find(&out).Error; err != nil {
+		return nil, 0, err
+	}
+	var next uint
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[f.Limit-1].ID
+	}
+	return out, next, nil
+}
+
 // Vehicles lists the vehicles the caller may see: their own (customers),
 // their assigned customers' (staff), all (admins, integrators).
 func (s *Service) Vehicles(ctx context.Context, p *accounts.Principal, ownerID uint) ([]Vehicle, error) {
