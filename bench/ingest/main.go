@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +78,9 @@ func (benchModule) Init(h module.Host) error {
 	return nil
 }
 
+// cpuProfile is where the ingest phase's CPU profile goes ("" for none).
+var cpuProfile string
+
 // cred is one device's credentials, handed to the load generator.
 type cred struct{ ID, Secret, Topic string }
 
@@ -89,6 +93,7 @@ func main() {
 	batch := flag.Int("batch", 0, "mqtt.batch_size (0: the default)")
 	credsPath := flag.String("creds", "", "internal: credentials file")
 	brokerURL := flag.String("url", "", "internal: broker URL")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the portal's ingest phase to this file")
 	flag.Parse()
 	var err error
 	switch *role {
@@ -183,7 +188,16 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 	rssBefore := rss()
 	peak := &peakRSS{}
 	stopSampling := peak.sample()
-	start := time.Now()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	published, err := child("load", credsPath, "tcp://"+a.Devices.BrokerAddr(), dur, window)
 	if err != nil {
 		return err
@@ -193,10 +207,12 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopSampling()
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	// From the first commit to the last: the child's connecting is not
 	// ingest time.
 	elapsed := time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load()))
-	_ = start
 	var rows int64
 	if err := store.AllOrgs(a.Store.DB).Model(&devices.Reading{}).Count(&rows).Error; err != nil {
 		return err

@@ -36,8 +36,9 @@ type MQTT struct {
 	// MaxMessageBytes is the largest MQTT packet the embedded broker
 	// accepts; the router rejects larger payloads too.
 	MaxMessageBytes int `yaml:"max_message_bytes"`
-	// MaxInflight bounds unacknowledged QoS 1 messages per client at the
-	// embedded broker; MaxQueued bounds pending writes per client.
+	// MaxInflight bounds a device's messages awaiting their PUBACK at the
+	// embedded broker (then its next publish waits); MaxQueued bounds the
+	// pending writes (commands) to each device connection.
 	MaxInflight int `yaml:"max_inflight"`
 	MaxQueued   int `yaml:"max_queued"`
 	// RatePerDevice is the most messages a second one device may publish
@@ -49,10 +50,9 @@ type MQTT struct {
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
 	// QueueSize bounds the messages waiting for the writer; when full the
-	// ingest stops taking messages (back-pressure) instead of growing. With
-	// the embedded broker it is also the admission window (capped at 15/16
-	// of MaxQueued): devices' QoS 1 publishes wait while the portal has that
-	// many unacknowledged.
+	// ingest stops taking messages (back-pressure) instead of growing: with
+	// the embedded broker devices' publishes wait, with an external broker
+	// it keeps them.
 	QueueSize int `yaml:"queue_size"`
 }
 
