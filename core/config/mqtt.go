@@ -54,6 +54,9 @@ type MQTT struct {
 	// the embedded broker devices' publishes wait, with an external broker
 	// it keeps them.
 	QueueSize int `yaml:"queue_size"`
+	// Writers is how many batches commit at once on PostgreSQL, each for
+	// its own share of the devices (SQLite: one).
+	Writers int `yaml:"writers"`
 }
 
 // Devices configures the device registry.
@@ -80,6 +83,7 @@ func DefaultMQTT() MQTT {
 		BatchSize:       500,
 		BatchWait:       5 * time.Millisecond,
 		QueueSize:       5000,
+		Writers:         2,
 	}
 }
 
@@ -117,6 +121,8 @@ func (c Config) validateMQTT() error {
 		return errors.New("config: mqtt.batch_size: must be between 1 and 10000")
 	case m.BatchWait <= 0:
 		return errors.New("config: mqtt.batch_wait: must be positive")
+	case m.Writers < 1 || m.Writers > 64:
+		return errors.New("config: mqtt.writers: must be between 1 and 64")
 	case m.QueueSize < m.BatchSize:
 		return errors.New("config: mqtt.queue_size: must be at least mqtt.batch_size")
 	}

@@ -210,6 +210,7 @@ func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 		return pk, nil // the portal's own command
 	}
 	st := h.state(cl)
+	dev := string(cl.Properties.Username)
 	if rate := h.b.s.cfg.MQTT.RatePerDevice; rate > 0 {
 		st.mu.Lock()
 		if st.bucket == nil {
@@ -244,7 +245,7 @@ func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 	default:
 		done := make(chan struct{})
 		m.ack = func() { release(); close(done) }
-		if !p.put(m) {
+		if !p.put(dev, m) {
 			release()
 			return pk, packets.ErrRejectPacket
 		}
@@ -255,7 +256,7 @@ func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 			return pk, packets.ErrRejectPacket
 		}
 	}
-	if !p.put(m) {
+	if !p.put(dev, m) {
 		release()
 	}
 	return pk, packets.ErrRejectPacket

@@ -103,7 +103,7 @@ func (in *Ingest) onMessage(_ paho.Client, m paho.Message) {
 	}
 	// Not queued once stopping: not acknowledged, the broker redelivers
 	// it to the session.
-	in.p.put(inbound{r: r, store: true, ack: m.Ack})
+	in.p.put(r.DeviceID, inbound{r: r, store: true, ack: m.Ack})
 }
 
 // route checks a message's topic against the registry and decodes it with
