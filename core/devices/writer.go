@@ -19,9 +19,9 @@ import (
 // (nothing queued behind the batch) writes them at once.
 const counterEvery = time.Second
 
-// writer commits batches of readings: one INSERT ... SELECT FROM unnest
-// (arrays) ... ON CONFLICT DO NOTHING on PostgreSQL, multi-row INSERT ...
-// ON CONFLICT DO NOTHING on SQLite. The unique (device_id, key) absorbs
+// writer commits batches of readings: COPY into a per-transaction staging
+// table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING on
+// PostgreSQL, multi-row INSERT ... ON CONFLICT DO NOTHING on SQLite. The unique (device_id, key) absorbs
 // QoS 1 redeliveries. The devices' counters go in the same transaction as
 // a batch's readings; under load they are held back (see counterEvery),
 // so a crash can lose up to that long of counts, never readings.
@@ -71,6 +71,8 @@ func (w *writer) writeSQLite(ctx context.Context, rows []Reading, upd []deviceSe
 	})
 }
 
+var readingColumns = []string{"org_id", "device_id", "key", "module", "stream", "ts", "received_at", "value", "payload"}
+
 type deviceSeen struct {
 	id string
 	n  int64
@@ -109,20 +111,23 @@ func sorted(m map[string]deviceSeen) []deviceSeen {
 }
 
 func (w *writer) writePostgres(ctx context.Context, rows []Reading, upd []deviceSeen) error {
-	n := len(rows)
-	orgs, ids, keys, mods, streams := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	ts, recv, vals, payloads := make([]time.Time, n), make([]time.Time, n), make([]*float64, n), make([]string, n)
-	for i := range rows {
-		r := &rows[i]
-		orgs[i], ids[i], keys[i], mods[i], streams[i] = int64(r.OrgID), r.DeviceID, r.Key, r.Module, r.Stream
-		ts[i], recv[i], vals[i], payloads[i] = r.TS, r.ReceivedAt, r.Value, r.Payload
-	}
 	return w.s.st.WithPgxConn(ctx, func(pc *pgx.Conn) error {
 		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS device_readings_stage
+				(org_id bigint, device_id text, key text, module text, stream text, ts timestamptz,
+				 received_at timestamptz, value double precision, payload text) ON COMMIT DELETE ROWS`); err != nil {
+				return err
+			}
+			src := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+				r := &rows[i]
+				return []any{int64(r.OrgID), r.DeviceID, r.Key, r.Module, r.Stream, r.TS, r.ReceivedAt, r.Value, r.Payload}, nil
+			})
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"device_readings_stage"}, readingColumns, src); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO device_readings (org_id, device_id, key, module, stream, ts, received_at, value, payload)
-				SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-					$7::timestamptz[], $8::double precision[], $9::text[])
-				ON CONFLICT (device_id, key) DO NOTHING`, orgs, ids, keys, mods, streams, ts, recv, vals, payloads); err != nil {
+				SELECT org_id, device_id, key, module, stream, ts, received_at, value, payload FROM device_readings_stage
+				ON CONFLICT (device_id, key) DO NOTHING`); err != nil {
 				return err
 			}
 			if len(upd) == 0 {
