@@ -38,7 +38,8 @@ type MQTT struct {
 	MaxMessageBytes int `yaml:"max_message_bytes"`
 	// MaxInflight bounds a device's messages awaiting their PUBACK at the
 	// embedded broker (then its next publish waits); MaxQueued bounds the
-	// pending writes (commands) to each device connection.
+	// pending writes (commands) to each device connection: mochi allocates
+	// that queue per connection, and a device only receives commands.
 	MaxInflight int `yaml:"max_inflight"`
 	MaxQueued   int `yaml:"max_queued"`
 	// RatePerDevice is the most messages a second one device may publish
@@ -78,7 +79,7 @@ func DefaultMQTT() MQTT {
 		Group:           "portal",
 		MaxMessageBytes: 64 << 10,
 		MaxInflight:     256,
-		MaxQueued:       1024,
+		MaxQueued:       64,
 		RatePerDevice:   100,
 		BatchSize:       500,
 		BatchWait:       5 * time.Millisecond,

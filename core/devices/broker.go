@@ -34,6 +34,10 @@ type Broker struct {
 	serving atomic.Bool
 }
 
+// connBufferBytes is the read and write buffer of each device connection
+// (mochi's default: 2 KiB each).
+const connBufferBytes = 1024
+
 func newBroker(s *Service) (*Broker, error) {
 	m := s.cfg.MQTT
 	caps := mqtt.NewDefaultServerCapabilities()
@@ -48,6 +52,9 @@ func newBroker(s *Service) (*Broker, error) {
 	// The inline client publishes the portal's commands; it bypasses the
 	// ACL hook, and the hook lets its publishes through untouched.
 	opts := &mqtt.Options{Capabilities: caps, InlineClient: true,
+		// Per connection: device packets are small, and mochi reads a
+		// larger one past the buffer.
+		ClientNetReadBufferSize: connBufferBytes, ClientNetWriteBufferSize: connBufferBytes,
 		Logger: s.log.With("component", "mqtt-broker").WithGroup("mochi")}
 	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
 		opts.Logger = slog.New(slog.NewTextHandler(discard{}, nil))
@@ -151,7 +158,7 @@ type connState struct {
 func (h *gatewayHook) ID() string { return "portal-devices" }
 
 func (h *gatewayHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnPublishDropped, mqtt.OnDisconnect}, []byte{b})
 }
 
 func (h *gatewayHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
@@ -162,6 +169,13 @@ func (h *gatewayHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 	}
 	h.orgs.Store(user, org)
 	return true
+}
+
+// OnPublishDropped reports a command mochi dropped because the device's
+// write queue (mqtt.max_queued) was full: the device stopped reading.
+func (h *gatewayHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	h.b.s.log.Warn("a command to a device was dropped: its connection's write queue is full",
+		"device", string(cl.Properties.Username), "topic", pk.TopicName, "max_queued", h.b.s.cfg.MQTT.MaxQueued)
 }
 
 func (h *gatewayHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
