@@ -219,6 +219,8 @@ func (h *gatewayHook) state(cl *mqtt.Client) *connState {
 // A refused or rejected message (recorded) is acknowledged too, in order.
 // QoS 2 waits here for the commit and lets mochi run its handshake. While
 // stopping, nothing is acknowledged: the device delivers again later.
+// (With the portal's log at debug level, mochi logs every message as
+// "publish packet rejected": that is this hand-over, not a refusal.)
 func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if cl.Net.Inline {
 		return pk, nil // the portal's own command

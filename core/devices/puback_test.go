@@ -38,6 +38,11 @@ func TestEmbeddedPubackMeansCommitted(t *testing.T) {
 			t.Errorf("publish %d acknowledged after %s, before its batch could close (batch_wait %s)", i, took, wait)
 		}
 	}
+	// QoS 0 has no acknowledgement; it is stored all the same.
+	if tk := c.Publish(topicOf(d, "temp"), 0, false, gaugeJSON(7, 20)); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		t.Fatalf("QoS 0 publish: %v", tk.Error())
+	}
+	eventually(t, 10*time.Second, "the QoS 0 reading", func() bool { return countReadings(t, ta, d.ID) == 5 })
 	// A rejected message is acknowledged too (it must not loop), after
 	// being recorded.
 	if err := publish(t, c, topicOf(d, "temp"), `{"seq": 9, "temp": 900}`); err != nil {
