@@ -4,10 +4,11 @@
 // stored and committed per second, p50/p99 from publish to commit and the
 // portal's memory, against a baseline measured in the same run: the same
 // publishers through a bare mochi broker (no hooks beyond allow-all) to
-// one plain QoS 1 subscriber. It then measures the portal's memory with
-// -idle devices connected and silent.
+// one plain QoS 1 subscriber (what it received, and what it acknowledged
+// to the publishers). It then measures the portal's memory with -idle
+// devices connected and silent. -cpuprofile profiles the portal's ingest.
 //
-//	PORTAL_BENCH_DATABASE_URL=postgres://... go run ./bench/ingest -devices 1000 -duration 10s -idle 10000
+//	PORTAL_BENCH_DATABASE_URL=postgres://... go run ./bench/ingest -devices 1000 -duration 15s -idle 10000
 //
 // PORTAL_TEST_DATABASE_URL is used when PORTAL_BENCH_DATABASE_URL is unset.
 // The load generator runs as a child process (this binary with -role), so
@@ -30,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +79,9 @@ func (benchModule) Init(h module.Host) error {
 	return nil
 }
 
+// cpuProfile is where the ingest phase's CPU profile goes ("" for none).
+var cpuProfile string
+
 // cred is one device's credentials, handed to the load generator.
 type cred struct{ ID, Secret, Topic string }
 
@@ -89,6 +94,7 @@ func main() {
 	batch := flag.Int("batch", 0, "mqtt.batch_size (0: the default)")
 	credsPath := flag.String("creds", "", "internal: credentials file")
 	brokerURL := flag.String("url", "", "internal: broker URL")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the portal's ingest phase to this file")
 	flag.Parse()
 	var err error
 	switch *role {
@@ -151,11 +157,11 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 
 	// Baseline: the same publishers through a bare broker to one plain
 	// QoS 1 subscriber.
-	baseRate, err := baseline(credsPath, dur, window)
+	baseRate, baseAcked, err := baseline(credsPath, dur, window)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
-	fmt.Printf("baseline   raw broker publisher -> subscriber: %8.0f msg/s\n", baseRate)
+	fmt.Printf("baseline   raw broker publisher -> subscriber: %8.0f msg/s; acknowledged to the publishers: %8.0f msg/s\n", baseRate, baseAcked)
 
 	// The portal.
 	if err := a.Start(ctx); err != nil {
@@ -183,8 +189,17 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 	rssBefore := rss()
 	peak := &peakRSS{}
 	stopSampling := peak.sample()
-	start := time.Now()
-	published, err := child("load", credsPath, "tcp://"+a.Devices.BrokerAddr(), dur, window)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	published, portalAcked, err := child("load", credsPath, "tcp://"+a.Devices.BrokerAddr(), dur, window)
 	if err != nil {
 		return err
 	}
@@ -193,10 +208,12 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopSampling()
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	// From the first commit to the last: the child's connecting is not
 	// ingest time.
 	elapsed := time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load()))
-	_ = start
 	var rows int64
 	if err := store.AllOrgs(a.Store.DB).Model(&devices.Reading{}).Count(&rows).Error; err != nil {
 		return err
@@ -210,7 +227,8 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 		return lat[int(p*float64(len(lat)-1))]
 	}
 	fmt.Printf("portal     published %d, committed %d (rows in table %d) in %s\n", published, stored.Load(), rows, elapsed.Round(time.Millisecond))
-	fmt.Printf("portal     stored and committed:                %8.0f msg/s   ratio to baseline %.2f\n", rate, rate/baseRate)
+	fmt.Printf("portal     stored and committed:                %8.0f msg/s   ratio to baseline %.2f (to the publishers' acknowledged rate %.2f)\n", rate, rate/baseRate, rate/baseAcked)
+	fmt.Printf("portal     acknowledged to the devices (after commit): %8.0f msg/s\n", portalAcked)
 	fmt.Printf("portal     publish -> commit latency: p50 %s, p99 %s\n", pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond))
 	fmt.Printf("portal     memory: RSS %d MiB before, peak %d MiB during ingest\n", rssBefore>>20, peak.max.Load()>>20)
 	if stored.Load() != published || rows != published {
@@ -244,16 +262,18 @@ func register(ctx context.Context, st *store.Store, org *accounts.Org, ownerID u
 }
 
 // baseline runs a bare mochi broker with one QoS 1 subscriber and the same
-// load, and returns the messages per second the subscriber received.
-func baseline(credsPath string, dur time.Duration, window int) (float64, error) {
+// load, and returns the messages per second the subscriber received and
+// the broker acknowledged to the publishers (which is more: the bare
+// broker drops what overflows the subscriber's write queue).
+func baseline(credsPath string, dur time.Duration, window int) (received, acked float64, err error) {
 	srv := mqtt.New(&mqtt.Options{InlineClient: false, Logger: discardLogger()})
 	_ = srv.AddHook(new(auth.AllowHook), nil)
 	tcp := listeners.NewTCP(listeners.Config{ID: "base", Address: "127.0.0.1:0"})
 	if err := srv.AddListener(tcp); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := srv.Serve(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer srv.Close()
 	url := "tcp://" + tcp.Address()
@@ -261,7 +281,7 @@ func baseline(credsPath string, dur time.Duration, window int) (float64, error) 
 	var first, last atomic.Int64
 	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("baseline-sub").SetOrderMatters(false))
 	if tk := sub.Connect(); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
-		return 0, fmt.Errorf("subscriber: %v", tk.Error())
+		return 0, 0, fmt.Errorf("subscriber: %v", tk.Error())
 	}
 	defer sub.Disconnect(100)
 	if tk := sub.Subscribe("t/#", 1, func(_ paho.Client, _ paho.Message) {
@@ -270,12 +290,11 @@ func baseline(credsPath string, dur time.Duration, window int) (float64, error) 
 		last.Store(now)
 		got.Add(1)
 	}); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
-		return 0, fmt.Errorf("subscribe: %v", tk.Error())
+		return 0, 0, fmt.Errorf("subscribe: %v", tk.Error())
 	}
-	start := time.Now()
-	published, err := child("load", credsPath, url, dur, window)
+	published, acked, err := child("load", credsPath, url, dur, window)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for got.Load() < published && time.Now().Before(deadline) {
@@ -284,8 +303,7 @@ func baseline(credsPath string, dur time.Duration, window int) (float64, error) 
 	if got.Load() < published {
 		fmt.Printf("baseline   note: subscriber received %d of %d\n", got.Load(), published)
 	}
-	_ = start
-	return float64(got.Load()) / time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load())).Seconds(), nil
+	return float64(got.Load()) / time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load())).Seconds(), acked, nil
 }
 
 // idleMemory connects idle devices and reports the portal's memory.
@@ -319,19 +337,36 @@ func idleMemory(ctx context.Context, a *app.App, org *accounts.Org, ownerID uint
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("idle       %s; portal RSS %d MiB before, %d MiB with them (+%d MiB, %.1f KiB per device); goroutines %d, Go heap in use %d MiB, stacks %d MiB\n",
 		strings.TrimSpace(out.String()), before>>20, after>>20, (after-before)>>20, float64(after-before)/1024/float64(idle), runtime.NumGoroutine(), ms.HeapInuse>>20, ms.StackInuse>>20)
+	// Each GC halves the stacks of goroutines that use under a quarter of
+	// theirs (idle connections); a running portal collects at least every
+	// two minutes, so a few cycles later is where it settles.
+	for range 4 {
+		runtime.GC()
+	}
+	debug.FreeOSMemory()
+	settled := rss()
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("idle       after 5 GC cycles: portal RSS %d MiB (+%d MiB, %.1f KiB per device); Go heap in use %d MiB, stacks %d MiB\n",
+		settled>>20, (settled-before)>>20, float64(settled-before)/1024/float64(idle), ms.HeapInuse>>20, ms.StackInuse>>20)
 	return nil
 }
 
-// child runs the load generator and returns how many messages it had
-// acknowledged.
-func child(role, credsPath, url string, dur time.Duration, window int) (int64, error) {
+// child runs the load generator and returns how many messages the
+// broker acknowledged to it and at what rate (from the first publish to
+// the last acknowledgement).
+func child(role, credsPath, url string, dur time.Duration, window int) (int64, float64, error) {
 	cmd := exec.Command(os.Args[0], "-role", role, "-creds", credsPath, "-url", url, "-duration", dur.String(), "-window", strconv.Itoa(window))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return 0, fmt.Errorf("load generator: %w", err)
+		return 0, 0, fmt.Errorf("load generator: %w", err)
 	}
-	return strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	var n int64
+	var secs float64
+	if _, err := fmt.Sscan(string(out), &n, &secs); err != nil {
+		return 0, 0, fmt.Errorf("load generator output %q: %w", out, err)
+	}
+	return n, float64(n) / secs, nil
 }
 
 // load connects every device and publishes for dur with at most window
@@ -347,7 +382,8 @@ func load(credsPath, url string, dur time.Duration, window int) error {
 	}
 	var acked atomic.Int64
 	var wg sync.WaitGroup
-	end := time.Now().Add(dur)
+	begin := time.Now()
+	end := begin.Add(dur)
 	for i, c := range clients {
 		wg.Add(1)
 		go func(i int, c paho.Client) {
@@ -374,7 +410,7 @@ func load(credsPath, url string, dur time.Duration, window int) error {
 	for _, c := range clients {
 		c.Disconnect(50)
 	}
-	fmt.Println(acked.Load())
+	fmt.Println(acked.Load(), time.Since(begin).Seconds())
 	return nil
 }
 

@@ -36,8 +36,10 @@ type MQTT struct {
 	// MaxMessageBytes is the largest MQTT packet the embedded broker
 	// accepts; the router rejects larger payloads too.
 	MaxMessageBytes int `yaml:"max_message_bytes"`
-	// MaxInflight bounds unacknowledged QoS 1 messages per client at the
-	// embedded broker; MaxQueued bounds pending writes per client.
+	// MaxInflight bounds a device's messages awaiting their PUBACK at the
+	// embedded broker (then its next publish waits); MaxQueued bounds the
+	// pending writes (commands) to each device connection: mochi allocates
+	// that queue per connection, and a device only receives commands.
 	MaxInflight int `yaml:"max_inflight"`
 	MaxQueued   int `yaml:"max_queued"`
 	// RatePerDevice is the most messages a second one device may publish
@@ -49,11 +51,13 @@ type MQTT struct {
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
 	// QueueSize bounds the messages waiting for the writer; when full the
-	// ingest stops taking messages (back-pressure) instead of growing. With
-	// the embedded broker it is also the admission window (capped at 15/16
-	// of MaxQueued): devices' QoS 1 publishes wait while the portal has that
-	// many unacknowledged.
+	// ingest stops taking messages (back-pressure) instead of growing: with
+	// the embedded broker devices' publishes wait, with an external broker
+	// it keeps them.
 	QueueSize int `yaml:"queue_size"`
+	// Writers is how many batches commit at once on PostgreSQL, each for
+	// its own share of the devices (SQLite: one).
+	Writers int `yaml:"writers"`
 }
 
 // Devices configures the device registry.
@@ -75,11 +79,12 @@ func DefaultMQTT() MQTT {
 		Group:           "portal",
 		MaxMessageBytes: 64 << 10,
 		MaxInflight:     256,
-		MaxQueued:       1024,
+		MaxQueued:       64,
 		RatePerDevice:   100,
 		BatchSize:       500,
 		BatchWait:       5 * time.Millisecond,
 		QueueSize:       5000,
+		Writers:         2,
 	}
 }
 
@@ -117,6 +122,8 @@ func (c Config) validateMQTT() error {
 		return errors.New("config: mqtt.batch_size: must be between 1 and 10000")
 	case m.BatchWait <= 0:
 		return errors.New("config: mqtt.batch_wait: must be positive")
+	case m.Writers < 1 || m.Writers > 64:
+		return errors.New("config: mqtt.writers: must be between 1 and 64")
 	case m.QueueSize < m.BatchSize:
 		return errors.New("config: mqtt.queue_size: must be at least mqtt.batch_size")
 	}

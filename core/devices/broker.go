@@ -18,45 +18,50 @@ import (
 )
 
 // Broker is the embedded MQTT broker (mochi-mqtt) with the registry's
-// authentication, ACL, rate limits and admission window.
+// authentication, ACL and rate limits. Its hook is also the portal's
+// ingest: a device's publish is routed and handed to the batched writer
+// on the device's own connection, and its PUBACK is written only after
+// the batch holding it committed. No subscriber client sits in between, so
+// nothing can overflow a subscriber's queue, and a device's PUBACK means
+// its reading is in the database.
 type Broker struct {
 	s      *Service
 	server *mqtt.Server
 	tcp    *listeners.TCP
 	hook   *gatewayHook
-
-	// internal credentials of the portal's own ingest client.
-	user, pass, clientID string
+	p      *pipeline
+	// serving is true from start until close (for /readyz).
+	serving atomic.Bool
 }
 
-// admissionWindow is how many messages the portal's ingest client may
-// have unacknowledged at the broker. Beyond it a device's QoS 1 publish
-// waits (its PUBACK is not sent), so a slow portal slows devices down
-// instead of the broker dropping messages to a subscriber that fell
-// behind. mochi sends an MQTT 3.1.1 client everything at once through a
-// write buffer of mqtt.max_queued packets and drops what does not fit
-// (after the device had its PUBACK), so the window stays below it.
-func (b *Broker) admissionWindow() int {
-	return max(1, min(b.s.cfg.MQTT.QueueSize, b.s.cfg.MQTT.MaxQueued*15/16))
-}
+// connBufferBytes is the read and write buffer of each device connection
+// (mochi's default: 2 KiB each).
+const connBufferBytes = 1024
 
-func newBroker(s *Service, user, pass, clientID string) (*Broker, error) {
+func newBroker(s *Service) (*Broker, error) {
 	m := s.cfg.MQTT
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(m.MaxMessageBytes)
 	caps.ReceiveMaximum = uint16(m.MaxInflight)
+	// Devices only receive commands: a short write queue each (mochi
+	// allocates it per connection).
 	caps.MaximumClientWritesPending = int32(m.MaxQueued)
 	caps.MaximumInflight = 65535
 	caps.MaximumSessionExpiryInterval = 24 * 3600
 	caps.RetainAvailable = 0
-	opts := &mqtt.Options{Capabilities: caps, InlineClient: false,
+	// The inline client publishes the portal's commands; it bypasses the
+	// ACL hook, and the hook lets its publishes through untouched.
+	opts := &mqtt.Options{Capabilities: caps, InlineClient: true,
+		// Per connection: device packets are small, and mochi reads a
+		// larger one past the buffer.
+		ClientNetReadBufferSize: connBufferBytes, ClientNetWriteBufferSize: connBufferBytes,
 		Logger: s.log.With("component", "mqtt-broker").WithGroup("mochi")}
 	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
 		opts.Logger = slog.New(slog.NewTextHandler(discard{}, nil))
 	}
 	srv := mqtt.New(opts)
-	b := &Broker{s: s, server: srv, user: user, pass: pass, clientID: clientID}
-	b.hook = &gatewayHook{b: b, buckets: map[string]*bucket{}}
+	b := &Broker{s: s, server: srv}
+	b.hook = &gatewayHook{b: b}
 	if err := srv.AddHook(b.hook, nil); err != nil {
 		return nil, err
 	}
@@ -83,14 +88,35 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // mqtt.listen asked for port 0).
 func (b *Broker) Addr() string { return b.tcp.Address() }
 
-func (b *Broker) start() error { return b.server.Serve() }
+func (b *Broker) start() error {
+	b.p = newPipeline(b.s)
+	if err := b.server.Serve(); err != nil {
+		return err
+	}
+	b.serving.Store(true)
+	return nil
+}
 
-func (b *Broker) close() error { return b.server.Close() }
+// close stops taking device messages (a device publishing now gets no
+// PUBACK and delivers again on reconnect), commits and acknowledges what
+// the writer holds, then closes the broker.
+func (b *Broker) close() error {
+	b.serving.Store(false)
+	if b.p != nil {
+		b.p.close()
+	}
+	return b.server.Close()
+}
+
+// publish sends a command to the devices subscribed to topic (QoS 1).
+func (b *Broker) publish(topic string, payload []byte) error {
+	return b.server.Publish(topic, payload, false, 1)
+}
 
 // kickDevice disconnects every connection of device id.
 func (b *Broker) kickDevice(id string) {
 	for _, cl := range b.server.Clients.GetAll() {
-		if string(cl.Properties.Username) == id && !cl.Closed() {
+		if !cl.Net.Inline && string(cl.Properties.Username) == id && !cl.Closed() {
 			_ = b.server.DisconnectClient(cl, packets.ErrNotAuthorized)
 			cl.Stop(errors.New("device disabled or its secret rotated"))
 		}
@@ -101,44 +127,42 @@ func (b *Broker) kickDevice(id string) {
 func (b *Broker) Connected() int {
 	n := 0
 	for _, cl := range b.server.Clients.GetAll() {
-		if !cl.Closed() {
+		if !cl.Net.Inline && !cl.Closed() {
 			n++
 		}
 	}
 	return n
 }
 
-// gatewayHook authenticates devices against the registry and enforces
-// their topics, rates and the admission window.
+// gatewayHook authenticates devices against the registry, enforces their
+// topics and rates, and ingests their messages.
 type gatewayHook struct {
 	mqtt.HookBase
-	b  *Broker
-	mu sync.Mutex
+	b *Broker
 	// orgs maps a connected device's username to its org slug.
-	orgs    sync.Map
-	buckets map[string]*bucket
-	// inTransit counts admitted device publishes not yet handed to the
-	// subscribers: with the portal's inflight count, what the window
-	// bounds.
-	inTransit atomic.Int64
-	admitted  sync.Map // *mqtt.Client -> struct{}: its current publish was admitted
+	orgs sync.Map
+	// conns holds each connection's *connState.
+	conns sync.Map
+}
+
+// connState is what the hook keeps per device connection.
+type connState struct {
+	// pending holds a token per message handed to the writer and not yet
+	// acknowledged: at most mqtt.max_inflight, then the device's next
+	// publish waits (its connection is not read meanwhile).
+	pending chan struct{}
+	mu      sync.Mutex
+	bucket  *bucket
 }
 
 func (h *gatewayHook) ID() string { return "portal-devices" }
 
 func (h *gatewayHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnPacketProcessed, mqtt.OnDisconnect}, []byte{b})
-}
-
-func (h *gatewayHook) internal(cl *mqtt.Client) bool {
-	return string(cl.Properties.Username) == h.b.user
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnPublishDropped, mqtt.OnDisconnect}, []byte{b})
 }
 
 func (h *gatewayHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	user, pass := string(pk.Connect.Username), string(pk.Connect.Password)
-	if user == h.b.user {
-		return pass == h.b.pass && cl.ID == h.b.clientID
-	}
 	org, ok := h.b.s.auth.check(user, pass)
 	if !ok {
 		return false
@@ -147,22 +171,22 @@ func (h *gatewayHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 	return true
 }
 
+// OnPublishDropped reports a command mochi dropped because the device's
+// write queue (mqtt.max_queued) was full: the device stopped reading.
+func (h *gatewayHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	h.b.s.log.Warn("a command to a device was dropped: its connection's write queue is full",
+		"device", string(cl.Properties.Username), "topic", pk.TopicName, "max_queued", h.b.s.cfg.MQTT.MaxQueued)
+}
+
 func (h *gatewayHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
-	h.mu.Lock()
-	delete(h.buckets, cl.ID)
-	h.mu.Unlock()
+	h.conns.Delete(cl)
 }
 
 // OnACLCheck lets a device publish only under t/{org}/d/{device}/ (not
 // its command topics) and subscribe only to t/{org}/d/{device}/cmd/....
+// (mochi does not ask it about the inline client's commands.)
 func (h *gatewayHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	user := string(cl.Properties.Username)
-	if h.internal(cl) {
-		if write {
-			return strings.HasPrefix(topic, "t/") && strings.Contains(topic, "/cmd/")
-		}
-		return true
-	}
 	v, ok := h.orgs.Load(user)
 	if !ok {
 		return false
@@ -178,59 +202,80 @@ func (h *gatewayHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool
 	return strings.HasPrefix(topic, prefix+"cmd/")
 }
 
-// OnPublish applies the per-device rate limit and the admission window:
-// both make the device wait, neither drops its message.
-func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if h.internal(cl) {
-		return pk, nil
+func (h *gatewayHook) state(cl *mqtt.Client) *connState {
+	if v, ok := h.conns.Load(cl); ok {
+		return v.(*connState)
 	}
+	st := &connState{pending: make(chan struct{}, max(1, h.b.s.cfg.MQTT.MaxInflight))}
+	v, _ := h.conns.LoadOrStore(cl, st)
+	return v.(*connState)
+}
+
+// OnPublish ingests a device's message. mochi calls it on the device's
+// read goroutine before it would acknowledge and fan the message out. The
+// message is routed, queued for the writer (waiting while the queue is
+// full) and answered with ErrRejectPacket, so mochi neither acknowledges
+// nor publishes it; the writer sends the PUBACK after the batch commits.
+// A refused or rejected message (recorded) is acknowledged too, in order.
+// QoS 2 waits here for the commit and lets mochi run its handshake. While
+// stopping, nothing is acknowledged: the device delivers again later.
+// (With the portal's log at debug level, mochi logs every message as
+// "publish packet rejected": that is this hand-over, not a refusal.)
+func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil // the portal's own command
+	}
+	st := h.state(cl)
+	dev := string(cl.Properties.Username)
 	if rate := h.b.s.cfg.MQTT.RatePerDevice; rate > 0 {
-		h.mu.Lock()
-		bk := h.buckets[cl.ID]
-		if bk == nil {
-			bk = &bucket{tokens: float64(rate), last: time.Now()}
-			h.buckets[cl.ID] = bk
+		st.mu.Lock()
+		if st.bucket == nil {
+			st.bucket = &bucket{tokens: float64(rate), last: time.Now()}
 		}
-		wait := bk.take(float64(rate), time.Now())
-		h.mu.Unlock()
+		wait := st.bucket.take(float64(rate), time.Now())
+		st.mu.Unlock()
 		if wait > 0 {
 			time.Sleep(wait)
 		}
 	}
-	if pk.FixedHeader.Qos > 0 {
-		h.admit(cl)
+	p := h.b.p
+	select {
+	case st.pending <- struct{}{}:
+	case <-p.stop:
+		return pk, packets.ErrRejectPacket
 	}
-	return pk, nil
-}
-
-// admit blocks while the portal's ingest client has a full window of
-// unacknowledged messages at the broker.
-func (h *gatewayHook) admit(cl *mqtt.Client) {
-	window := int64(h.b.admissionWindow())
-	for i := 0; ; i++ {
-		n := h.inTransit.Load()
-		portal, ok := h.b.server.Clients.Get(h.b.clientID)
-		if !ok || cl.Closed() || int64(portal.State.Inflight.Len())+n < window {
-			if h.inTransit.CompareAndSwap(n, n+1) {
-				h.admitted.Store(cl, struct{}{})
-				return
-			}
-			continue
+	release := func() { <-st.pending }
+	r, ok := h.b.s.route(context.Background(), pk.TopicName, pk.Payload)
+	m := inbound{r: r, store: ok}
+	switch pk.FixedHeader.Qos {
+	case 0:
+		m.ack = release
+	case 1:
+		id := pk.PacketID
+		m.ack = func() {
+			// A closed connection's PUBACK is lost: the device delivers
+			// again and the unique key absorbs the copy.
+			_ = cl.WritePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: id})
+			release()
 		}
-		time.Sleep(time.Millisecond * time.Duration(min(1+i, 20)))
-	}
-}
-
-// OnPacketProcessed ends an admitted publish's transit: mochi has handed
-// it to the subscribers (it is in the portal's inflight) or failed.
-func (h *gatewayHook) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, err error) {
-	// A client's packets are processed one at a time, so one mark per
-	// client is enough; publishes refused before OnPublish carry none.
-	if pk.FixedHeader.Type == packets.Publish {
-		if _, ok := h.admitted.LoadAndDelete(cl); ok {
-			h.inTransit.Add(-1)
+	default:
+		done := make(chan struct{})
+		m.ack = func() { release(); close(done) }
+		if !p.put(dev, m) {
+			release()
+			return pk, packets.ErrRejectPacket
+		}
+		select {
+		case <-done:
+			return pk, packets.CodeSuccessIgnore
+		case <-p.stop:
+			return pk, packets.ErrRejectPacket
 		}
 	}
+	if !p.put(dev, m) {
+		release()
+	}
+	return pk, packets.ErrRejectPacket
 }
 
 // bucket is a token bucket of one connection.

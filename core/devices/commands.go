@@ -38,19 +38,25 @@ func (s *Service) command(ctx context.Context, a Actor, deviceID, name string, p
 	if err != nil {
 		return nil, errs.InvalidField("payload", "not JSON-encodable")
 	}
-	in := s.ingest
-	if in == nil {
-		return nil, errs.New(errs.Unavailable, "the MQTT gateway is not running")
-	}
 	if d.Status != StatusActive {
 		return nil, errs.Conflictf("the device is disabled")
 	}
-	t := in.client.Publish("t/"+d.OrgSlug+"/d/"+d.ID+"/cmd/"+name, 1, false, body)
-	if !t.WaitTimeout(10 * time.Second) {
-		return nil, errors.New("devices: publishing the command timed out")
-	}
-	if t.Error() != nil {
-		return nil, t.Error()
+	topic := "t/" + d.OrgSlug + "/d/" + d.ID + "/cmd/" + name
+	switch b, in := s.broker, s.ingest; {
+	case b != nil:
+		if err := b.publish(topic, body); err != nil {
+			return nil, err
+		}
+	case in != nil:
+		t := in.client.Publish(topic, 1, false, body)
+		if !t.WaitTimeout(10 * time.Second) {
+			return nil, errors.New("devices: publishing the command timed out")
+		}
+		if t.Error() != nil {
+			return nil, t.Error()
+		}
+	default:
+		return nil, errs.New(errs.Unavailable, "the MQTT gateway is not running")
 	}
 	c := &Command{DeviceID: d.ID, Name: name, Payload: string(body), SentBy: a.UserID, At: s.now().UTC()}
 	if err := store.Org(s.st.DB.WithContext(ctx), d.OrgID).Create(c).Error; err != nil {

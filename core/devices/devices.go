@@ -1,9 +1,10 @@
 // Package devices is PortalKit's device gateway: device identities and
-// their MQTT credentials, the embedded broker (mochi-mqtt) with
-// registry-backed auth and ACL, the Paho ingest client that reads device
-// messages from that broker or from Mosquitto/EMQX, the topic router that
-// hands them to the module streams, the batched writer, commands to
-// devices, and the retention roll-up.
+// their MQTT credentials, the embedded broker (mochi-mqtt) whose hook
+// authenticates devices against the registry, enforces their topics and
+// ingests their messages, the Paho ingest client that reads device
+// messages from Mosquitto/EMQX instead, the topic router that hands them
+// to the module streams, the batched writer, commands to devices, and the
+// retention roll-up.
 //
 // devices may import core/accounts, core/config, core/errs, core/events,
 // core/i18n, core/store and core/web; never core/app, core/module or a

@@ -14,28 +14,21 @@ import (
 	"gorm.io/gorm"
 )
 
-// Ingest is the portal's MQTT subscriber: a Paho client with a persistent
-// session that reads every device topic (a shared subscription, so several
-// instances split the load), routes each message and acknowledges it only
-// after the batch holding it has committed.
+// Ingest is the portal's MQTT subscriber at an external broker
+// (Mosquitto, EMQX): a Paho client with a persistent session that reads
+// every device topic (a shared subscription, so several instances split
+// the load), routes each message and acknowledges it only after the batch
+// holding it has committed. The embedded broker does not use it: its hook
+// hands messages to the writer directly (broker.go).
 type Ingest struct {
 	s      *Service
 	client paho.Client
 	filter string
-	queue  chan inbound
-	writer *writer
-	stop   chan struct{}
-	done   sync.WaitGroup
+	p      *pipeline
 	// subscribed is closed when the first subscription is granted: Start
 	// waits for it, so nothing published right after start is missed.
 	subscribed chan struct{}
 	subOnce    sync.Once
-}
-
-// inbound is a routed, accepted message waiting for the writer.
-type inbound struct {
-	r   Reading
-	ack func()
 }
 
 type ingestOptions struct {
@@ -43,9 +36,7 @@ type ingestOptions struct {
 }
 
 func newIngest(s *Service, o ingestOptions) *Ingest {
-	in := &Ingest{s: s, filter: o.Filter, queue: make(chan inbound, s.cfg.MQTT.QueueSize), stop: make(chan struct{}),
-		subscribed: make(chan struct{})}
-	in.writer = &writer{s: s}
+	in := &Ingest{s: s, filter: o.Filter, subscribed: make(chan struct{})}
 	opts := paho.NewClientOptions().AddBroker(o.URL).SetClientID(o.ClientID).
 		SetUsername(o.Username).SetPassword(o.Password).
 		SetCleanSession(false).SetOrderMatters(false).SetAutoAckDisabled(true).
@@ -76,8 +67,7 @@ func newIngest(s *Service, o ingestOptions) *Ingest {
 }
 
 func (in *Ingest) start(ctx context.Context) error {
-	in.done.Add(1)
-	go in.run()
+	in.p = newPipeline(in.s)
 	t := in.client.Connect()
 	if !t.WaitTimeout(15 * time.Second) {
 		return errors.New("mqtt: connecting to the broker timed out")
@@ -96,11 +86,12 @@ func (in *Ingest) start(ctx context.Context) error {
 // Connected reports whether the client is connected to the broker.
 func (in *Ingest) Connected() bool { return in.client.IsConnectionOpen() }
 
-// stopIngest disconnects first (no new messages), then lets the writer
-// commit and acknowledge what it holds.
+// stopIngest stops taking messages, lets the writer commit and
+// acknowledge what it holds, then disconnects.
 func (in *Ingest) stopIngest(ctx context.Context) {
-	close(in.stop)
-	in.done.Wait()
+	if in.p != nil {
+		in.p.close()
+	}
 	in.client.Disconnect(250)
 }
 
@@ -110,112 +101,9 @@ func (in *Ingest) onMessage(_ paho.Client, m paho.Message) {
 		m.Ack()
 		return
 	}
-	select {
-	case in.queue <- inbound{r: r, ack: m.Ack}:
-	case <-in.stop:
-		// Not acknowledged: the broker redelivers it to the session.
-	}
-}
-
-// run is the batched writer loop: a batch closes at mqtt.batch_size
-// messages or mqtt.batch_wait after its first one.
-func (in *Ingest) run() {
-	defer in.done.Done()
-	size, wait := in.s.cfg.MQTT.BatchSize, in.s.cfg.MQTT.BatchWait
-	batch := make([]inbound, 0, size)
-	for {
-		select {
-		case <-in.stop:
-			// drain what is already queued, then leave
-			for {
-				select {
-				case m := <-in.queue:
-					batch = append(batch, m)
-					if len(batch) == size {
-						in.flush(batch)
-						batch = batch[:0]
-					}
-				default:
-					in.flush(batch)
-					return
-				}
-			}
-		case m := <-in.queue:
-			batch = append(batch[:0], m)
-			timer := time.NewTimer(wait)
-		fill:
-			for len(batch) < size {
-				select {
-				case m := <-in.queue:
-					batch = append(batch, m)
-				case <-timer.C:
-					break fill
-				}
-			}
-			timer.Stop()
-			in.flush(batch)
-			batch = batch[:0]
-		}
-	}
-}
-
-// flush commits a batch, retrying while the database refuses it (the queue
-// then fills and the ingest stops taking messages), and acknowledges each
-// message only after the commit.
-func (in *Ingest) flush(batch []inbound) {
-	if len(batch) == 0 {
-		return
-	}
-	rows := make([]Reading, len(batch))
-	for i := range batch {
-		rows[i] = batch[i].r
-	}
-	for attempt := 0; ; attempt++ {
-		err := in.writer.write(context.Background(), rows)
-		if err == nil {
-			break
-		}
-		in.s.log.Warn("storing device readings failed; retrying", "readings", len(rows), "attempt", attempt+1, "err", err)
-		select {
-		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
-		case <-in.stop:
-			if attempt > 3 {
-				return // unacknowledged: redelivered after restart
-			}
-		}
-	}
-	if fn := in.s.commits.Load(); fn != nil {
-		(*fn)(rows, time.Now())
-	}
-	in.s.stats.Stored.Add(int64(len(rows)))
-	in.s.stats.Batches.Add(1)
-	for i := range batch {
-		in.apply(rows[i])
-		batch[i].ack()
-	}
-}
-
-// apply hands a stored reading to its module when the stream acts on
-// readings (Applier), retrying a failure a few times. The reading is stored
-// whatever happens here; a failure that persists is logged with the device.
-func (in *Ingest) apply(r Reading) {
-	a, ok := in.s.handler(r.Module, r.Stream).(Applier)
-	if !ok {
-		return
-	}
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = a.Apply(context.Background(), r); err == nil {
-			return
-		}
-		select {
-		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
-		case <-in.stop:
-			attempt = 3
-		}
-	}
-	in.s.stats.ApplyFailed.Add(1)
-	in.s.log.Error("a module could not act on a stored device reading", "device", r.DeviceID, "module", r.Module, "stream", r.Stream, "err", err)
+	// Not queued once stopping: not acknowledged, the broker redelivers
+	// it to the session.
+	in.p.put(r.DeviceID, inbound{r: r, store: true, ack: m.Ack})
 }
 
 // route checks a message's topic against the registry and decodes it with

@@ -2,8 +2,6 @@ package devices
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -12,28 +10,12 @@ import (
 // Name implements the kernel's Runner.
 func (s *Service) Name() string { return "devices" }
 
-// Start starts the embedded broker (unless mqtt.url names an external
-// one) and the ingest client. In embedded mode the ingest connects to the
-// broker over loopback like any client, so both modes run the same code.
+// Start starts the embedded broker, which ingests device messages itself,
+// or, when mqtt.url names an external broker, the Paho ingest client.
 func (s *Service) Start(ctx context.Context) error {
 	m := s.cfg.MQTT
-	o := ingestOptions{URL: m.URL, Username: m.Username, Password: m.Password, ClientID: m.ClientID,
-		Filter: "$share/" + m.Group + "/t/+/d/+/#"}
-	if o.ClientID == "" {
-		o.ClientID = m.Username
-	}
-	if o.ClientID == "" {
-		host, _ := os.Hostname()
-		o.ClientID = "portal-" + host
-	}
 	if m.URL == "" {
-		var raw [16]byte
-		_, _ = rand.Read(raw[:])
-		o.Username, o.Password = "$portal-ingest", hex.EncodeToString(raw[:])
-		if m.ClientID == "" {
-			o.ClientID = "$portal"
-		}
-		b, err := newBroker(s, o.Username, o.Password, o.ClientID)
+		b, err := newBroker(s)
 		if err != nil {
 			return err
 		}
@@ -44,11 +26,17 @@ func (s *Service) Start(ctx context.Context) error {
 		s.broker = b
 		kick := b.kickDevice
 		s.kick.Store(&kick)
-		o.URL = "tcp://" + b.Addr()
-		// One instance owns the embedded broker: a plain subscription,
-		// which the broker queues for while the client reconnects.
-		o.Filter = "t/+/d/+/#"
 		s.log.Info("embedded MQTT broker listening", "addr", b.Addr())
+		return nil
+	}
+	o := ingestOptions{URL: m.URL, Username: m.Username, Password: m.Password, ClientID: m.ClientID,
+		Filter: "$share/" + m.Group + "/t/+/d/+/#"}
+	if o.ClientID == "" {
+		o.ClientID = m.Username
+	}
+	if o.ClientID == "" {
+		host, _ := os.Hostname()
+		o.ClientID = "portal-" + host
 	}
 	s.ingest = newIngest(s, o)
 	if err := s.ingest.start(ctx); err != nil {
@@ -59,7 +47,8 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Stop stops taking messages, commits and acknowledges what the writer
-// holds, then closes the embedded broker.
+// holds, then disconnects from the external broker or closes the
+// embedded one.
 func (s *Service) Stop(ctx context.Context) error {
 	if s.ingest != nil {
 		s.ingest.stopIngest(ctx)
@@ -74,9 +63,16 @@ func (s *Service) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Ready reports whether the ingest is connected to the broker (for
-// /readyz).
+// Ready reports whether the gateway takes device messages (for /readyz):
+// the embedded broker serves, or the ingest is connected to the external
+// broker.
 func (s *Service) Ready(ctx context.Context) error {
+	if b := s.broker; b != nil {
+		if !b.serving.Load() {
+			return errors.New("the embedded MQTT broker is not serving")
+		}
+		return nil
+	}
 	in := s.ingest
 	if in == nil {
 		return nil // not started in this process (CLI, or before Start)

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/portaltest"
 )
 
@@ -81,5 +82,11 @@ func TestSlowPortalMakesDevicesWait(t *testing.T) {
 	if n := countReadings(t, ta, d.ID); n != total {
 		t.Fatalf("stored %d, want %d", n, total)
 	}
+	// The devices' counters, held back while batches queue, add up.
+	owner := devices.Actor{OrgID: d.Device.OrgID, UserID: d.Device.OwnerID, Role: "customer"}
+	eventually(t, 5*time.Second, "the device's counter", func() bool {
+		got, err := ta.Devices.Get(context.Background(), owner, d.ID)
+		return err == nil && got.Accepted >= total && got.LastSeenAt != nil
+	})
 	t.Logf("acknowledged during the stall: %d of %d; all stored once after it", during, total)
 }

@@ -1,0 +1,54 @@
+package devices_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/portaltest"
+)
+
+// TestEmbeddedPubackMeansCommitted: with the embedded broker a device's
+// QoS 1 (and QoS 2) publish is acknowledged only once its reading is
+// committed. The writer waits a long batch_wait, so an acknowledgement
+// sent on receipt would arrive while the reading is still queued.
+func TestEmbeddedPubackMeansCommitted(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	ta := newApp(t, portaltest.WithConfig(func(c *config.Config) {
+		c.MQTT.BatchWait, c.MQTT.RatePerDevice = wait, 0
+	}))
+	d := provision(t, ta, "acme", "carla@acme.example")
+	started(t, ta)
+	c, err := connect("tcp://"+ta.Devices.BrokerAddr(), d.Username, d.Secret, d.ID, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer c.Disconnect(50)
+	for i, qos := range []byte{1, 1, 2, 1} {
+		t0 := time.Now()
+		tk := c.Publish(topicOf(d, "temp"), qos, false, gaugeJSON(i, 20))
+		if !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+			t.Fatalf("publish %d (QoS %d): %v", i, qos, tk.Error())
+		}
+		took := time.Since(t0)
+		if n := countReadings(t, ta, d.ID); n != int64(i+1) {
+			t.Fatalf("publish %d (QoS %d) acknowledged after %s with %d readings stored, want %d", i, qos, took, n, i+1)
+		}
+		if took < wait/2 {
+			t.Errorf("publish %d acknowledged after %s, before its batch could close (batch_wait %s)", i, took, wait)
+		}
+	}
+	// QoS 0 has no acknowledgement; it is stored all the same.
+	if tk := c.Publish(topicOf(d, "temp"), 0, false, gaugeJSON(7, 20)); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		t.Fatalf("QoS 0 publish: %v", tk.Error())
+	}
+	eventually(t, 10*time.Second, "the QoS 0 reading", func() bool { return countReadings(t, ta, d.ID) == 5 })
+	// A rejected message is acknowledged too (it must not loop), after
+	// being recorded.
+	if err := publish(t, c, topicOf(d, "temp"), `{"seq": 9, "temp": 900}`); err != nil {
+		t.Fatal(err)
+	}
+	if r := rejectsOf(t, ta, d.ID); len(r) != 1 {
+		t.Fatalf("rejects after the acknowledged invalid publish: %d, want 1", len(r))
+	}
+}
