@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/portalkit/portalkit/core/accounts"
@@ -214,7 +213,7 @@ func (s *Service) run(ctx context.Context, w *registered, p *accounts.Principal,
 }
 
 func newCard(w *registered) *Card {
-	return &Card{ID: w.key, Title: w.Title, Size: w.Size, Template: w.Template, Anchor: "w-" + strings.ReplaceAll(w.key, ".", "-")}
+	return &Card{ID: w.key, Title: w.Title, Size: w.Size, Template: w.Template, Anchor: w.anchor}
 }
 
 // CardJSON is a widget as the JSON API shows it.
@@ -256,4 +255,75 @@ func (s *Service) JSON(b *Board, locale, requestID string) (cards, hidden []Card
 		hidden = append(hidden, CardJSON{ID: c.ID, Title: s.t(locale, c.Title), Size: c.Size})
 	}
 	return cards, hidden
+}
+
+// EncodeJSON is the API's answer for the board — what JSON gives, encoded
+// as {"widgets": [...], "hidden": [...], "request_id": "..."} — built from
+// each card's JSON without decoding or re-compacting it (most of a cached
+// dashboard's cost was encoding/json compacting the cards' data again).
+// Data that does not marshal fails only its own card.
+func (s *Service) EncodeJSON(b *Board, locale, requestID string) []byte {
+	size := 64 + len(requestID)
+	for _, c := range b.Cards {
+		size += 96 + len(c.raw)
+	}
+	buf := make([]byte, 0, size+64*len(b.Hidden))
+	buf = append(buf, `{"widgets":[`...)
+	for i, c := range b.Cards {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = s.appendCardHead(buf, c, locale)
+		raw := c.raw
+		if !c.Failed && raw == nil {
+			var err error
+			if raw, err = json.Marshal(c.Data); err != nil {
+				s.log.Error("dashboard widget data does not marshal to JSON", "widget", c.ID, "request_id", requestID, "err", err)
+				c.Failed = true
+			}
+		}
+		if c.Failed {
+			buf = append(buf, `,"error":`...)
+			buf = appendJSONString(buf, s.t(locale, msgWidgetFailed))
+		} else {
+			buf = append(buf, `,"data":`...)
+			buf = append(buf, raw...)
+		}
+		buf = append(buf, '}')
+	}
+	buf = append(buf, `],"hidden":[`...)
+	for i, c := range b.Hidden {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(s.appendCardHead(buf, c, locale), '}')
+	}
+	buf = append(buf, `],"request_id":`...)
+	buf = appendJSONString(buf, requestID)
+	return append(buf, '}')
+}
+
+// appendCardHead appends {"id":…,"title":…,"size":… (unclosed). Heads
+// depend only on the widget and the language, so each is encoded once.
+func (s *Service) appendCardHead(buf []byte, c *Card, locale string) []byte {
+	k := headKey{locale, c.ID}
+	if h, ok := s.heads.Load(k); ok {
+		return append(buf, h.([]byte)...)
+	}
+	h := append([]byte(`{"id":`), appendJSONString(nil, c.ID)...)
+	h = append(h, `,"title":`...)
+	h = appendJSONString(h, s.t(locale, c.Title))
+	h = append(h, `,"size":`...)
+	h = appendJSONString(h, string(c.Size))
+	s.heads.Store(k, h) // bounded: widgets × languages of the catalogue
+	return append(buf, h...)
+}
+
+type headKey struct{ locale, id string }
+
+// appendJSONString appends v as a JSON string, escaped as encoding/json
+// escapes it.
+func appendJSONString(buf []byte, v string) []byte {
+	q, _ := json.Marshal(v) // a string always marshals
+	return append(buf, q...)
 }

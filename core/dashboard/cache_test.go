@@ -2,10 +2,12 @@ package dashboard_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -397,5 +399,84 @@ func TestLayoutChangeShowsAtOnce(t *testing.T) {
 	}
 	if ids := getBoard(t, f.ta, f.ann).ids(); ids[0] != "core.account" {
 		t.Fatalf("after reset: %v", ids)
+	}
+}
+
+// EncodeJSON writes what encoding/json would write for the same cards:
+// data as computed or as cached, failed cards with their message, hidden
+// cards, escaping included.
+func TestEncodeJSONMatchesEncodingJSON(t *testing.T) {
+	f := newCacheFixture(t, 5*time.Second)
+	s := dashboard.New(dashboard.Options{Store: f.ta.Store, Config: f.ta.Config, Now: f.clock.now})
+	s.AddCoreWidget(dashboard.Widget{ID: "text", Title: "Text <&>", Order: 1, Template: "x", Data: static(map[string]any{"html": "<b>\"A & B\"</b>\u2028", "n": 1.5})})
+	s.AddCoreWidget(dashboard.Widget{ID: "broken", Title: "Broken", Order: 2, Template: "x", Data: func(context.Context, *accounts.Principal) (any, error) {
+		return nil, errors.New("down")
+	}})
+	s.AddCoreWidget(dashboard.Widget{ID: "chan", Title: "Does not marshal", Order: 3, Template: "x", Data: static(make(chan int))})
+	s.AddCoreWidget(dashboard.Widget{ID: "gone", Title: "Hidden", Order: 4, Template: "x", Data: static(1)})
+	if err := s.Seal(func(string) bool { return true }, func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetLayout(context.Background(), f.annUser, nil, []string{"core.gone"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.advance(2 * time.Second)
+	for _, pass := range []string{"computed", "cached"} {
+		b, err := s.Board(context.Background(), f.annUser, "req-<1>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.EncodeJSON(b, "it", "req-<1>")
+		b2, _ := s.Board(context.Background(), f.annUser, "req-<1>")
+		var v dashboard.DashboardView
+		v.Widgets, v.Hidden = s.JSON(b2, "it", "req-<1>")
+		v.RequestID = "req-<1>"
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("%s:\n got %s\nwant %s", pass, got, want)
+		}
+		if !strings.Contains(string(got), `"error"`) || !strings.Contains(string(got), `\u003cb\u003e`) || !strings.Contains(string(got), `"hidden":[{"id":"core.gone"`) {
+			t.Fatalf("%s: %s", pass, got)
+		}
+	}
+}
+
+// The dashboard's answer is written pre-encoded; the OpenAPI description
+// still documents its shape.
+func TestDashboardResponseIsDocumented(t *testing.T) {
+	ta := portaltest.New(t, nil)
+	res := ta.Do(t, "GET", "/api/openapi.json", nil, nil)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema struct {
+						Ref string `json:"$ref"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	res.JSON(t, &doc)
+	ref := doc.Paths["/api/v1/dashboard"]["get"].Responses["200"].Content["application/json"].Schema.Ref
+	name := ref[strings.LastIndex(ref, "/")+1:]
+	props := doc.Components.Schemas[name].Properties
+	if name == "" || props["widgets"] == nil || props["hidden"] == nil || props["request_id"] == nil {
+		t.Fatalf("GET /api/v1/dashboard 200 schema %q: %v", ref, props)
+	}
+	b := getBoard(t, ta, ta.As(t, "acme", "ann@acme.example", accounts.Customer))
+	if len(b.Widgets) == 0 || b.RequestID == "" {
+		t.Fatalf("board %+v", b)
+	}
+	if r := ta.Do(t, "GET", "/api/v1/dashboard", nil, ta.As(t, "acme", "ann@acme.example", accounts.Customer)); r.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("content type %q", r.Header.Get("Content-Type"))
 	}
 }

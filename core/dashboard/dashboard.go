@@ -101,6 +101,7 @@ const CoreOwner = "core"
 type registered struct {
 	Widget
 	key    string // "<owner>.<id>"
+	anchor string // the card's HTML id, "w-<owner>-<id>"
 	owner  string
 	module bool // owned by a module: hidden when the module is disabled for the org
 }
@@ -135,6 +136,8 @@ type Service struct {
 
 	// cache keeps widgets' data and layouts per person (nil: off).
 	cache *boardCache
+	// heads are the cards' encoded {"id","title","size"} by language.
+	heads sync.Map // headKey -> []byte
 }
 
 // New returns the dashboard service.
@@ -224,7 +227,7 @@ func (s *Service) add(owner string, module bool, w Widget) {
 			return
 		}
 	}
-	r := &registered{Widget: w, key: key, owner: owner, module: module}
+	r := &registered{Widget: w, key: key, anchor: "w-" + owner + "-" + w.ID, owner: owner, module: module}
 	s.widgets = append(s.widgets, r)
 	s.byKey[key] = r
 }

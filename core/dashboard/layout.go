@@ -82,6 +82,9 @@ func (s *Service) layoutOf(ctx context.Context, p *accounts.Principal) (order, h
 // first, in their order; the rest in default order) and splits off the
 // hidden ones. all is the complete order, hidden included.
 func arrange(avail []*registered, order, hidden []string) (all, visible, hid []*registered) {
+	if len(order) == 0 && len(hidden) == 0 { // the default layout
+		return avail, slices.Clone(avail), nil
+	}
 	pos := make(map[string]int, len(order))
 	for i, id := range order {
 		if _, dup := pos[id]; !dup {
