@@ -225,13 +225,3 @@ func (c *boardCache) flightKey(k personKey, variant, key string) string {
 	b.WriteString(variant)
 	return b.String()
 }
-
-// people returns the number of people cached (tests).
-func (c *boardCache) size() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.people.Len()
-}
