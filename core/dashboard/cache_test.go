@@ -480,3 +480,51 @@ func TestDashboardResponseIsDocumented(t *testing.T) {
 		t.Fatalf("content type %q", r.Header.Get("Content-Type"))
 	}
 }
+
+// A widget's MaxAge shortens its own time in the cache; dashboard.cache_people
+// bounds the people cached, least recently used out first.
+func TestMaxAgeAndThePeopleBound(t *testing.T) {
+	b := newBalances()
+	clock := &testClock{t: time.Now().UTC()}
+	ta := portaltest.New(t, nil, portaltest.WithConfig(func(c *config.Config) { c.Dashboard.CacheTTL, c.Dashboard.CachePeople = 5*time.Second, 1 }))
+	ann := ta.User(t, "acme", "ann@acme.example", accounts.Customer)
+	ta.User(t, "acme", "bob@acme.example", accounts.Customer)
+	pa := ta.Principal(t, ta.Login(t, "acme", "ann@acme.example"))
+	pb := ta.Principal(t, ta.Login(t, "acme", "bob@acme.example"))
+	s := dashboard.New(dashboard.Options{Store: ta.Store, Config: ta.Config, Now: clock.now})
+	value := func(p *accounts.Principal) (any, error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.calls[p.UserID]++
+		return b.value[p.UserID], nil
+	}
+	s.AddCoreWidget(dashboard.Widget{ID: "slow", Title: "Default age", Order: 1, Template: "x", Data: func(_ context.Context, p *accounts.Principal) (any, error) { return value(p) }})
+	s.AddCoreWidget(dashboard.Widget{ID: "quick", Title: "One second", Order: 2, Template: "x", MaxAge: time.Second,
+		Data: func(_ context.Context, p *accounts.Principal) (any, error) { return value(p) }})
+	if err := s.Seal(func(string) bool { return true }, func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	load := func(p *accounts.Principal) string {
+		t.Helper()
+		bd, err := s.Board(context.Background(), p, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(bd.Cards[0].Data, " ", bd.Cards[1].Data)
+	}
+	b.set(ann.ID, 1)
+	if got := load(pa); got != "1 1" {
+		t.Fatalf("first: %s", got)
+	}
+	b.set(ann.ID, 2)
+	clock.advance(1500 * time.Millisecond)
+	if got := load(pa); got != "1 2" {
+		t.Fatalf("after 1.5 s: %s, want the default-age widget cached and the one-second one fresh", got)
+	}
+	// Bob takes the only place; Ann's entries leave.
+	load(pb)
+	b.set(ann.ID, 3)
+	if got := load(pa); got != "3 3" {
+		t.Fatalf("after Bob took the only place: %s, want Ann's computed afresh", got)
+	}
+}
