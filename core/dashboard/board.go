@@ -84,6 +84,9 @@ func (s *Service) Board(ctx context.Context, p *accounts.Principal, requestID st
 			}
 			if cw, ok := s.cache.widget(k, variant, w.key, started); ok {
 				cached[i] = cw
+				if cw.due(started) {
+					s.renew(ctx, w, p, variant, requestID)
+				}
 			} else {
 				missing++
 			}
@@ -195,6 +198,21 @@ func (s *Service) load(ctx context.Context, w *registered, p *accounts.Principal
 	}
 	cw := v.(*cachedWidget)
 	return result{data: cw.data, raw: cw.raw}
+}
+
+// renew computes a cached widget's next value in the background, under its
+// own deadline, while the current one is still served: it replaces the
+// entry unless the person was forgotten meanwhile.
+func (s *Service) renew(ctx context.Context, w *registered, p *accounts.Principal, variant, requestID string) {
+	pc := *p // the request's principal is not ours to keep
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		if r := s.load(ctx, w, &pc, variant, requestID, s.now()); r.err != nil && !errors.Is(r.err, errPanic) {
+			s.log.Error("dashboard widget failed", "widget", w.key, "request_id", requestID, "err", r.err)
+		}
+	}()
 }
 
 // run calls a widget's data function: a panic or an error fails only its

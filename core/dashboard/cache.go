@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -70,6 +71,17 @@ type cachedWidget struct {
 	data  any
 	raw   json.RawMessage
 	until time.Time
+	// renewAt is when a load that reads the entry starts computing its
+	// successor in the background (once: renewing), so a dashboard read
+	// all the time does not wait for its widgets each time they expire.
+	renewAt  time.Time
+	renewing atomic.Bool
+}
+
+// due reports whether the entry should be renewed at now, claiming the
+// renewal for the caller.
+func (w *cachedWidget) due(now time.Time) bool {
+	return !now.Before(w.renewAt) && w.renewing.CompareAndSwap(false, true)
 }
 
 func newBoardCache(ttl time.Duration, people int) *boardCache {
@@ -179,6 +191,7 @@ func (c *boardCache) putWidget(k personKey, variant, key string, w *cachedWidget
 		return
 	}
 	w.until = started.Add(ttl)
+	w.renewAt = started.Add(ttl - ttl/5) // in the last fifth of its life
 	c.slot(k, variant).widgets[key] = w
 }
 

@@ -184,11 +184,11 @@ func TestCacheHitReturnsTheSameDataUntilTheTTL(t *testing.T) {
 		t.Fatalf("first load: %+v", first)
 	}
 	f.b.set(f.annID, 150) // changed behind the dashboard's back: no event, no request
-	f.clock.advance(4 * time.Second)
+	f.clock.advance(3500 * time.Millisecond) // before the renewal time (4 s)
 	if again := f.balance(t, f.ann); again != first || f.b.callsOf(f.annID) != 1 {
 		t.Fatalf("within the TTL: %+v after %d calls, want the cached %+v from 1", again, f.b.callsOf(f.annID), first)
 	}
-	f.clock.advance(1500 * time.Millisecond) // 5.5 s: expired
+	f.clock.advance(2 * time.Second) // 5.5 s: expired
 	if got := f.balance(t, f.ann); got.Value != 150 || f.b.callsOf(f.annID) != 2 {
 		t.Fatalf("after the TTL: %+v after %d calls", got, f.b.callsOf(f.annID))
 	}
@@ -526,5 +526,32 @@ func TestMaxAgeAndThePeopleBound(t *testing.T) {
 	b.set(ann.ID, 3)
 	if got := load(pa); got != "3 3" {
 		t.Fatalf("after Bob took the only place: %s, want Ann's computed afresh", got)
+	}
+}
+
+// A cached widget read in the last fifth of its life is computed again in
+// the background while the current value is served, so a dashboard read
+// all the time never waits for it to expire.
+func TestCachedWidgetIsRenewedBeforeItExpires(t *testing.T) {
+	f := newCacheFixture(t, 5*time.Second)
+	if got := f.balance(t, f.ann); got.Value != 100 {
+		t.Fatalf("first: %+v", got)
+	}
+	f.b.set(f.annID, 120)
+	f.clock.advance(4500 * time.Millisecond)
+	if got := f.balance(t, f.ann); got.Value != 100 {
+		t.Fatalf("at 4.5 s: %+v, want the cached 100 while it is renewed", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.b.callsOf(f.annID) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no renewal in the background")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the renewal stores after computing
+	f.clock.advance(time.Second)      // 5.5 s: the first value has expired
+	if got := f.balance(t, f.ann); got.Value != 120 || f.b.callsOf(f.annID) != 2 {
+		t.Fatalf("after the renewal: %+v after %d computations, want 120 from the renewed entry", got, f.b.callsOf(f.annID))
 	}
 }
