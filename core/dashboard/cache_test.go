@@ -183,7 +183,7 @@ func TestCacheHitReturnsTheSameDataUntilTheTTL(t *testing.T) {
 	if first.Value != 100 || first.User != f.annID {
 		t.Fatalf("first load: %+v", first)
 	}
-	f.b.set(f.annID, 150) // changed behind the dashboard's back: no event, no request
+	f.b.set(f.annID, 150)                    // changed behind the dashboard's back: no event, no request
 	f.clock.advance(3500 * time.Millisecond) // before the renewal time (4 s)
 	if again := f.balance(t, f.ann); again != first || f.b.callsOf(f.annID) != 1 {
 		t.Fatalf("within the TTL: %+v after %d calls, want the cached %+v from 1", again, f.b.callsOf(f.annID), first)

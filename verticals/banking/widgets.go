@@ -55,7 +55,7 @@ func (s *Service) widgets() []dashboard.Widget {
 				// accounts with each balance as a subquery.
 				list := []AccountView{}
 				err := s.db(ctx, p.OrgID).Model(&Account{}).
-					Select("banking_accounts.*, (SELECT COALESCE(SUM(e.amount), 0) FROM banking_entries e " +
+					Select("banking_accounts.*, (SELECT COALESCE(SUM(e.amount), 0) FROM banking_entries e "+
 						"WHERE e.org_id = banking_accounts.org_id AND e.account_id = banking_accounts.id) AS balance").
 					Where("owner_id = ?", p.UserID).Order("id").Limit(500).Scan(&list).Error
 				return BalancesWidget{Accounts: list}, err
