@@ -32,6 +32,13 @@ func profileRoute(o options, route, file string) error {
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(tmp, "data")
 	cfg.Log.Format, cfg.Log.Level = "json", o.logLevel
+	if o.cacheTTL != "" {
+		ttl, err := time.ParseDuration(o.cacheTTL)
+		if err != nil {
+			return fmt.Errorf("-cache-ttl: %w", err)
+		}
+		cfg.Dashboard.CacheTTL = ttl
+	}
 	if o.db == "postgres" {
 		dbURL, drop, err := freshDatabase(o.pgURL)
 		if err != nil {

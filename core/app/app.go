@@ -166,6 +166,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Web = srv
+	srv.App.Use(a.forgetDashboardAfterWrites)
 	for i, p := range st.Pools() {
 		name := "main"
 		if i > 0 {

@@ -1,10 +1,13 @@
 package app
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/dashboard"
+	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -17,6 +20,17 @@ func (a *App) initDashboard() error {
 		Catalog: a.Web.Catalog(), Now: a.Accounts.Now,
 	})
 	a.Dashboard = d
+	// Every event about a person (its subject) or by them (its actor)
+	// drops their cached dashboard, on this instance.
+	a.Events.SubscribeBatch("*", func(_ context.Context, es []events.Event) error {
+		for _, e := range es {
+			d.Forget(e.OrgID, e.SubjectID)
+			if e.ActorID != e.SubjectID {
+				d.Forget(e.OrgID, e.ActorID)
+			}
+		}
+		return nil
+	})
 	a.coreMigrations = append(a.coreMigrations, store.MigrationSet{Owner: "dashboard", Migrations: d.Migrations()})
 	d.AddCoreWidgets()
 	d.SetServices(func() []dashboard.ServiceLink {
@@ -58,4 +72,21 @@ func (a *App) startPage(c *fiber.Ctx) error {
 		return a.Dashboard.Page(c)
 	}
 	return a.home(c)
+}
+
+// forgetDashboardAfterWrites drops a person's cached dashboard once any
+// state-changing request they made has been answered (its transaction has
+// committed), whether or not it published an event: a person never sees
+// their own change late on the instance that made it. The kernel installs
+// it ahead of every route.
+func (a *App) forgetDashboardAfterWrites(c *fiber.Ctx) error {
+	err := c.Next()
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return err
+	}
+	if p, ok := accounts.PrincipalOf(c); ok && p.UserID != 0 && a.Dashboard != nil {
+		a.Dashboard.Forget(p.OrgID, p.UserID)
+	}
+	return err
 }

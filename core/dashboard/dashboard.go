@@ -81,7 +81,16 @@ type Widget struct {
 	// receives the page (so {{.T}}, {{.Chart}}, {{.Money}} work) with .Data
 	// set to the widget's data.
 	Template string
+	// MaxAge bounds how long the widget's data is reused from the
+	// dashboard cache: 0 means dashboard.cache_ttl, a positive value at
+	// most that long, NoCache never. Events about the person and their
+	// own changes drop it earlier either way.
+	MaxAge time.Duration
 }
+
+// NoCache as a Widget's MaxAge computes the widget's data on every load
+// (for truly live data).
+const NoCache time.Duration = -1
 
 var widgetID = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
@@ -92,6 +101,7 @@ const CoreOwner = "core"
 type registered struct {
 	Widget
 	key    string // "<owner>.<id>"
+	anchor string // the card's HTML id, "w-<owner>-<id>"
 	owner  string
 	module bool // owned by a module: hidden when the module is disabled for the org
 }
@@ -123,12 +133,17 @@ type Service struct {
 	sealed  bool
 
 	services func() []ServiceLink
+
+	// cache keeps widgets' data and layouts per person (nil: off).
+	cache *boardCache
+	// heads are the cards' encoded {"id","title","size"} by language.
+	heads sync.Map // headKey -> []byte
 }
 
 // New returns the dashboard service.
 func New(o Options) *Service {
 	s := &Service{st: o.Store, log: o.Log, catalog: o.Catalog, timeout: o.Config.Dashboard.WidgetTimeout, now: o.Now,
-		byKey: map[string]*registered{}}
+		byKey: map[string]*registered{}, cache: newBoardCache(o.Config.Dashboard.CacheTTL, o.Config.Dashboard.CachePeople)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -146,6 +161,18 @@ func New(o Options) *Service {
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Forget drops everything the dashboard cache holds about person userID of
+// organisation orgID, so their next dashboard is computed afresh. The
+// kernel calls it for the subject and actor of every core event and after
+// every state-changing request a person makes. A module whose data changes
+// without such a request publishes an event naming the person (SubjectID).
+func (s *Service) Forget(orgID, userID uint) {
+	if s.cache == nil || userID == 0 {
+		return
+	}
+	s.cache.forget(personKey{orgID, userID}, s.now())
+}
 
 // AddModuleWidget declares a widget of module moduleID. Mistakes (a bad ID,
 // a duplicate, no data function) are collected and reported by Seal, so a
@@ -200,7 +227,7 @@ func (s *Service) add(owner string, module bool, w Widget) {
 			return
 		}
 	}
-	r := &registered{Widget: w, key: key, owner: owner, module: module}
+	r := &registered{Widget: w, key: key, anchor: "w-" + owner + "-" + w.ID, owner: owner, module: module}
 	s.widgets = append(s.widgets, r)
 	s.byKey[key] = r
 }

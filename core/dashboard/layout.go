@@ -82,6 +82,9 @@ func (s *Service) layoutOf(ctx context.Context, p *accounts.Principal) (order, h
 // first, in their order; the rest in default order) and splits off the
 // hidden ones. all is the complete order, hidden included.
 func arrange(avail []*registered, order, hidden []string) (all, visible, hid []*registered) {
+	if len(order) == 0 && len(hidden) == 0 { // the default layout
+		return avail, slices.Clone(avail), nil
+	}
 	pos := make(map[string]int, len(order))
 	for i, id := range order {
 		if _, dup := pos[id]; !dup {
@@ -192,12 +195,14 @@ func (s *Service) SetLayout(ctx context.Context, p *accounts.Principal, order, h
 
 func (s *Service) saveLayout(ctx context.Context, p *accounts.Principal, order, hidden []string) error {
 	row := Layout{UserID: p.UserID, OrderIDs: strings.Join(order, ","), HiddenIDs: strings.Join(hidden, ","), UpdatedAt: s.now()}
-	return s.st.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		return store.Org(tx, p.OrgID).Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "org_id"}, {Name: "user_id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"order_ids", "hidden_ids", "updated_at"}),
 		}).Create(&row).Error
 	})
+	s.Forget(p.OrgID, p.UserID) // committed (or not): the next board reads it
+	return err
 }
 
 // ResetLayout returns p to the default layout of their role.
@@ -205,7 +210,9 @@ func (s *Service) ResetLayout(ctx context.Context, p *accounts.Principal) error 
 	if p == nil || p.UserID == 0 {
 		return errs.Forbiddenf("only people have a dashboard")
 	}
-	return store.Org(s.st.DB.WithContext(ctx), p.OrgID).Where("user_id = ?", p.UserID).Delete(&Layout{}).Error
+	err := store.Org(s.st.DB.WithContext(ctx), p.OrgID).Where("user_id = ?", p.UserID).Delete(&Layout{}).Error
+	s.Forget(p.OrgID, p.UserID)
+	return err
 }
 
 // Layout changes the dashboard page offers.

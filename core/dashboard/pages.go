@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -123,12 +124,19 @@ func (s *Service) layoutSubmit(c *fiber.Ctx) error {
 	return c.Redirect(target, fiber.StatusSeeOther)
 }
 
+// DashboardView is the answer of GET /api/v1/dashboard (documented in the
+// OpenAPI description; the handler writes it with EncodeJSON).
+type DashboardView struct {
+	Widgets   []CardJSON `json:"widgets" doc:"The visible widgets, in the caller's order, each with its data or an error"`
+	Hidden    []CardJSON `json:"hidden" doc:"The widgets the caller hid (no data)"`
+	RequestID string     `json:"request_id" doc:"Quote it when a widget reports an error"`
+}
+
+// dashboardOutput carries the encoded DashboardView: huma writes a []byte
+// body as it is, without encoding it again.
 type dashboardOutput struct {
-	Body struct {
-		Widgets   []CardJSON `json:"widgets" doc:"The visible widgets, in the caller's order, each with its data or an error"`
-		Hidden    []CardJSON `json:"hidden" doc:"The widgets the caller hid (no data)"`
-		RequestID string     `json:"request_id" doc:"Quote it when a widget reports an error"`
-	}
+	ContentType string `header:"Content-Type"`
+	Body        []byte
 }
 
 type layoutOutput struct {
@@ -155,10 +163,13 @@ func (s *Service) RegisterAPI(api huma.API) {
 		}
 		return p, nil
 	}
+	view := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(DashboardView{}), true, "DashboardView")
 	accounts.Register(api, huma.Operation{OperationID: "dashboard", Method: http.MethodGet, Path: "/api/v1/dashboard",
 		Summary: "My dashboard",
 		Description: "The caller's visible widgets in their order, each with its data, for mobile apps. A widget that fails carries " +
-			"\"error\" instead of \"data\"; the rest of the dashboard is unaffected."},
+			"\"error\" instead of \"data\"; the rest of the dashboard is unaffected.",
+		Responses: map[string]*huma.Response{"200": {Description: "OK",
+			Content: map[string]*huma.MediaType{"application/json": {Schema: view}}}}},
 		func(ctx context.Context, _ *struct{}) (*dashboardOutput, error) {
 			p, err := who(ctx)
 			if err != nil {
@@ -169,10 +180,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			out := &dashboardOutput{}
-			out.Body.Widgets, out.Body.Hidden = s.JSON(b, p.Locale, rid)
-			out.Body.RequestID = rid
-			return out, nil
+			return &dashboardOutput{ContentType: "application/json", Body: s.EncodeJSON(b, p.Locale, rid)}, nil
 		}, accounts.Allow(dashboardRoles...), tag)
 
 	accounts.Register(api, huma.Operation{OperationID: "dashboard-layout", Method: http.MethodGet, Path: "/api/v1/dashboard/layout",

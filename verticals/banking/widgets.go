@@ -51,7 +51,13 @@ func (s *Service) widgets() []dashboard.Widget {
 	return []dashboard.Widget{
 		{ID: "balances", Title: "My accounts", Roles: cust, Size: dashboard.Small, Order: 20, Template: "widget_balances",
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
-				list, err := s.Accounts(ctx, p, p.UserID)
+				// What Accounts returns for a customer, in one read: their
+				// accounts with each balance as a subquery.
+				list := []AccountView{}
+				err := s.db(ctx, p.OrgID).Model(&Account{}).
+					Select("banking_accounts.*, (SELECT COALESCE(SUM(e.amount), 0) FROM banking_entries e "+
+						"WHERE e.org_id = banking_accounts.org_id AND e.account_id = banking_accounts.id) AS balance").
+					Where("owner_id = ?", p.UserID).Order("id").Limit(500).Scan(&list).Error
 				return BalancesWidget{Accounts: list}, err
 			}},
 		{ID: "budgets", Title: "Budgets this month", Roles: cust, Size: dashboard.Medium, Order: 21, Template: "widget_budgets",
@@ -66,7 +72,10 @@ func (s *Service) widgets() []dashboard.Widget {
 			}},
 		{ID: "report", Title: "Latest monthly report", Roles: cust, Size: dashboard.Small, Order: 23, Template: "widget_report",
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
-				rs, err := s.Reports(ctx, p, 0)
+				// The first of what Reports lists for the customer, alone.
+				var rs []MonthlyReport
+				err := s.db(ctx, p.OrgID).Select("id", "org_id", "owner_id", "month", "short", "created_at").
+					Where("owner_id = ? AND data <> ''", p.UserID).Order("month DESC").Limit(1).Find(&rs).Error
 				w := LatestReportWidget{}
 				if len(rs) > 0 {
 					w.Report = &rs[0]
