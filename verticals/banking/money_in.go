@@ -153,6 +153,11 @@ func (s *Service) BookBatch(ctx context.Context, p *accounts.Principal, items []
 		if err != nil {
 			return err
 		}
+		if n > 0 {
+			if err := s.booked(ctx, tx, p.OrgID, p.UserID, rows); err != nil {
+				return err
+			}
+		}
 		return s.checkBudgets(ctx, tx, p.OrgID, rows)
 	})
 	if err != nil {
@@ -297,6 +302,11 @@ func (s *Service) ConfirmImport(ctx context.Context, p *accounts.Principal, id u
 			return err
 		}
 		res.Created, res.Duplicates = n, len(rows)-n
+		if n > 0 {
+			if err := s.booked(ctx, tx, p.OrgID, p.UserID, rows); err != nil {
+				return err
+			}
+		}
 		now := s.now()
 		if err := store.Org(tx, p.OrgID).Model(&Import{}).Where("id = ?", im.ID).
 			Updates(map[string]any{"imported": n, "duplicates": len(rows) - n, "done_at": now}).Error; err != nil {

@@ -237,6 +237,9 @@ func (s *Service) SetPaymentStatus(ctx context.Context, p *accounts.Principal, i
 			if _, err := s.insertEntries(tx, p.OrgID, []Entry{e}); err != nil {
 				return err
 			}
+			if err := s.booked(ctx, tx, p.OrgID, p.UserID, []Entry{e}); err != nil {
+				return err
+			}
 			now := s.now()
 			up["settled_at"] = now
 			pay.SettledAt = &now

@@ -27,7 +27,27 @@ const (
 	EventAccountOpened = "banking.account_opened"
 	EventPlanAccepted  = "banking.plan_accepted"
 	EventReportSent    = "banking.report_sent"
+	// EventBooked says money moved on a customer's accounts (a batch, an
+	// import, a settled payment, a transfer); it carries no timeline
+	// summary, but it refreshes the customer's cached dashboard at once.
+	EventBooked = "banking.transactions_booked"
 )
+
+// booked publishes EventBooked in tx for each owner of rows.
+func (s *Service) booked(ctx context.Context, tx *gorm.DB, org, actor uint, rows []Entry) error {
+	if s.bus == nil || len(rows) == 0 {
+		return nil
+	}
+	seen := map[uint]bool{}
+	var es []events.Event
+	for _, r := range rows {
+		if !seen[r.OwnerID] {
+			seen[r.OwnerID] = true
+			es = append(es, events.Event{Name: EventBooked, OrgID: org, ActorID: actor, SubjectID: r.OwnerID, Tx: tx})
+		}
+	}
+	return s.bus.PublishMany(ctx, es)
+}
 
 // Service is the banking module's business logic. Every method that reads
 // or writes a customer's object checks the caller through the accounts
@@ -264,7 +284,10 @@ func (s *Service) Move(ctx context.Context, tx *gorm.DB, org uint, from, to *Acc
 		{AccountID: to.ID, OwnerID: to.OwnerID, ExternalID: key + ":in", BookedOn: day(on), Description: description, Merchant: "",
 			Amount: amount, Currency: to.Currency, Category: CatSavings, CategorySource: "default"},
 	}
-	return true, store.Org(tx, org).Create(&rows).Error
+	if err := store.Org(tx, org).Create(&rows).Error; err != nil {
+		return false, err
+	}
+	return true, s.booked(ctx, tx, org, 0, rows)
 }
 
 // TransferBetween moves money between two of the caller's accounts.

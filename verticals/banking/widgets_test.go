@@ -3,6 +3,7 @@ package banking_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/portalkit/portalkit/core/portaltest"
 )
@@ -70,4 +71,60 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDashboardShowsTheBanksBookingAtOnce: the dashboard is cached per
+// person, and a batch the bank's integrator books for a customer (someone
+// else's request) publishes banking.transactions_booked naming the
+// customer, so the customer's next dashboard has the new balance.
+func TestDashboardShowsTheBanksBookingAtOnce(t *testing.T) {
+	ta, _ := newApp(t)
+	b := newBank(t, ta)
+	h, _, acct := b.customer(t, "cached@acme.example")
+	balance := func() float64 {
+		t.Helper()
+		var board struct {
+			Widgets []struct {
+				ID   string `json:"id"`
+				Data struct {
+					Accounts []struct {
+						ID      uint    `json:"id"`
+						Balance float64 `json:"balance_minor"`
+					} `json:"accounts"`
+				} `json:"data"`
+			} `json:"widgets"`
+		}
+		ta.Do(t, "GET", "/api/v1/dashboard", nil, h).JSON(t, &board)
+		for _, w := range board.Widgets {
+			if w.ID == "banking.balances" {
+				for _, a := range w.Data.Accounts {
+					if a.ID == acct {
+						return a.Balance
+					}
+				}
+			}
+		}
+		t.Fatal("no balances widget with the account")
+		return 0
+	}
+	if got := balance(); got != 0 {
+		t.Fatalf("opening balance %v", got)
+	}
+	// Past the cache's settle time after the account was opened (an event
+	// about the customer), a load is kept.
+	time.Sleep(1200 * time.Millisecond)
+	if got := balance(); got != 0 {
+		t.Fatalf("opening balance %v", got)
+	}
+	if r := b.book(t, item(acct, "c1", "2026-06-10", "STIPENDIO ACME", 123400)); r.Status != 200 {
+		t.Fatalf("book: %d %s", r.Status, r.Body)
+	}
+	if got := balance(); got != 123400 {
+		t.Fatalf("the dashboard still shows %v after the bank booked 1,234.00", got)
+	}
+	var n int64
+	ta.App.Store.DB.Table("timeline_entries").Where("event = ?", "banking.transactions_booked").Count(&n)
+	if n != 0 {
+		t.Fatalf("a booking without a summary reached the timeline %d times", n)
+	}
 }
