@@ -151,17 +151,11 @@ func (s *Service) FindVehicles(ctx context.Context, p *accounts.Principal, f Veh
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, 500)
-	q := s.db(ctx, p.OrgID).Where("id > ?", f.After).Order("id")
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	q, err := s.visibleVehicles(ctx, p, f.OwnerID)
 	if err != nil {
 		return nil, 0, err
 	}
-	if !all {
-		q = q.Where("owner_id IN ?", append(ids, 0))
-	}
-	if f.OwnerID != 0 {
-		q = q.Where("owner_id = ?", f.OwnerID)
-	}
+	q = q.Where("id > ?", f.After)
 	if term := strings.ToLower(strings.NewReplacer(`%`, ``, `_`, ``, `\`, ``).Replace(strings.TrimSpace(f.Query))); term != "" {
 		like := "%" + term + "%"
 		q = q.Where("(vin LIKE ? OR LOWER(make) LIKE ? OR LOWER(model) LIKE ? OR LOWER(nickname) LIKE ? OR owner_id IN (SELECT u.id FROM accounts_users u WHERE u.org_id = ? AND (LOWER(u.name) LIKE ? OR LOWER(u.email) LIKE ?)))",
@@ -182,6 +176,17 @@ func (s *Service) FindVehicles(ctx context.Context, p *accounts.Principal, f Veh
 // Vehicles lists the vehicles the caller may see: their own (customers),
 // their assigned customers' (staff), all (admins, integrators).
 func (s *Service) Vehicles(ctx context.Context, p *accounts.Principal, ownerID uint) ([]Vehicle, error) {
+	q, err := s.visibleVehicles(ctx, p, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Vehicle
+	return out, q.Limit(500).Find(&out).Error
+}
+
+// visibleVehicles is the query of the vehicles p may see (of ownerID
+// when not 0), in ID order.
+func (s *Service) visibleVehicles(ctx context.Context, p *accounts.Principal, ownerID uint) (*gorm.DB, error) {
 	q := s.db(ctx, p.OrgID).Order("id")
 	ids, all, err := s.acc.VisibleCustomers(ctx, p)
 	if err != nil {
@@ -193,8 +198,7 @@ func (s *Service) Vehicles(ctx context.Context, p *accounts.Principal, ownerID u
 	if ownerID != 0 {
 		q = q.Where("owner_id = ?", ownerID)
 	}
-	var out []Vehicle
-	return out, q.Limit(500).Find(&out).Error
+	return q, nil
 }
 
 // Vehicle returns one vehicle the caller may read (not found otherwise).
