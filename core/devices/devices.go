@@ -177,6 +177,9 @@ type Service struct {
 	kick atomic.Pointer[func(id string)]
 
 	stats Stats
+	// refusals feeds the one goroutine that writes refused publishes to
+	// the reject log (set while the embedded broker runs).
+	refusals atomic.Pointer[refusalLog]
 	// commits, when set, is told of every committed batch (benchmarks).
 	commits atomic.Pointer[func(rows []Reading, at time.Time)]
 }
@@ -190,7 +193,11 @@ type Stats struct {
 	Stored   atomic.Int64 // readings committed (including redeliveries absorbed)
 	Rejected atomic.Int64 // invalid messages, logged and acknowledged
 	Refused  atomic.Int64 // topics no registered active device may use
-	Batches  atomic.Int64
+	// RefusedUnlogged counts refusals counted but not written to the
+	// reject log because the log's queue was full (a device flooding
+	// topics it may not use).
+	RefusedUnlogged atomic.Int64
+	Batches         atomic.Int64
 	// ApplyFailed counts stored readings a module could not act on.
 	ApplyFailed atomic.Int64
 }

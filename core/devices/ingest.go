@@ -216,13 +216,69 @@ type cachedFlag struct {
 // refused records a device's publish to a topic that is not its own.
 func (s *Service) refused(deviceID, topic string) {
 	s.stats.Refused.Add(1)
+	l := s.refusals.Load()
+	if l == nil {
+		return
+	}
+	select {
+	case l.queue <- refusal{device: deviceID, topic: topic}:
+	default:
+		s.stats.RefusedUnlogged.Add(1)
+	}
+}
+
+// refusal is a publish the broker refused: its device and topic.
+type refusal struct{ device, topic string }
+
+// refusalLog writes refused publishes to their device's reject log from
+// one goroutine. mochi asks the ACL on the device's connection, before the
+// per-device rate limit, so a device flooding topics it may not use would
+// otherwise cost a goroutine and a transaction per message; now it costs a
+// counter, and beyond refusalQueue waiting entries only the counter
+// (Stats.RefusedUnlogged).
+type refusalLog struct {
+	queue chan refusal
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+const refusalQueue = 256
+
+func (s *Service) startRefusalLog() {
+	l := &refusalLog{queue: make(chan refusal, refusalQueue), stop: make(chan struct{}), done: make(chan struct{})}
+	s.refusals.Store(l)
 	go func() {
-		d, err := s.lookup(deviceID)
-		if err != nil {
-			return
-		}
-		if err := s.reject(context.Background(), d, topic, "topic not allowed: a device publishes only under its own prefix", nil); err != nil {
-			s.log.Error("recording a refused device publish", "device", deviceID, "err", err)
+		defer close(l.done)
+		for {
+			select {
+			case r := <-l.queue:
+				s.logRefusal(r)
+			case <-l.stop:
+				return
+			}
 		}
 	}()
+}
+
+// stopRefusalLog stops the writer; refusals still queued are only
+// counted. It waits for a write in progress a few seconds at most.
+func (s *Service) stopRefusalLog() {
+	if l := s.refusals.Swap(nil); l != nil {
+		close(l.stop)
+		select {
+		case <-l.done:
+		case <-time.After(5 * time.Second):
+			s.log.Warn("stopping: a refused publish is still being written to the reject log")
+		}
+	}
+}
+
+func (s *Service) logRefusal(r refusal) {
+	d, err := s.lookup(r.device)
+	if err != nil {
+		return
+	}
+	if err := s.reject(context.Background(), d, r.topic, "topic not allowed: a device publishes only under its own prefix", nil); err != nil {
+		s.log.Error("recording a refused device publish", "device", r.device, "err", err)
+	}
 }

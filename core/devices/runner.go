@@ -24,6 +24,7 @@ func (s *Service) Start(ctx context.Context) error {
 			return fmt.Errorf("mqtt broker: %w", err)
 		}
 		s.broker = b
+		s.startRefusalLog()
 		kick := b.kickDevice
 		s.kick.Store(&kick)
 		s.log.Info("embedded MQTT broker listening", "addr", b.Addr())
@@ -58,6 +59,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	if s.broker != nil {
 		err := s.broker.close()
 		s.broker = nil
+		s.stopRefusalLog()
 		return err
 	}
 	return nil
