@@ -19,10 +19,12 @@ import (
 // (nothing queued behind the batch) writes them at once.
 const counterEvery = time.Second
 
-// writer commits batches of readings: COPY into a per-transaction staging
-// table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING on
-// PostgreSQL, multi-row INSERT ... ON CONFLICT DO NOTHING on SQLite. The unique (device_id, key) absorbs
-// QoS 1 redeliveries. The devices' counters go in the same transaction as
+// writer commits batches of readings: on PostgreSQL a COPY straight into
+// device_readings (in a savepoint), and for a batch holding a redelivered
+// reading COPY into a per-transaction staging table and one INSERT ...
+// SELECT ... ON CONFLICT DO NOTHING; multi-row INSERT ... ON CONFLICT DO
+// NOTHING on SQLite. The unique (device_id, key) absorbs QoS 1
+// redeliveries. The devices' counters go in the same transaction as
 // a batch's readings; under load they are held back (see counterEvery),
 // so a crash can lose up to that long of counts, never readings.
 type writer struct {
@@ -113,22 +115,44 @@ func sorted(m map[string]deviceSeen) []deviceSeen {
 func (w *writer) writePostgres(ctx context.Context, rows []Reading, upd []deviceSeen) error {
 	return w.s.st.WithPgxConn(ctx, func(pc *pgx.Conn) error {
 		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS device_readings_stage
-				(org_id bigint, device_id text, key text, module text, stream text, ts timestamptz,
-				 received_at timestamptz, value double precision, payload text) ON COMMIT DELETE ROWS`); err != nil {
+			src := func() pgx.CopyFromSource {
+				return pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+					r := &rows[i]
+					return []any{int64(r.OrgID), r.DeviceID, r.Key, r.Module, r.Stream, r.TS, r.ReceivedAt, r.Value, r.Payload}, nil
+				})
+			}
+			// Fast path: COPY straight into the table, in a savepoint. A
+			// batch holding a redelivered reading fails on the unique
+			// (device_id, key); it is rolled back to the savepoint and
+			// goes through the staging table and ON CONFLICT DO NOTHING.
+			sp, err := tx.Begin(ctx)
+			if err != nil {
 				return err
 			}
-			src := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-				r := &rows[i]
-				return []any{int64(r.OrgID), r.DeviceID, r.Key, r.Module, r.Stream, r.TS, r.ReceivedAt, r.Value, r.Payload}, nil
-			})
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"device_readings_stage"}, readingColumns, src); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO device_readings (org_id, device_id, key, module, stream, ts, received_at, value, payload)
-				SELECT org_id, device_id, key, module, stream, ts, received_at, value, payload FROM device_readings_stage
-				ON CONFLICT (device_id, key) DO NOTHING`); err != nil {
-				return err
+			if _, err := sp.CopyFrom(ctx, pgx.Identifier{"device_readings"}, readingColumns, src()); err == nil {
+				if err := sp.Commit(ctx); err != nil {
+					return err
+				}
+			} else {
+				if !store.IsUniqueViolation(err) {
+					return err
+				}
+				if err := sp.Rollback(ctx); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS device_readings_stage
+					(org_id bigint, device_id text, key text, module text, stream text, ts timestamptz,
+					 received_at timestamptz, value double precision, payload text) ON COMMIT DELETE ROWS`); err != nil {
+					return err
+				}
+				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"device_readings_stage"}, readingColumns, src()); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO device_readings (org_id, device_id, key, module, stream, ts, received_at, value, payload)
+					SELECT org_id, device_id, key, module, stream, ts, received_at, value, payload FROM device_readings_stage
+					ON CONFLICT (device_id, key) DO NOTHING`); err != nil {
+					return err
+				}
 			}
 			if len(upd) == 0 {
 				return nil
@@ -139,7 +163,7 @@ func (w *writer) writePostgres(ctx context.Context, rows []Reading, upd []device
 			for i := range upd {
 				ids[i], ns[i], ats[i] = upd[i].id, upd[i].n, upd[i].at
 			}
-			_, err := tx.Exec(ctx, `UPDATE devices d SET accepted = d.accepted + u.n,
+			_, err = tx.Exec(ctx, `UPDATE devices d SET accepted = d.accepted + u.n,
 				last_seen_at = GREATEST(COALESCE(d.last_seen_at, u.at), u.at)
 				FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(id, n, at) WHERE d.id = u.id`, ids, ns, ats)
 			return err
