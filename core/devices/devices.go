@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
@@ -142,6 +144,13 @@ func (Command) TableName() string { return "device_commands" }
 func Migrations() store.MigrationSet {
 	return store.MigrationSet{Owner: "devices", Migrations: []store.Migration{
 		{ID: "0001_devices", Up: store.CreateTables(&Device{}, &Reject{}, &Reading{}, &Rollup{}, &Command{})},
+		// Readings are always read by device (whose organisation is checked
+		// first) or, by retention, by time across organisations: the
+		// org_id index was never used and cost every insert a fourth
+		// index entry.
+		{ID: "0002_readings_without_org_index", Up: func(tx *gorm.DB) error {
+			return tx.Exec("DROP INDEX IF EXISTS idx_device_readings_org_id").Error
+		}},
 	}}
 }
 
