@@ -120,7 +120,7 @@ func openSQLite(cfg config.Config, gcfg *gorm.Config) (*Store, error) {
 	gcfg.PrepareStmt = true
 	gcfg.PrepareStmtMaxSize = sqliteStmtCacheSize
 	gcfg.PrepareStmtTTL = time.Hour
-	db, err := gorm.Open(sqlite.Open(sqliteDSN(path, cfg.Database.BusyTimeout, false)), gcfg)
+	db, err := openSQLiteRetrying(path, cfg.Database.BusyTimeout, gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: cannot open %s: %w", path, err)
 	}
@@ -147,6 +147,34 @@ func openSQLite(cfg config.Config, gcfg *gorm.Config) (*Store, error) {
 		return nil, fmt.Errorf("database: read pool: %w", err)
 	}
 	return &Store{DB: db, Dialect: SQLite, Path: path, pools: []*sql.DB{writer, readers}}, nil
+}
+
+// openSQLiteRetrying opens the writer connection, retrying while another
+// process holds the file's lock for up to busy (at least a second). Two
+// instances starting on a new file race to switch it to WAL: that switch
+// needs an exclusive lock and SQLite answers SQLITE_BUSY at once instead
+// of waiting the busy timeout (TestTwoInstancesMigrateOnce failed about
+// one run in twenty).
+func openSQLiteRetrying(path string, busy time.Duration, gcfg *gorm.Config) (*gorm.DB, error) {
+	deadline := time.Now().Add(max(busy, time.Second))
+	for wait := 10 * time.Millisecond; ; wait = min(wait*2, 200*time.Millisecond) {
+		db, err := gorm.Open(sqlite.Open(sqliteDSN(path, busy, false)), gcfg)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return db, err
+		}
+		if db != nil {
+			if conn, cerr := db.DB(); cerr == nil {
+				_ = conn.Close()
+			}
+		}
+		time.Sleep(wait)
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // sqliteStmtCacheSize bounds each pool's cache of prepared statements.
