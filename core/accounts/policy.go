@@ -154,6 +154,16 @@ func (s *Service) VisibleCustomers(ctx context.Context, p *Principal) (ids []uin
 	return nil, false, nil
 }
 
+// WhereVisible narrows q to the rows whose column (a customer's user ID)
+// p may see (VisibleCustomers): every row for admins and integrators.
+func (s *Service) WhereVisible(ctx context.Context, p *Principal, q *gorm.DB, column string) (*gorm.DB, error) {
+	ids, all, err := s.VisibleCustomers(ctx, p)
+	if err != nil || all {
+		return q, err
+	}
+	return q.Where(column+" IN ?", append(ids, 0)), nil
+}
+
 // ScopeFor returns the API-token scope an operation needs: "<area>:read"
 // for GET and HEAD, "<area>:write" otherwise, where area is the first path
 // segment after /api/v1/.

@@ -188,12 +188,9 @@ func (s *Service) Vehicles(ctx context.Context, p *accounts.Principal, ownerID u
 // when not 0), in ID order.
 func (s *Service) visibleVehicles(ctx context.Context, p *accounts.Principal, ownerID uint) (*gorm.DB, error) {
 	q := s.db(ctx, p.OrgID).Order("id")
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
-	}
-	if !all {
-		q = q.Where("owner_id IN ?", append(ids, 0))
 	}
 	if ownerID != 0 {
 		q = q.Where("owner_id = ?", ownerID)
@@ -469,12 +466,9 @@ func (s *Service) booking(ctx context.Context, p *accounts.Principal, id uint) (
 // Bookings lists the caller's visible bookings, newest first.
 func (s *Service) Bookings(ctx context.Context, p *accounts.Principal) ([]Booking, error) {
 	q := s.db(ctx, p.OrgID).Order("id DESC")
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
-	}
-	if !all {
-		q = q.Where("owner_id IN ?", append(ids, 0))
 	}
 	var out []Booking
 	return out, q.Limit(200).Find(&out).Error
@@ -677,12 +671,9 @@ func (s *Service) LoanOf(ctx context.Context, p *accounts.Principal, vehicleID u
 // overdue, or "" for all).
 func (s *Service) Bills(ctx context.Context, p *accounts.Principal, status string) ([]Bill, error) {
 	q := s.db(ctx, p.OrgID).Order("due_on, id")
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
-	}
-	if !all {
-		q = q.Where("owner_id IN ?", append(ids, 0))
 	}
 	if status != "" {
 		q = q.Where("status = ?", status)

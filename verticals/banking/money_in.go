@@ -421,12 +421,9 @@ type TxnFilter struct {
 // Transactions searches the transactions the caller may see, newest first.
 func (s *Service) Transactions(ctx context.Context, p *accounts.Principal, f TxnFilter) ([]Entry, int64, error) {
 	q := s.db(ctx, p.OrgID).Model(&Entry{})
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, 0, err
-	}
-	if !all {
-		q = q.Where("owner_id IN ?", append(ids, 0))
 	}
 	if f.OwnerID != 0 {
 		q = q.Where("owner_id = ?", f.OwnerID)

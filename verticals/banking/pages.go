@@ -572,25 +572,36 @@ func (s *Service) savingsSubmit(c *fiber.Ctx) error {
 func (s *Service) advisorPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
 	ctx := c.UserContext()
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	q, err := s.acc.WhereVisible(ctx, p, s.db(ctx, p.OrgID).Table("accounts_users").Where("role = ?", accounts.Customer).
+		Where("EXISTS (SELECT 1 FROM banking_accounts a WHERE a.org_id = accounts_users.org_id AND a.owner_id = accounts_users.id)"), "id")
 	if err != nil {
 		return err
 	}
-	q := s.db(ctx, p.OrgID).Table("accounts_users").Where("role = ?", accounts.Customer).
-		Where("EXISTS (SELECT 1 FROM banking_accounts a WHERE a.org_id = accounts_users.org_id AND a.owner_id = accounts_users.id)")
-	if !all {
-		q = q.Where("id IN ?", append(ids, 0))
-	}
+	// Pages of advisorPageSize customers by name; one more is read to know
+	// whether a next page exists.
+	page := max(0, c.QueryInt("page"))
 	var users []accounts.User
-	if err := q.Order("name").Limit(200).Find(&users).Error; err != nil {
+	if err := q.Order("name, id").Offset(page * advisorPageSize).Limit(advisorPageSize + 1).Find(&users).Error; err != nil {
 		return err
 	}
+	more := len(users) > advisorPageSize
+	users = users[:min(len(users), advisorPageSize)]
 	rules, err := s.OrgRules(ctx, p)
 	if err != nil {
 		return err
 	}
-	return render(c, "advisor", "Banking customers", map[string]any{"Customers": users, "Rules": rules, "Categories": Categories})
+	var prev, next string
+	if page > 0 {
+		prev = "/m/banking/advisor?page=" + strconv.Itoa(page-1)
+	}
+	if more {
+		next = "/m/banking/advisor?page=" + strconv.Itoa(page+1)
+	}
+	return render(c, "advisor", "Banking customers", map[string]any{"Customers": users, "Prev": prev, "Next": next, "Rules": rules, "Categories": Categories})
 }
+
+// advisorPageSize is how many customers the advisor page lists at once.
+const advisorPageSize = 100
 
 func (s *Service) customerPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)

@@ -120,3 +120,28 @@ func TestPagesInItalian(t *testing.T) {
 		t.Errorf("a page showed %q untranslated", k)
 	}
 }
+
+// TestAdvisorListIsPaged: the advisor page lists customers 100 at a time
+// by name, with next and previous links, so nobody is out of reach.
+func TestAdvisorListIsPaged(t *testing.T) {
+	ta, _ := newApp(t)
+	b := newBank(t, ta)
+	for i := 0; i < 101; i++ {
+		b.customer(t, fmt.Sprintf("c%03d@acme.example", i))
+	}
+	ta.User(t, "acme", "admin@acme.example", accounts.Admin)
+	adm := ta.Browser()
+	adm.SignIn(t, "acme", "admin@acme.example")
+	first := adm.Get(t, "/m/banking/advisor")
+	if first.Status != 200 || strings.Count(first.Body, `href="/m/banking/advisor/`) != 100 ||
+		!strings.Contains(first.Body, `href="/m/banking/advisor?page=1"`) || strings.Contains(first.Body, `rel="prev"`) {
+		t.Fatalf("first page: %d, %d customers", first.Status, strings.Count(first.Body, `href="/m/banking/advisor/`))
+	}
+	second := adm.Get(t, "/m/banking/advisor?page=1")
+	if n := strings.Count(second.Body, `href="/m/banking/advisor/`); n != 1 || !strings.Contains(second.Body, `href="/m/banking/advisor?page=0"`) || strings.Contains(second.Body, `rel="next"`) {
+		t.Fatalf("second page: %d customers", n)
+	}
+	if bad := adm.Get(t, "/m/banking/advisor?page=-3"); bad.Status != 200 || strings.Count(bad.Body, `href="/m/banking/advisor/`) != 100 {
+		t.Fatalf("a negative page: %d", bad.Status)
+	}
+}

@@ -163,12 +163,9 @@ type AccountView struct {
 // Accounts lists the accounts the caller may see, with balances.
 func (s *Service) Accounts(ctx context.Context, p *accounts.Principal, ownerID uint) ([]AccountView, error) {
 	q := s.db(ctx, p.OrgID).Order("id")
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
-	}
-	if !all {
-		q = q.Where("owner_id IN ?", append(ids, 0))
 	}
 	if ownerID != 0 {
 		q = q.Where("owner_id = ?", ownerID)
