@@ -111,14 +111,20 @@ func cmdDevices(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		printCredentials(env, c)
 	case "list":
-		list, err := a.Devices.List(ctx, actor, devices.ListFilter{})
-		if err != nil {
-			return err
-		}
 		tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tMODULE\tSTATUS\tOWNER\tACCEPTED\tREJECTED")
-		for _, d := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", d.ID, d.Name, d.Module, d.Status, d.OwnerID, d.Accepted, d.Rejected)
+		// Every device, a page of 1 000 at a time.
+		for offset := 0; ; offset += 1000 {
+			list, err := a.Devices.List(ctx, actor, devices.ListFilter{Offset: offset, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			for _, d := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", d.ID, d.Name, d.Module, d.Status, d.OwnerID, d.Accepted, d.Rejected)
+			}
+			if len(list) < 1000 {
+				break
+			}
 		}
 		return tw.Flush()
 	case "disable":

@@ -89,20 +89,27 @@ func (s *Service) RegisterAPI(api huma.API) {
 		Module string `query:"module" maxLength:"40"`
 		Status string `query:"status" enum:"active,disabled,"`
 		Owner  uint   `query:"owner_id"`
+		Offset int    `query:"offset" minimum:"0" doc:"Devices to skip (the next_offset of the previous page)"`
+		Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Page size"`
 	}
 	type devicesListOutput struct {
 		Body struct {
-			Devices []Device `json:"devices"`
+			Devices    []Device `json:"devices"`
+			NextOffset int      `json:"next_offset,omitempty" doc:"Pass as offset for the next page; absent on the last page"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "devices-list", Method: http.MethodGet, Path: "/api/v1/devices",
 		Summary: "List devices", Description: "A customer's own devices; every device of the organisation for staff and admins."},
 		func(ctx context.Context, in *devicesListInput) (*devicesListOutput, error) {
-			list, err := s.List(ctx, actor(ctx), ListFilter{OwnerID: in.Owner, Module: in.Module, Status: in.Status})
+			limit := max(1, in.Limit)
+			list, err := s.List(ctx, actor(ctx), ListFilter{OwnerID: in.Owner, Module: in.Module, Status: in.Status, Offset: in.Offset, Limit: limit + 1})
 			if err != nil {
 				return nil, err
 			}
 			out := &devicesListOutput{}
+			if len(list) > limit {
+				list, out.Body.NextOffset = list[:limit], in.Offset+limit
+			}
 			out.Body.Devices = list
 			if out.Body.Devices == nil {
 				out.Body.Devices = []Device{}

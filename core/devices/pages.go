@@ -3,6 +3,7 @@ package devices
 import (
 	"embed"
 	"io/fs"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -78,6 +79,9 @@ func (pg *pages) render(c *fiber.Ctx, p *accounts.Principal, name, title string,
 	return web.RenderPage(c, "devices/"+name, page)
 }
 
+// devicesPageSize is how many devices the list page shows at once.
+const devicesPageSize = 100
+
 type deviceForm struct {
 	Values map[string]string
 	Errors map[string]string
@@ -85,14 +89,22 @@ type deviceForm struct {
 }
 
 func (pg *pages) listData(c *fiber.Ctx, p *accounts.Principal, f *deviceForm, created *Created) (map[string]any, error) {
-	list, err := pg.s.List(c.UserContext(), ActorOf(p), ListFilter{})
+	page := max(0, c.QueryInt("page"))
+	list, err := pg.s.List(c.UserContext(), ActorOf(p), ListFilter{Offset: page * devicesPageSize, Limit: devicesPageSize + 1})
 	if err != nil {
 		return nil, err
+	}
+	var prev, next string
+	if page > 0 {
+		prev = "/devices?page=" + strconv.Itoa(page-1)
+	}
+	if len(list) > devicesPageSize {
+		list, next = list[:devicesPageSize], "/devices?page="+strconv.Itoa(page+1)
 	}
 	if f == nil {
 		f = &deviceForm{Values: map[string]string{}, Errors: map[string]string{}}
 	}
-	return map[string]any{"Devices": list, "Manager": p.Is(managers...), "Modules": p.Modules, "Form": f, "Created": created}, nil
+	return map[string]any{"Devices": list, "Prev": prev, "Next": next, "Manager": p.Is(managers...), "Modules": p.Modules, "Form": f, "Created": created}, nil
 }
 
 func (pg *pages) list(c *fiber.Ctx) error {

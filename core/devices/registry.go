@@ -138,6 +138,8 @@ type ListFilter struct {
 	OwnerID uint
 	Module  string
 	Status  string
+	// Offset and Limit page the list (Limit 0 or above 1000 means 1000).
+	Offset, Limit int
 }
 
 // List returns the devices the actor may see, newest first.
@@ -156,7 +158,11 @@ func (s *Service) List(ctx context.Context, a Actor, f ListFilter) ([]Device, er
 		q = q.Where("status = ?", f.Status)
 	}
 	var out []Device
-	return out, q.Order("created_at DESC, id").Limit(1000).Find(&out).Error
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	return out, q.Order("created_at DESC, id").Offset(max(0, f.Offset)).Limit(limit).Find(&out).Error
 }
 
 // Get returns one device the actor may see.
