@@ -17,15 +17,17 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +39,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -82,6 +85,16 @@ func (benchModule) Init(h module.Host) error {
 // cpuProfile is where the ingest phase's CPU profile goes ("" for none).
 var cpuProfile string
 
+// writers overrides mqtt.writers (0: the default).
+var writers int
+
+// mosquittoBin is the Mosquitto binary for the external-broker memory
+// measurement ("" skips it).
+var mosquittoBin string
+
+// memProfile is where the idle phase's heap profile goes ("" for none).
+var memProfile string
+
 // cred is one device's credentials, handed to the load generator.
 type cred struct{ ID, Secret, Topic string }
 
@@ -92,9 +105,12 @@ func main() {
 	window := flag.Int("window", 10, "unacknowledged publishes per device")
 	idle := flag.Int("idle", 10000, "idle devices for the memory measurement (0 skips it)")
 	batch := flag.Int("batch", 0, "mqtt.batch_size (0: the default)")
+	flag.IntVar(&writers, "writers", 0, "mqtt.writers (0: the default)")
 	credsPath := flag.String("creds", "", "internal: credentials file")
 	brokerURL := flag.String("url", "", "internal: broker URL")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the portal's ingest phase to this file")
+	flag.StringVar(&mosquittoBin, "mosquitto", os.Getenv("PORTAL_TEST_MOSQUITTO"), "also measure this Mosquitto binary holding the idle devices, with deploy/mosquitto/mosquitto.conf (default $PORTAL_TEST_MOSQUITTO; empty skips it)")
+	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile of the portal with the idle devices connected to this file")
 	flag.Parse()
 	var err error
 	switch *role {
@@ -102,6 +118,8 @@ func main() {
 		err = load(*credsPath, *brokerURL, *dur, *window)
 	case "idle":
 		err = idleClients(*credsPath, *brokerURL)
+	case "bare":
+		err = bareBroker()
 	default:
 		err = run(*n, *dur, *window, *idle, *batch)
 	}
@@ -130,6 +148,9 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 	cfg.MQTT.RatePerDevice = 0
 	if batch > 0 {
 		cfg.MQTT.BatchSize = batch
+	}
+	if writers > 0 {
+		cfg.MQTT.Writers = writers
 	}
 	a, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard,
 		Argon2: &accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}})
@@ -316,27 +337,27 @@ func idleMemory(ctx context.Context, a *app.App, org *accounts.Org, ownerID uint
 	if err := writeJSON(p, creds); err != nil {
 		return err
 	}
+	if err := bareIdle(p, idle); err != nil {
+		return fmt.Errorf("bare broker: %w", err)
+	}
+	if mosquittoBin != "" {
+		if err := mosquittoIdle(ctx, a, p, idle, tmp); err != nil {
+			return fmt.Errorf("mosquitto: %w", err)
+		}
+	}
 	debug.FreeOSMemory()
 	before := rss()
-	cmd := exec.Command(os.Args[0], "-role", "idle", "-creds", p, "-url", "tcp://"+a.Devices.BrokerAddr())
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	if err := cmd.Start(); err != nil {
+	fleet, err := connectIdle(p, "tcp://"+a.Devices.BrokerAddr())
+	if err != nil {
 		return err
 	}
-	defer func() { stdin.Close(); _ = cmd.Wait() }()
-	deadline := time.Now().Add(5 * time.Minute)
-	for !strings.Contains(out.String(), "connected") && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(2 * time.Second)
+	defer fleet.close()
 	debug.FreeOSMemory()
 	after := rss()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("idle       %s; portal RSS %d MiB before, %d MiB with them (+%d MiB, %.1f KiB per device); goroutines %d, Go heap in use %d MiB, stacks %d MiB\n",
-		strings.TrimSpace(out.String()), before>>20, after>>20, (after-before)>>20, float64(after-before)/1024/float64(idle), runtime.NumGoroutine(), ms.HeapInuse>>20, ms.StackInuse>>20)
+		fleet.summary, before>>20, after>>20, (after-before)>>20, float64(after-before)/1024/float64(idle), runtime.NumGoroutine(), ms.HeapInuse>>20, ms.StackInuse>>20)
 	// Each GC halves the stacks of goroutines that use under a quarter of
 	// theirs (idle connections); a running portal collects at least every
 	// two minutes, so a few cycles later is where it settles.
@@ -348,6 +369,168 @@ func idleMemory(ctx context.Context, a *app.App, org *accounts.Org, ownerID uint
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("idle       after 5 GC cycles: portal RSS %d MiB (+%d MiB, %.1f KiB per device); Go heap in use %d MiB, stacks %d MiB\n",
 		settled>>20, (settled-before)>>20, float64(settled-before)/1024/float64(idle), ms.HeapInuse>>20, ms.StackInuse>>20)
+	if b := bareRSS.Load(); b > 0 {
+		fmt.Printf("idle       portal RSS %.2f× the bare broker's with the same devices (+%d MiB)\n", float64(settled)/float64(b), (settled-b)>>20)
+	}
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bareIdle is the memory baseline: a bare mochi broker in its own process,
+// with the embedded broker's options (devices.BrokerOptions) and an
+// allow-all hook, holding the same idle connections. What the portal
+// needs beyond it is the portal's own cost.
+func bareIdle(credsPath string, idle int) error {
+	cmd := exec.Command(os.Args[0], "-role", "bare")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { stdin.Close(); _ = cmd.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	next := func() (string, error) {
+		if !lines.Scan() {
+			return "", fmt.Errorf("the bare broker stopped: %v", lines.Err())
+		}
+		return lines.Text(), nil
+	}
+	measure := func() (bareMem, error) {
+		var m bareMem
+		if _, err := io.WriteString(stdin, "measure\n"); err != nil {
+			return m, err
+		}
+		line, err := next()
+		if err != nil {
+			return m, err
+		}
+		return m, json.Unmarshal([]byte(line), &m)
+	}
+	url, err := next()
+	if err != nil {
+		return err
+	}
+	empty, err := measure()
+	if err != nil {
+		return err
+	}
+	fleet, err := connectIdle(credsPath, url)
+	if err != nil {
+		return err
+	}
+	defer fleet.close()
+	full, err := measure()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("idle       baseline, bare broker: %s; RSS %d MiB before, %d MiB with them (+%d MiB, %.1f KiB per device) after 5 GC cycles; Go heap in use %d MiB, stacks %d MiB\n",
+		fleet.summary, empty.RSS>>20, full.RSS>>20, (full.RSS-empty.RSS)>>20, float64(full.RSS-empty.RSS)/1024/float64(idle), full.Heap>>20, full.Stacks>>20)
+	bareRSS.Store(full.RSS)
+	return nil
+}
+
+// mosquittoIdle measures the production path's broker: Mosquitto with the
+// shipped configuration and the registry's exported password file and
+// ACL, holding the same idle devices. (The portal then keeps one
+// connection to it, whatever the number of devices.)
+func mosquittoIdle(ctx context.Context, a *app.App, credsPath string, idle int, tmp string) error {
+	src, err := os.ReadFile(filepath.Join("deploy", "mosquitto", "mosquitto.conf"))
+	if err != nil {
+		return fmt.Errorf("run from the repository's root: %w", err)
+	}
+	dir := filepath.Join(tmp, "mosquitto")
+	if _, err := a.Devices.ExportMosquitto(ctx, dir); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := strings.ReplaceAll(string(src), "/etc/mosquitto/portal", dir)
+	conf = strings.ReplaceAll(conf, "/var/lib/mosquitto/", dir+"/")
+	conf = strings.Replace(conf, "listener 1883 127.0.0.1", fmt.Sprintf("listener %d 127.0.0.1", port), 1)
+	if !strings.Contains(conf, fmt.Sprintf("listener %d", port)) {
+		return errors.New("deploy/mosquitto/mosquitto.conf no longer has the listener line this rewrites")
+	}
+	conf += "\nuser root\n"
+	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o644); err != nil {
+		return err
+	}
+	broker := exec.Command(mosquittoBin, "-c", filepath.Join(dir, "mosquitto.conf"))
+	if err := broker.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = broker.Process.Signal(syscall.SIGTERM); _ = broker.Wait() }()
+	for range 100 {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	empty := rssOf(broker.Process.Pid)
+	fleet, err := connectIdle(credsPath, fmt.Sprintf("tcp://127.0.0.1:%d", port))
+	if err != nil {
+		return err
+	}
+	defer fleet.close()
+	full := rssOf(broker.Process.Pid)
+	fmt.Printf("idle       Mosquitto (deploy/mosquitto, %s): %s; broker RSS %d MiB before, %d MiB with them (+%.1f KiB per device)\n",
+		mosquittoBin, fleet.summary, empty>>20, full>>20, float64(full-empty)/1024/float64(idle))
+	return nil
+}
+
+// bareRSS is the bare broker's RSS with the idle devices, for the ratio.
+var bareRSS atomic.Int64
+
+// bareMem is what the bare broker reports when asked to measure.
+type bareMem struct{ RSS, Heap, Stacks int64 }
+
+// bareBroker runs the baseline broker: it prints its URL, then answers
+// each line on stdin with its memory after five GC cycles, and stops when
+// stdin closes.
+func bareBroker() error {
+	srv := mqtt.New(devices.BrokerOptions(config.Default().MQTT))
+	_ = srv.AddHook(new(auth.AllowHook), nil)
+	tcp := listeners.NewTCP(listeners.Config{ID: "bare", Address: "127.0.0.1:0"})
+	if err := srv.AddListener(tcp); err != nil {
+		return err
+	}
+	if err := srv.Serve(); err != nil {
+		return err
+	}
+	// No srv.Close at the end: it can wait on the 10 000 connections
+	// dropping at once, and this process only exits.
+	fmt.Println("tcp://" + tcp.Address())
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		for range 5 {
+			runtime.GC()
+		}
+		debug.FreeOSMemory()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b, _ := json.Marshal(bareMem{RSS: rss(), Heap: int64(ms.HeapInuse), Stacks: int64(ms.StackInuse)})
+		fmt.Println(string(b))
+	}
 	return nil
 }
 
@@ -414,6 +597,66 @@ func load(credsPath, url string, dur time.Duration, window int) error {
 	return nil
 }
 
+// idleFleet is the child process that holds the idle devices'
+// connections.
+type idleFleet struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	read    chan struct{} // closed when its output has been read to the end
+	summary string        // its report: how many connected, how fast
+}
+
+// connectIdle starts the child that connects every device of credsPath to
+// url and returns once all are connected and two more seconds have passed
+// (for the broker to settle), or with an error if the child stops first.
+func connectIdle(credsPath, url string) (*idleFleet, error) {
+	cmd := exec.Command(os.Args[0], "-role", "idle", "-creds", credsPath, "-url", url)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	f := &idleFleet{cmd: cmd, stdin: stdin, read: make(chan struct{})}
+	report := make(chan string, 1)
+	go func() {
+		defer close(f.read)
+		lines := bufio.NewScanner(stdout)
+		if lines.Scan() {
+			report <- lines.Text()
+		}
+		close(report)
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case line, ok := <-report:
+		if !ok {
+			f.close()
+			return nil, errors.New("the idle devices' process stopped before they were all connected")
+		}
+		f.summary = line
+	case <-time.After(5 * time.Minute):
+		_ = cmd.Process.Kill()
+		f.close()
+		return nil, errors.New("the idle devices were not all connected within 5 minutes")
+	}
+	time.Sleep(2 * time.Second)
+	return f, nil
+}
+
+// close disconnects the devices and waits for the child to exit.
+func (f *idleFleet) close() {
+	f.stdin.Close()
+	<-f.read
+	_ = f.cmd.Wait()
+}
+
 // idleClients connects every device and stays until stdin closes.
 func idleClients(credsPath, url string) error {
 	var creds []cred
@@ -473,8 +716,15 @@ func sentOf(p string) int64 {
 }
 
 // rss is the process's resident set size in bytes.
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func rss() int64 { return rssOf(0) }
+
+// rssOf is process pid's resident set size in bytes (0: this process).
+func rssOf(pid int) int64 {
+	path := "/proc/self/status"
+	if pid > 0 {
+		path = fmt.Sprintf("/proc/%d/status", pid)
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

@@ -56,7 +56,9 @@ type MQTT struct {
 	// it keeps them.
 	QueueSize int `yaml:"queue_size"`
 	// Writers is how many batches commit at once on PostgreSQL, each for
-	// its own share of the devices (SQLite: one).
+	// its own share of the devices (SQLite: one). A batch's time is mostly
+	// waiting (the COPY's round trips, the commit's WAL flush), so several
+	// overlap well; each holds a pool connection while it commits.
 	Writers int `yaml:"writers"`
 }
 
@@ -84,7 +86,7 @@ func DefaultMQTT() MQTT {
 		BatchSize:       500,
 		BatchWait:       5 * time.Millisecond,
 		QueueSize:       5000,
-		Writers:         2,
+		Writers:         4,
 	}
 }
 
@@ -126,6 +128,10 @@ func (c Config) validateMQTT() error {
 		return errors.New("config: mqtt.writers: must be between 1 and 64")
 	case m.QueueSize < m.BatchSize:
 		return errors.New("config: mqtt.queue_size: must be at least mqtt.batch_size")
+	case !c.UsesSQLite() && m.Writers >= c.Database.MaxOpenConns:
+		// each writer holds a connection while it commits; the portal's
+		// pages and API need the rest
+		return fmt.Errorf("config: mqtt.writers: %d writers need more than database.max_open_conns (%d) connections; lower the writers or raise the pool", m.Writers, c.Database.MaxOpenConns)
 	}
 	d := c.Devices
 	switch {

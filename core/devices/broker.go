@@ -15,6 +15,8 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/portalkit/portalkit/core/config"
 )
 
 // Broker is the embedded MQTT broker (mochi-mqtt) with the registry's
@@ -38,8 +40,11 @@ type Broker struct {
 // (mochi's default: 2 KiB each).
 const connBufferBytes = 1024
 
-func newBroker(s *Service) (*Broker, error) {
-	m := s.cfg.MQTT
+// BrokerOptions are the mochi options the embedded broker runs with:
+// its limits per connection and per message, its buffers and the inline
+// client, with a logger that discards. bench/ingest starts its bare
+// baseline broker with them too, so the two compare like for like.
+func BrokerOptions(m config.MQTT) *mqtt.Options {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(m.MaxMessageBytes)
 	caps.ReceiveMaximum = uint16(m.MaxInflight)
@@ -51,13 +56,18 @@ func newBroker(s *Service) (*Broker, error) {
 	caps.RetainAvailable = 0
 	// The inline client publishes the portal's commands; it bypasses the
 	// ACL hook, and the hook lets its publishes through untouched.
-	opts := &mqtt.Options{Capabilities: caps, InlineClient: true,
+	return &mqtt.Options{Capabilities: caps, InlineClient: true,
 		// Per connection: device packets are small, and mochi reads a
 		// larger one past the buffer.
 		ClientNetReadBufferSize: connBufferBytes, ClientNetWriteBufferSize: connBufferBytes,
-		Logger: s.log.With("component", "mqtt-broker").WithGroup("mochi")}
-	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
-		opts.Logger = slog.New(slog.NewTextHandler(discard{}, nil))
+		Logger: slog.New(slog.NewTextHandler(discard{}, nil))}
+}
+
+func newBroker(s *Service) (*Broker, error) {
+	m := s.cfg.MQTT
+	opts := BrokerOptions(m)
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		opts.Logger = s.log.With("component", "mqtt-broker").WithGroup("mochi")
 	}
 	srv := mqtt.New(opts)
 	b := &Broker{s: s, server: srv}
