@@ -31,11 +31,26 @@ const (
 	StatusDisabled = "disabled"
 )
 
-// Events published by the registry.
+// Events published by the registry, in the change's transaction. Each
+// names the device's owner as its subject and carries a summary, so it
+// appears on the owner's activity timeline.
 const (
 	EventDeviceCreated  = "devices.created"
 	EventDeviceDisabled = "devices.disabled"
+	EventDeviceEnabled  = "devices.enabled"
+	EventDeviceRotated  = "devices.secret_rotated"
+	EventDeviceDeleted  = "devices.deleted"
 )
+
+// summaries are the timeline sentences of the registry's events (English,
+// the translation keys; %s is the device's name).
+var summaries = map[string]string{
+	EventDeviceCreated:  "Device “%s” registered",
+	EventDeviceDisabled: "Device “%s” disabled",
+	EventDeviceEnabled:  "Device “%s” enabled again",
+	EventDeviceRotated:  "New secret for device “%s”",
+	EventDeviceDeleted:  "Device “%s” deleted",
+}
 
 // Device is a registered device. Its ID is also its MQTT username and the
 // {device} segment of its topics.

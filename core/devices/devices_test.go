@@ -182,3 +182,73 @@ func insertReading(t testing.TB, ta *portaltest.TestApp, d *devices.Device, ts t
 		t.Fatal(err)
 	}
 }
+
+// The owner's activity timeline shows each change to their device, who
+// made it, in order; another customer's shows none of it.
+func TestDeviceChangesAppearOnTheOwnersTimeline(t *testing.T) {
+	ta := newApp(t)
+	ta.Org(t, "acme")
+	cust := ta.User(t, "acme", "carla@acme.example", accounts.Customer)
+	ta.User(t, "acme", "other@acme.example", accounts.Customer)
+	boss := ta.User(t, "acme", "boss@acme.example", accounts.Admin)
+	admin := portaltest.Bearer(ta.Login(t, "acme", "boss@acme.example"))
+	carla := portaltest.Bearer(ta.Login(t, "acme", "carla@acme.example"))
+	other := portaltest.Bearer(ta.Login(t, "acme", "other@acme.example"))
+
+	res := ta.Do(t, http.MethodPost, "/api/v1/devices", map[string]any{"owner_id": cust.ID, "module": "gauges", "name": "Boiler"}, admin)
+	if res.Status != 201 {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	var cr struct{ ID string }
+	res.JSON(t, &cr)
+	steps := []struct {
+		method, path string
+		as           map[string]string
+		status       int
+	}{
+		{http.MethodPost, "/disable", carla, 200},
+		{http.MethodPost, "/disable", carla, 200}, // already disabled: nothing new to say
+		{http.MethodPost, "/enable", admin, 200},
+		{http.MethodPost, "/rotate", admin, 200},
+		{http.MethodDelete, "", admin, 204},
+	}
+	for _, s := range steps {
+		if r := ta.Do(t, s.method, "/api/v1/devices/"+cr.ID+s.path, nil, s.as); r.Status != s.status {
+			t.Fatalf("%s %s: %d %s", s.method, s.path, r.Status, r.Body)
+		}
+	}
+
+	var page struct {
+		Items []struct {
+			Event, Summary, Link string
+			ActorID              uint `json:"actor_id"`
+		}
+	}
+	ta.Do(t, http.MethodGet, "/api/v1/me/activity?module=devices", nil, carla).JSON(t, &page)
+	want := []string{
+		"devices.deleted: Device “Boiler” deleted",
+		"devices.secret_rotated: New secret for device “Boiler”",
+		"devices.enabled: Device “Boiler” enabled again",
+		"devices.disabled: Device “Boiler” disabled",
+		"devices.created: Device “Boiler” registered",
+	}
+	var got []string
+	for _, it := range page.Items {
+		got = append(got, it.Event+": "+it.Summary)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("carla's activity:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if a := page.Items[3]; a.ActorID != cust.ID || a.Link != "/devices/"+cr.ID {
+		t.Errorf("the disable should name carla and link the device: %+v", a)
+	}
+	if a := page.Items[0]; a.ActorID != boss.ID || a.Link != "" {
+		t.Errorf("the delete should name the admin and link nowhere: %+v", a)
+	}
+	if r := ta.Do(t, http.MethodGet, "/api/v1/me/activity?module=devices&lang=it", nil, carla); !strings.Contains(r.Body, "Dispositivo “Boiler” disattivato") {
+		t.Errorf("the summaries are not in Italian: %s", r.Body)
+	}
+	if r := ta.Do(t, http.MethodGet, "/api/v1/me/activity", nil, other); r.Status != 200 || strings.Contains(r.Body, "Boiler") {
+		t.Errorf("another customer's activity: %d %s", r.Status, r.Body)
+	}
+}

@@ -104,7 +104,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in NewDevice) (*Created, 
 		if err := store.Org(tx, a.OrgID).Create(d).Error; err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, EventDeviceCreated, d)
+		return s.publish(ctx, tx, a, EventDeviceCreated, d)
 	})
 	if err != nil {
 		return nil, err
@@ -112,11 +112,18 @@ func (s *Service) Create(ctx context.Context, a Actor, in NewDevice) (*Created, 
 	return &Created{Device: d, ID: d.ID, Username: d.ID, Secret: secret, Topics: d.Topics()}, nil
 }
 
-func (s *Service) publish(ctx context.Context, tx *gorm.DB, name string, d *Device) error {
+// publish announces a change to device d made by actor, in tx.
+func (s *Service) publish(ctx context.Context, tx *gorm.DB, a Actor, name string, d *Device) error {
 	if s.bus == nil {
 		return nil
 	}
-	return s.bus.Publish(ctx, events.Event{Name: name, OrgID: d.OrgID, Tx: tx, Data: map[string]any{"device_id": d.ID, "module": d.Module, "owner_id": d.OwnerID}})
+	e := events.Event{Name: name, OrgID: d.OrgID, ActorID: a.UserID, SubjectID: d.OwnerID, Tx: tx,
+		Data:    map[string]any{"device_id": d.ID, "module": d.Module, "owner_id": d.OwnerID},
+		Summary: summaries[name], SummaryArgs: []any{d.Name}}
+	if name != EventDeviceDeleted {
+		e.Link = "/devices/" + d.ID
+	}
+	return s.bus.Publish(ctx, e)
 }
 
 // visible scopes a query to the devices the actor may see.
@@ -202,15 +209,18 @@ func (s *Service) setStatus(ctx context.Context, a Actor, id, status string) (*D
 	if status == StatusActive && !a.manager() {
 		return nil, errs.Forbiddenf("only an administrator can enable a device")
 	}
+	if d.Status == status {
+		return d, nil // nothing changes, nothing to announce
+	}
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := store.Org(tx, d.OrgID).Model(&Device{}).Where("id = ?", d.ID).Update("status", status).Error; err != nil {
 			return err
 		}
 		d.Status = status
 		if status == StatusDisabled {
-			return s.publish(ctx, tx, EventDeviceDisabled, d)
+			return s.publish(ctx, tx, a, EventDeviceDisabled, d)
 		}
-		return nil
+		return s.publish(ctx, tx, a, EventDeviceEnabled, d)
 	})
 	if err != nil {
 		return nil, err
@@ -252,7 +262,13 @@ func (s *Service) Rotate(ctx context.Context, a Actor, id string) (*Created, err
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Org(s.st.DB.WithContext(ctx), d.OrgID).Model(&Device{}).Where("id = ?", d.ID).Update("secret_hash", hash).Error; err != nil {
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		if err := store.Org(tx, d.OrgID).Model(&Device{}).Where("id = ?", d.ID).Update("secret_hash", hash).Error; err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, a, EventDeviceRotated, d)
+	})
+	if err != nil {
 		return nil, err
 	}
 	d.SecretHash = hash
@@ -273,7 +289,10 @@ func (s *Service) Delete(ctx context.Context, a Actor, id string) error {
 				return err
 			}
 		}
-		return q.Where("id = ?", d.ID).Delete(&Device{}).Error
+		if err := q.Where("id = ?", d.ID).Delete(&Device{}).Error; err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, a, EventDeviceDeleted, d)
 	})
 	if err != nil {
 		return err
