@@ -26,6 +26,7 @@ func (a *App) initDevices() error {
 	a.Devices.MountPages(a.Web.App, a.Accounts, a.Web.Catalog())
 	a.Web.AddNav(devices.Nav()...)
 	a.Web.AddReadyCheck("mqtt", a.Devices.Ready)
+	a.Web.Metrics().Registry.MustRegister(a.Devices.Collectors()...)
 	// The gateway starts first: if its port is taken the portal stops
 	// before any job has run or anything was written.
 	a.runners = append([]Runner{a.Devices}, a.runners...)

@@ -34,6 +34,8 @@ type Broker struct {
 	p      *pipeline
 	// serving is true from start until close (for /readyz).
 	serving atomic.Bool
+	// warnedSize is set once the size warning was logged.
+	warnedSize atomic.Bool
 }
 
 // connBufferBytes is the read and write buffer of each device connection
@@ -178,6 +180,7 @@ func (h *gatewayHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 		return false
 	}
 	h.orgs.Store(user, org)
+	h.b.noteConnections()
 	return true
 }
 

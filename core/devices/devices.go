@@ -199,6 +199,8 @@ type Service struct {
 	ingest   *Ingest
 	// kick disconnects a device from the embedded broker (set while it runs).
 	kick atomic.Pointer[func(id string)]
+	// live is the embedded broker while it runs (for metrics).
+	live atomic.Pointer[Broker]
 
 	stats Stats
 	// refusals feeds the one goroutine that writes refused publishes to

@@ -24,6 +24,7 @@ func (s *Service) Start(ctx context.Context) error {
 			return fmt.Errorf("mqtt broker: %w", err)
 		}
 		s.broker = b
+		s.live.Store(b)
 		s.startRefusalLog()
 		kick := b.kickDevice
 		s.kick.Store(&kick)
@@ -56,6 +57,7 @@ func (s *Service) Stop(ctx context.Context) error {
 		s.ingest = nil
 	}
 	s.kick.Store(nil)
+	s.live.Store(nil)
 	if s.broker != nil {
 		err := s.broker.close()
 		s.broker = nil
