@@ -99,7 +99,7 @@ var memProfile string
 type cred struct{ ID, Secret, Topic string }
 
 func main() {
-	role := flag.String("role", "", "internal: load or idle (the child process)")
+	role := flag.String("role", "", "internal: load, idle or bare (the child processes)")
 	n := flag.Int("devices", 1000, "publishing devices")
 	dur := flag.Duration("duration", 10*time.Second, "publishing time per phase")
 	window := flag.Int("window", 10, "unacknowledged publishes per device")
@@ -109,7 +109,7 @@ func main() {
 	credsPath := flag.String("creds", "", "internal: credentials file")
 	brokerURL := flag.String("url", "", "internal: broker URL")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the portal's ingest phase to this file")
-	flag.StringVar(&mosquittoBin, "mosquitto", os.Getenv("PORTAL_TEST_MOSQUITTO"), "also measure this Mosquitto binary holding the idle devices, with deploy/mosquitto/mosquitto.conf (default $PORTAL_TEST_MOSQUITTO; empty skips it)")
+	flag.StringVar(&mosquittoBin, "mosquitto", "", "also measure the production path with this Mosquitto binary and deploy/mosquitto/mosquitto.conf: ingest through it into a second portal instance, and its memory with the idle devices")
 	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile of the portal with the idle devices connected to this file")
 	flag.Parse()
 	var err error
@@ -189,6 +189,38 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 		return err
 	}
 	defer a.Stop(ctx)
+	res, err := ingestPhase(a, credsPath, "tcp://"+a.Devices.BrokerAddr(), dur, window, cpuProfile)
+	if err != nil {
+		return err
+	}
+	res.print("portal", baseRate, baseAcked)
+
+	if idle > 0 {
+		if err := idleMemory(ctx, a, org, owner.ID, idle, tmp); err != nil {
+			return fmt.Errorf("idle: %w", err)
+		}
+	}
+	if mosquittoBin != "" {
+		if err := mosquittoIngest(ctx, cfg, a, credsPath, dur, window, tmp); err != nil {
+			return fmt.Errorf("mosquitto ingest: %w", err)
+		}
+	}
+	return nil
+}
+
+// phase is what one ingest phase measured.
+type phase struct {
+	published, stored, rows int64
+	elapsed                 time.Duration
+	acked                   float64 // acknowledged to the devices per second
+	p50, p99                time.Duration
+	rssBefore, rssPeak      int64
+}
+
+// ingestPhase runs the load generator against url while the portal a
+// ingests, and measures what a committed: the rate from its first commit
+// to its last, the publish → commit latency, and the process's memory.
+func ingestPhase(a *app.App, credsPath, url string, dur time.Duration, window int, profile string) (*phase, error) {
 	var stored atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -207,39 +239,41 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 		lat = append(lat, ds...)
 		mu.Unlock()
 	})
-	rssBefore := rss()
+	var rowsBefore int64
+	if err := store.AllOrgs(a.Store.DB).Model(&devices.Reading{}).Count(&rowsBefore).Error; err != nil {
+		return nil, err
+	}
+	res := &phase{rssBefore: rss()}
 	peak := &peakRSS{}
 	stopSampling := peak.sample()
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
+	if profile != "" {
+		f, err := os.Create(profile)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	published, portalAcked, err := child("load", credsPath, "tcp://"+a.Devices.BrokerAddr(), dur, window)
+	published, acked, err := child("load", credsPath, url, dur, window)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for stored.Load() < published && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopSampling()
-	if cpuProfile != "" {
+	if profile != "" {
 		pprof.StopCPUProfile()
 	}
-	// From the first commit to the last: the child's connecting is not
-	// ingest time.
-	elapsed := time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load()))
 	var rows int64
 	if err := store.AllOrgs(a.Store.DB).Model(&devices.Reading{}).Count(&rows).Error; err != nil {
-		return err
+		return nil, err
 	}
-	rate := float64(stored.Load()) / elapsed.Seconds()
+	mu.Lock()
+	defer mu.Unlock()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {
@@ -247,21 +281,25 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 		}
 		return lat[int(p*float64(len(lat)-1))]
 	}
-	fmt.Printf("portal     published %d, committed %d (rows in table %d) in %s\n", published, stored.Load(), rows, elapsed.Round(time.Millisecond))
-	fmt.Printf("portal     stored and committed:                %8.0f msg/s   ratio to baseline %.2f (to the publishers' acknowledged rate %.2f)\n", rate, rate/baseRate, rate/baseAcked)
-	fmt.Printf("portal     acknowledged to the devices (after commit): %8.0f msg/s\n", portalAcked)
-	fmt.Printf("portal     publish -> commit latency: p50 %s, p99 %s\n", pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond))
-	fmt.Printf("portal     memory: RSS %d MiB before, peak %d MiB during ingest\n", rssBefore>>20, peak.max.Load()>>20)
-	if stored.Load() != published || rows != published {
-		fmt.Printf("WARNING: %d published but %d committed, %d rows\n", published, stored.Load(), rows)
-	}
+	// From the first commit to the last: the child's connecting is not
+	// ingest time.
+	res.published, res.stored, res.rows = published, stored.Load(), rows-rowsBefore
+	res.elapsed = time.Unix(0, last.Load()).Sub(time.Unix(0, first.Load()))
+	res.acked, res.p50, res.p99, res.rssPeak = acked, pct(0.50), pct(0.99), peak.max.Load()
+	return res, nil
+}
 
-	if idle > 0 {
-		if err := idleMemory(ctx, a, org, owner.ID, idle, tmp); err != nil {
-			return fmt.Errorf("idle: %w", err)
-		}
+// print reports the phase against the baseline broker's rates.
+func (r *phase) print(label string, baseRate, baseAcked float64) {
+	rate := float64(r.stored) / r.elapsed.Seconds()
+	fmt.Printf("%-10s published %d, committed %d (new rows in table %d) in %s\n", label, r.published, r.stored, r.rows, r.elapsed.Round(time.Millisecond))
+	fmt.Printf("%-10s stored and committed:                %8.0f msg/s   ratio to baseline %.2f (to the publishers' acknowledged rate %.2f)\n", label, rate, rate/baseRate, rate/baseAcked)
+	fmt.Printf("%-10s acknowledged to the devices:         %8.0f msg/s\n", label, r.acked)
+	fmt.Printf("%-10s publish -> commit latency: p50 %s, p99 %s\n", label, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond))
+	fmt.Printf("%-10s memory: RSS %d MiB before, peak %d MiB during ingest\n", label, r.rssBefore>>20, r.rssPeak>>20)
+	if r.stored != r.published || r.rows != r.published {
+		fmt.Printf("WARNING: %d published but %d committed, %d new rows\n", r.published, r.stored, r.rows)
 	}
-	return nil
 }
 
 // register creates n devices in bulk (the registry's Create does the same
@@ -297,15 +335,26 @@ func baseline(credsPath string, dur time.Duration, window int) (received, acked 
 		return 0, 0, err
 	}
 	defer srv.Close()
-	url := "tcp://" + tcp.Address()
+	return subscriberRate("tcp://"+tcp.Address(), "", "", credsPath, dur, window)
+}
+
+// subscriberRate runs the load generator against the broker at url with
+// one plain QoS 1 subscriber to every device topic (as user, if given),
+// and returns the messages per second the subscriber received and the
+// broker acknowledged to the publishers.
+func subscriberRate(url, user, pass, credsPath string, dur time.Duration, window int) (received, acked float64, err error) {
 	var got atomic.Int64
 	var first, last atomic.Int64
-	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("baseline-sub").SetOrderMatters(false))
+	o := paho.NewClientOptions().AddBroker(url).SetClientID("baseline-sub").SetOrderMatters(false)
+	if user != "" {
+		o.SetUsername(user).SetPassword(pass)
+	}
+	sub := paho.NewClient(o)
 	if tk := sub.Connect(); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
 		return 0, 0, fmt.Errorf("subscriber: %v", tk.Error())
 	}
 	defer sub.Disconnect(100)
-	if tk := sub.Subscribe("t/#", 1, func(_ paho.Client, _ paho.Message) {
+	if tk := sub.Subscribe("t/+/d/+/#", 1, func(_ paho.Client, _ paho.Message) {
 		now := time.Now().UnixNano()
 		first.CompareAndSwap(0, now)
 		last.Store(now)
@@ -450,17 +499,44 @@ func bareIdle(credsPath string, idle int) error {
 // ACL, holding the same idle devices. (The portal then keeps one
 // connection to it, whatever the number of devices.)
 func mosquittoIdle(ctx context.Context, a *app.App, credsPath string, idle int, tmp string) error {
+	broker, err := startMosquitto(ctx, a, filepath.Join(tmp, "mosquitto-idle"))
+	if err != nil {
+		return err
+	}
+	defer broker.stop()
+	empty := rssOf(broker.cmd.Process.Pid)
+	fleet, err := connectIdle(credsPath, broker.url)
+	if err != nil {
+		return err
+	}
+	defer fleet.close()
+	full := rssOf(broker.cmd.Process.Pid)
+	fmt.Printf("idle       Mosquitto (deploy/mosquitto, %s): %s; broker RSS %d MiB before, %d MiB with them (+%.1f KiB per device)\n",
+		mosquittoBin, fleet.summary, empty>>20, full>>20, float64(full-empty)/1024/float64(idle))
+	return nil
+}
+
+// mosquitto is a Mosquitto process the bench started.
+type mosquitto struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startMosquitto starts Mosquitto with the shipped configuration
+// (deploy/mosquitto/mosquitto.conf, its paths moved to dir and its
+// listener to a free port) and the password file and ACL exported from
+// the registry, with the portal's accounts.
+func startMosquitto(ctx context.Context, a *app.App, dir string, portal ...devices.PortalAccount) (*mosquitto, error) {
 	src, err := os.ReadFile(filepath.Join("deploy", "mosquitto", "mosquitto.conf"))
 	if err != nil {
-		return fmt.Errorf("run from the repository's root: %w", err)
+		return nil, fmt.Errorf("run from the repository's root: %w", err)
 	}
-	dir := filepath.Join(tmp, "mosquitto")
-	if _, err := a.Devices.ExportMosquitto(ctx, dir); err != nil {
-		return err
+	if _, err := a.Devices.ExportMosquitto(ctx, dir, portal...); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
@@ -468,33 +544,72 @@ func mosquittoIdle(ctx context.Context, a *app.App, credsPath string, idle int, 
 	conf = strings.ReplaceAll(conf, "/var/lib/mosquitto/", dir+"/")
 	conf = strings.Replace(conf, "listener 1883 127.0.0.1", fmt.Sprintf("listener %d 127.0.0.1", port), 1)
 	if !strings.Contains(conf, fmt.Sprintf("listener %d", port)) {
-		return errors.New("deploy/mosquitto/mosquitto.conf no longer has the listener line this rewrites")
+		return nil, errors.New("deploy/mosquitto/mosquitto.conf no longer has the listener line this rewrites")
 	}
 	conf += "\nuser root\n"
 	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o644); err != nil {
-		return err
+		return nil, err
 	}
-	broker := exec.Command(mosquittoBin, "-c", filepath.Join(dir, "mosquitto.conf"))
-	if err := broker.Start(); err != nil {
-		return err
+	m := &mosquitto{cmd: exec.Command(mosquittoBin, "-c", filepath.Join(dir, "mosquitto.conf")), url: fmt.Sprintf("tcp://127.0.0.1:%d", port)}
+	m.cmd.Stdout, m.cmd.Stderr = os.Stderr, os.Stderr
+	if err := m.cmd.Start(); err != nil {
+		return nil, err
 	}
-	defer func() { _ = broker.Process.Signal(syscall.SIGTERM); _ = broker.Wait() }()
 	for range 100 {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
-			break
+			return m, nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	empty := rssOf(broker.Process.Pid)
-	fleet, err := connectIdle(credsPath, fmt.Sprintf("tcp://127.0.0.1:%d", port))
+	m.stop()
+	return nil, fmt.Errorf("%s did not listen on port %d within 5 s", mosquittoBin, port)
+}
+
+func (m *mosquitto) stop() { _ = m.cmd.Process.Signal(syscall.SIGTERM); _ = m.cmd.Wait() }
+
+// mosquittoIngest measures the production path: the same load through
+// Mosquitto (shipped configuration) into a second portal instance on the
+// same database that reads it with its Paho client (shared subscription,
+// persistent session, acknowledgement after commit). Its baseline, in the
+// same run: the load through the same Mosquitto to one plain QoS 1
+// subscriber.
+func mosquittoIngest(ctx context.Context, cfg config.Config, a *app.App, credsPath string, dur time.Duration, window int, tmp string) error {
+	pw := randHex(16)
+	hash, err := devices.HashSecret(pw)
 	if err != nil {
 		return err
 	}
-	defer fleet.close()
-	full := rssOf(broker.Process.Pid)
-	fmt.Printf("idle       Mosquitto (deploy/mosquitto, %s): %s; broker RSS %d MiB before, %d MiB with them (+%.1f KiB per device)\n",
-		mosquittoBin, fleet.summary, empty>>20, full>>20, float64(full-empty)/1024/float64(idle))
+	broker, err := startMosquitto(ctx, a, filepath.Join(tmp, "mosquitto-ingest"), devices.PortalAccount{Username: "portal-bench", Hash: hash})
+	if err != nil {
+		return err
+	}
+	defer broker.stop()
+	baseRate, baseAcked, err := subscriberRate(broker.url, "portal-bench", pw, credsPath, dur, window)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	fmt.Printf("mosquitto  baseline publisher -> plain subscriber: %8.0f msg/s; acknowledged to the publishers: %8.0f msg/s\n", baseRate, baseAcked)
+	cfg.MQTT.URL, cfg.MQTT.Username, cfg.MQTT.Password, cfg.MQTT.ClientID = broker.url, "portal-bench", pw, "portal-bench"
+	b, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard,
+		Argon2: &accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := b.Start(ctx); err != nil {
+		return err
+	}
+	defer b.Stop(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for b.Devices.Ready(ctx) != nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	res, err := ingestPhase(b, credsPath, broker.url, dur, window, "")
+	if err != nil {
+		return err
+	}
+	res.print("mosquitto", baseRate, baseAcked)
 	return nil
 }
 

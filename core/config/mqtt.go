@@ -128,7 +128,7 @@ func (c Config) validateMQTT() error {
 		return errors.New("config: mqtt.writers: must be between 1 and 64")
 	case m.QueueSize < m.BatchSize:
 		return errors.New("config: mqtt.queue_size: must be at least mqtt.batch_size")
-	case !c.UsesSQLite() && m.Writers >= c.Database.MaxOpenConns:
+	case !c.UsesSQLite() && c.Database.MaxOpenConns >= 1 && m.Writers >= c.Database.MaxOpenConns:
 		// each writer holds a connection while it commits; the portal's
 		// pages and API need the rest
 		return fmt.Errorf("config: mqtt.writers: %d writers need more than database.max_open_conns (%d) connections; lower the writers or raise the pool", m.Writers, c.Database.MaxOpenConns)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/devices"
+	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/portaltest"
 )
 
@@ -250,5 +252,58 @@ func TestDeviceChangesAppearOnTheOwnersTimeline(t *testing.T) {
 	}
 	if r := ta.Do(t, http.MethodGet, "/api/v1/me/activity", nil, other); r.Status != 200 || strings.Contains(r.Body, "Boiler") {
 		t.Errorf("another customer's activity: %d %s", r.Status, r.Body)
+	}
+}
+
+// Concurrent disables (a double-clicked form, the owner and an admin at
+// once) announce the change once; concurrent deletes delete once and the
+// others answer 404.
+func TestConcurrentChangesAnnounceOnce(t *testing.T) {
+	ta := newApp(t)
+	ctx := context.Background()
+	x := provision(t, ta, "acme", "carla@acme.example")
+	admin := devices.Actor{OrgID: x.Device.OrgID, UserID: 1, Role: "admin"}
+	count := func(event string) int64 {
+		var n int64
+		if err := ta.App.Store.DB.Table("timeline_entries").Where("event = ?", event).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	run := func(n int, f func() error) []error {
+		errc := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() { defer wg.Done(); errc <- f() }()
+		}
+		wg.Wait()
+		close(errc)
+		var out []error
+		for err := range errc {
+			out = append(out, err)
+		}
+		return out
+	}
+	for _, err := range run(4, func() error { _, err := ta.Devices.Disable(ctx, admin, x.ID); return err }) {
+		if err != nil {
+			t.Fatalf("disable: %v", err)
+		}
+	}
+	if n := count(devices.EventDeviceDisabled); n != 1 {
+		t.Errorf("four concurrent disables announced %d times, want once", n)
+	}
+	deleted, notFound := 0, 0
+	for _, err := range run(3, func() error { return ta.Devices.Delete(ctx, admin, x.ID) }) {
+		if e, ok := errs.As(err); err == nil {
+			deleted++
+		} else if ok && e.Kind == errs.NotFound {
+			notFound++
+		} else {
+			t.Errorf("delete: %v", err)
+		}
+	}
+	if deleted != 1 || notFound != 2 || count(devices.EventDeviceDeleted) != 1 {
+		t.Errorf("three concurrent deletes: %d deleted, %d not found, %d announced; want 1, 2, 1", deleted, notFound, count(devices.EventDeviceDeleted))
 	}
 }

@@ -209,22 +209,29 @@ func (s *Service) setStatus(ctx context.Context, a Actor, id, status string) (*D
 	if status == StatusActive && !a.manager() {
 		return nil, errs.Forbiddenf("only an administrator can enable a device")
 	}
-	if d.Status == status {
-		return d, nil // nothing changes, nothing to announce
-	}
-	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		if err := store.Org(tx, d.OrgID).Model(&Device{}).Where("id = ?", d.ID).Update("status", status).Error; err != nil {
-			return err
+	// Only the call that changes the status announces it: a repeated or
+	// concurrent disable (a double-clicked form) updates no row. Caches
+	// are cleared and a disabled device cut off either way, so disabling
+	// again also cuts off a device that a CLI process (which runs no
+	// broker) disabled.
+	if d.Status != status {
+		err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+			res := store.Org(tx, d.OrgID).Model(&Device{}).Where("id = ? AND status <> ?", d.ID, status).Update("status", status)
+			if res.Error != nil || res.RowsAffected == 0 {
+				return res.Error
+			}
+			name := EventDeviceEnabled
+			if status == StatusDisabled {
+				name = EventDeviceDisabled
+			}
+			d.Status = status
+			return s.publish(ctx, tx, a, name, d)
+		})
+		if err != nil {
+			return nil, err
 		}
-		d.Status = status
-		if status == StatusDisabled {
-			return s.publish(ctx, tx, a, EventDeviceDisabled, d)
-		}
-		return s.publish(ctx, tx, a, EventDeviceEnabled, d)
-	})
-	if err != nil {
-		return nil, err
 	}
+	d.Status = status
 	s.changed(d.ID, status == StatusDisabled)
 	return d, nil
 }
@@ -263,8 +270,12 @@ func (s *Service) Rotate(ctx context.Context, a Actor, id string) (*Created, err
 		return nil, err
 	}
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		if err := store.Org(tx, d.OrgID).Model(&Device{}).Where("id = ?", d.ID).Update("secret_hash", hash).Error; err != nil {
-			return err
+		res := store.Org(tx, d.OrgID).Model(&Device{}).Where("id = ?", d.ID).Update("secret_hash", hash)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errs.NotFoundf("device not found") // deleted meanwhile
 		}
 		return s.publish(ctx, tx, a, EventDeviceRotated, d)
 	})
@@ -289,8 +300,12 @@ func (s *Service) Delete(ctx context.Context, a Actor, id string) error {
 				return err
 			}
 		}
-		if err := q.Where("id = ?", d.ID).Delete(&Device{}).Error; err != nil {
-			return err
+		res := q.Where("id = ?", d.ID).Delete(&Device{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errs.NotFoundf("device not found") // deleted meanwhile
 		}
 		return s.publish(ctx, tx, a, EventDeviceDeleted, d)
 	})
