@@ -605,7 +605,11 @@ func mosquittoIngest(ctx context.Context, cfg config.Config, a *app.App, credsPa
 	for b.Devices.Ready(ctx) != nil && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	res, err := ingestPhase(b, credsPath, broker.url, dur, window, "")
+	profile := ""
+	if cpuProfile != "" {
+		profile = cpuProfile + ".mosquitto"
+	}
+	res, err := ingestPhase(b, credsPath, broker.url, dur, window, profile)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/accounts"
@@ -195,8 +196,10 @@ type Service struct {
 	auth     *authCache
 	devCache sync.Map // device ID -> cachedDevice (router)
 	modCache sync.Map // "org/module" -> cachedFlag (router)
-	broker   *Broker
-	ingest   *Ingest
+	// routeFlights makes concurrent misses of one device share a lookup.
+	routeFlights singleflight.Group
+	broker       *Broker
+	ingest       *Ingest
 	// kick disconnects a device from the embedded broker (set while it runs).
 	kick atomic.Pointer[func(id string)]
 	// live is the embedded broker while it runs (for metrics).

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type Ingest struct {
 	// waits for it, so nothing published right after start is missed.
 	subscribed chan struct{}
 	subOnce    sync.Once
+	// work carries messages from Paho's handler to the routing workers
+	// (unbuffered: nothing waits there when the portal stops).
+	work chan paho.Message
 }
 
 type ingestOptions struct {
@@ -36,7 +40,7 @@ type ingestOptions struct {
 }
 
 func newIngest(s *Service, o ingestOptions) *Ingest {
-	in := &Ingest{s: s, filter: o.Filter, subscribed: make(chan struct{})}
+	in := &Ingest{s: s, filter: o.Filter, subscribed: make(chan struct{}), work: make(chan paho.Message)}
 	opts := paho.NewClientOptions().AddBroker(o.URL).SetClientID(o.ClientID).
 		SetUsername(o.Username).SetPassword(o.Password).
 		SetCleanSession(false).SetOrderMatters(false).SetAutoAckDisabled(true).
@@ -68,6 +72,9 @@ func newIngest(s *Service, o ingestOptions) *Ingest {
 
 func (in *Ingest) start(ctx context.Context) error {
 	in.p = newPipeline(in.s)
+	for range max(8, 4*runtime.GOMAXPROCS(0)) {
+		go in.worker()
+	}
 	t := in.client.Connect()
 	if !t.WaitTimeout(15 * time.Second) {
 		return errors.New("mqtt: connecting to the broker timed out")
@@ -95,7 +102,31 @@ func (in *Ingest) stopIngest(ctx context.Context) {
 	in.client.Disconnect(250)
 }
 
+// onMessage hands a message to the routing workers. Paho calls it on a
+// new goroutine per message; routing there grew each one's stack (JSON
+// decoding) and copying stacks cost an eighth of the ingest's CPU, so a
+// few long-lived workers route instead.
 func (in *Ingest) onMessage(_ paho.Client, m paho.Message) {
+	select {
+	case in.work <- m:
+	case <-in.p.stop:
+		// stopping: not acknowledged, the broker delivers it again
+	}
+}
+
+// worker routes messages until the pipeline stops.
+func (in *Ingest) worker() {
+	for {
+		select {
+		case m := <-in.work:
+			in.handle(m)
+		case <-in.p.stop:
+			return
+		}
+	}
+}
+
+func (in *Ingest) handle(m paho.Message) {
 	r, ok := in.s.route(context.Background(), m.Topic(), m.Payload())
 	if !ok {
 		m.Ack()
@@ -180,15 +211,20 @@ func (s *Service) routeDevice(id string) *Device {
 			return c.dev
 		}
 	}
-	d, err := s.lookup(id)
-	if err != nil {
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			s.log.Error("looking up a device", "device", id, "err", err)
+	// One lookup per device when its entry expires, however many of its
+	// messages arrive meanwhile.
+	v, _, _ := s.routeFlights.Do(id, func() (any, error) {
+		d, err := s.lookup(id)
+		if err != nil {
+			if !errors.Is(err, gorm.ErrRecordNotFound) {
+				s.log.Error("looking up a device", "device", id, "err", err)
+			}
+			d = nil
 		}
-		d = nil
-	}
-	s.devCache.Store(id, cachedDevice{dev: d, expires: now.Add(routeCacheTTL)})
-	return d
+		s.devCache.Store(id, cachedDevice{dev: d, expires: time.Now().Add(routeCacheTTL)})
+		return d, nil
+	})
+	return v.(*Device)
 }
 
 // moduleEnabled asks accounts whether module is enabled for org, cached
