@@ -30,6 +30,20 @@ type MQTT struct {
 	// Group is the shared-subscription group the instances split the load
 	// in ($share/<group>/t/+/d/+/#).
 	Group string `yaml:"group"`
+	// ExportDir, with URL, is the directory of Mosquitto's password file
+	// and ACL (passwd, acl), which the portal then keeps in step with the
+	// registry: at start, after every change it makes, and every
+	// ExportInterval (changes by the CLI or other instances).
+	ExportDir string `yaml:"export_dir"`
+	// ExportAccounts is a file of the portal instances' own broker
+	// accounts, "user:hash" lines as mosquitto_passwd writes them; they
+	// head the password file, with read access to every device topic.
+	ExportAccounts string `yaml:"export_accounts"`
+	// ExportPIDFile is Mosquitto's pid_file: after the files change the
+	// portal sends that process SIGHUP, so it reloads them (and drops
+	// devices whose credentials are gone).
+	ExportPIDFile  string        `yaml:"export_pid_file"`
+	ExportInterval time.Duration `yaml:"export_interval"`
 	// TLSCert and TLSKey, both set, make the embedded broker speak TLS.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
@@ -87,6 +101,7 @@ func DefaultMQTT() MQTT {
 		BatchWait:       5 * time.Millisecond,
 		QueueSize:       5000,
 		Writers:         4,
+		ExportInterval:  30 * time.Second,
 	}
 }
 
@@ -128,6 +143,12 @@ func (c Config) validateMQTT() error {
 		return errors.New("config: mqtt.writers: must be between 1 and 64")
 	case m.QueueSize < m.BatchSize:
 		return errors.New("config: mqtt.queue_size: must be at least mqtt.batch_size")
+	case m.ExportDir != "" && m.URL == "":
+		return errors.New("config: mqtt.export_dir: only with mqtt.url (the embedded broker reads the registry itself)")
+	case m.ExportDir == "" && (m.ExportAccounts != "" || m.ExportPIDFile != ""):
+		return errors.New("config: mqtt.export_accounts, mqtt.export_pid_file: only with mqtt.export_dir")
+	case m.ExportInterval < time.Second:
+		return errors.New("config: mqtt.export_interval: must be at least 1s")
 	case !c.UsesSQLite() && c.Database.MaxOpenConns >= 1 && m.Writers >= c.Database.MaxOpenConns:
 		// each writer holds a connection while it commits; the portal's
 		// pages and API need the rest

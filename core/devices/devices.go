@@ -204,6 +204,10 @@ type Service struct {
 	kick atomic.Pointer[func(id string)]
 	// live is the embedded broker while it runs (for metrics).
 	live atomic.Pointer[Broker]
+	// exportKick wakes the Mosquitto exporter (set while it runs);
+	// exportStop stops it (autoexport.go).
+	exportKick atomic.Pointer[chan struct{}]
+	exportStop func()
 
 	stats Stats
 	// refusals feeds the one goroutine that writes refused publishes to

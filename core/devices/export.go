@@ -22,10 +22,18 @@ type PortalAccount struct{ Username, Hash string }
 // renamed, so a broker reloading them never sees half a file. It returns
 // how many devices were exported.
 func (s *Service) ExportMosquitto(ctx context.Context, dir string, portal ...PortalAccount) (int, error) {
+	n, _, err := s.exportMosquitto(ctx, dir, portal...)
+	return n, err
+}
+
+// exportMosquitto is ExportMosquitto that leaves a file alone when its
+// content is already what it would write, and reports whether any
+// changed.
+func (s *Service) exportMosquitto(ctx context.Context, dir string, portal ...PortalAccount) (int, bool, error) {
 	var list []Device
 	// The broker serves every organisation of the deployment.
 	if err := store.AllOrgs(s.st.DB.WithContext(ctx)).Where("status = ?", StatusActive).Order("id").Find(&list).Error; err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	var pw, acl strings.Builder
 	for _, p := range portal {
@@ -39,16 +47,22 @@ func (s *Service) ExportMosquitto(ctx context.Context, dir string, portal ...Por
 		fmt.Fprintf(&acl, "user %s\ntopic write %s/%s/#\ntopic read %s/cmd/#\n\n", d.ID, base, d.Module, base)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	for name, body := range map[string]string{"passwd": pw.String(), "acl": acl.String()} {
-		tmp := filepath.Join(dir, "."+name+".tmp")
-		if err := os.WriteFile(tmp, []byte(body), 0o640); err != nil {
-			return 0, err
+	changed := false
+	for _, f := range []struct{ name, body string }{{"passwd", pw.String()}, {"acl", acl.String()}} {
+		path := filepath.Join(dir, f.name)
+		if old, err := os.ReadFile(path); err == nil && string(old) == f.body {
+			continue
 		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			return 0, err
+		tmp := filepath.Join(dir, "."+f.name+".tmp")
+		if err := os.WriteFile(tmp, []byte(f.body), 0o640); err != nil {
+			return 0, false, err
 		}
+		if err := os.Rename(tmp, path); err != nil {
+			return 0, false, err
+		}
+		changed = true
 	}
-	return len(list), nil
+	return len(list), changed, nil
 }

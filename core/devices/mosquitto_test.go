@@ -41,13 +41,18 @@ const portalPassword = "portal-test-password"
 
 func startMosquitto(t testing.TB, svc *devices.Service, port int, portalUsers ...string) *mosquitto {
 	t.Helper()
+	return startMosquittoIn(t, t.TempDir(), svc, port, portalUsers...)
+}
+
+// startMosquittoIn is startMosquitto with its files in dir.
+func startMosquittoIn(t testing.TB, dir string, svc *devices.Service, port int, portalUsers ...string) *mosquitto {
+	t.Helper()
 	requireMosquitto(t)
 	bin := os.Getenv(envMosquitto)
 	src, err := os.ReadFile(filepath.Join("..", "..", "deploy", "mosquitto", "mosquitto.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	_ = os.Chmod(dir, 0o755)
 	conf := string(src)
 	conf = strings.ReplaceAll(conf, "/etc/mosquitto/portal", dir)
@@ -290,5 +295,59 @@ func TestMosquittoPubToTheEmbeddedBroker(t *testing.T) {
 	bad := []string{"-h", host, "-p", port, "-u", d.Username, "-P", "wrong", "-i", d.ID, "-q", "1", "-t", topicOf(d, "temp"), "-m", gaugeJSON(2, 19.5)}
 	if out, err := exec.Command(pub, bad...).CombinedOutput(); err == nil {
 		t.Errorf("mosquitto_pub with a wrong secret succeeded: %s", out)
+	}
+}
+
+// With mqtt.export_dir the portal keeps Mosquitto's files in step by
+// itself: a device registered in the portal connects with no export by
+// hand, and a disabled one is dropped.
+func TestPortalKeepsMosquittoInStep(t *testing.T) {
+	requireMosquitto(t)
+	port := freePort(t)
+	dir := t.TempDir()
+	ta := newApp(t, useMosquitto(port, "portal-1"), portaltest.WithConfig(func(c *config.Config) {
+		c.MQTT.ExportDir = dir
+		c.MQTT.ExportAccounts = filepath.Join(dir, "portal-accounts")
+		c.MQTT.ExportPIDFile = filepath.Join(dir, "mosquitto.pid")
+	}))
+	m := startMosquittoIn(t, dir, ta.Devices, port, "portal-1")
+	h, err := devices.HashSecret(portalPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "portal-accounts"), []byte("# the portal instances\nportal-1:"+h+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mosquitto.pid"), []byte(fmt.Sprintf("%d\n", m.cmd.Process.Pid)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	started(t, ta)
+
+	x := provision(t, ta, "acme", "carla@acme.example") // no m.export() from here on
+	var c paho.Client
+	eventually(t, 10*time.Second, "the new device connects", func() bool {
+		c, err = connect(m.url, x.Username, x.Secret, x.ID, nil)
+		return err == nil
+	})
+	lost := &lostRecorder{}
+	c.Disconnect(10)
+	c, err = connect(m.url, x.Username, x.Secret, x.ID, lost.set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(10)
+	if err := publish(t, c, topicOf(x, "temp"), gaugeJSON(1, 20)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "its reading stored", func() bool { return countReadings(t, ta, x.ID) == 1 })
+
+	admin := devices.Actor{OrgID: x.Device.OrgID, UserID: 1, Role: "admin"}
+	if _, err := ta.Devices.Disable(context.Background(), admin, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the disabled device dropped by Mosquitto", lost.get)
+	if c2, err := connect(m.url, x.Username, x.Secret, x.ID+"-again", nil); err == nil {
+		c2.Disconnect(10)
+		t.Error("a disabled device connected to Mosquitto")
 	}
 }

@@ -109,6 +109,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in NewDevice) (*Created, 
 	if err != nil {
 		return nil, err
 	}
+	s.exportSoon()
 	return &Created{Device: d, ID: d.ID, Username: d.ID, Secret: secret, Topics: d.Topics()}, nil
 }
 
@@ -241,6 +242,7 @@ func (s *Service) setStatus(ctx context.Context, a Actor, id, status string) (*D
 func (s *Service) changed(id string, cut bool) {
 	s.auth.forget(id)
 	s.forgetDevice(id)
+	s.exportSoon()
 	if k := s.kick.Load(); cut && k != nil {
 		(*k)(id)
 	}

@@ -40,6 +40,10 @@ func (s *Service) Start(ctx context.Context) error {
 		host, _ := os.Hostname()
 		o.ClientID = "portal-" + host
 	}
+	// The broker must know the portal's own account before it connects.
+	if err := s.startExporter(ctx); err != nil {
+		return err
+	}
 	s.ingest = newIngest(s, o)
 	if err := s.ingest.start(ctx); err != nil {
 		s.Stop(ctx)
@@ -56,6 +60,7 @@ func (s *Service) Stop(ctx context.Context) error {
 		s.ingest.stopIngest(ctx)
 		s.ingest = nil
 	}
+	s.stopExporter()
 	s.kick.Store(nil)
 	s.live.Store(nil)
 	if s.broker != nil {
