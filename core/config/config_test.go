@@ -60,6 +60,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad mode", "mode: staging\n", nil, "mode:"},
 		{"export without a broker", "", []string{"PORTAL_MQTT_EXPORT_DIR=/etc/mosquitto/portal"}, "mqtt.export_dir: only with mqtt.url"},
 		{"pid file without export", "", []string{"PORTAL_MQTT_URL=tcp://broker:1883", "PORTAL_MQTT_EXPORT_PID_FILE=/run/mosquitto.pid"}, "mqtt.export_accounts, mqtt.export_pid_file: only with mqtt.export_dir"},
+		{"export without the portal's accounts", "", []string{"PORTAL_MQTT_URL=tcp://broker:1883", "PORTAL_MQTT_USERNAME=portal-1", "PORTAL_MQTT_EXPORT_DIR=/etc/mosquitto/portal"}, "mqtt.export_accounts, mqtt.username: mqtt.export_dir needs both"},
 		{"writers exhaust the pool", "", []string{"PORTAL_DATABASE_URL=postgres://u:p@h:5432/d", "PORTAL_DATABASE_MAX_OPEN_CONNS=4", "PORTAL_MQTT_WRITERS=4"}, "mqtt.writers: 4 writers need more than database.max_open_conns (4)"},
 	}
 	for _, tc := range cases {

@@ -147,6 +147,10 @@ func (c Config) validateMQTT() error {
 		return errors.New("config: mqtt.export_dir: only with mqtt.url (the embedded broker reads the registry itself)")
 	case m.ExportDir == "" && (m.ExportAccounts != "" || m.ExportPIDFile != ""):
 		return errors.New("config: mqtt.export_accounts, mqtt.export_pid_file: only with mqtt.export_dir")
+	case m.ExportDir != "" && (m.ExportAccounts == "" || m.Username == ""):
+		// the password file is the broker's whole list: without the
+		// portal's own accounts a reload would shut every instance out
+		return errors.New("config: mqtt.export_accounts, mqtt.username: mqtt.export_dir needs both (the portal instances' accounts file, and this instance's account in it)")
 	case m.ExportInterval < time.Second:
 		return errors.New("config: mqtt.export_interval: must be at least 1s")
 	case !c.UsesSQLite() && c.Database.MaxOpenConns >= 1 && m.Writers >= c.Database.MaxOpenConns:

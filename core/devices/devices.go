@@ -196,8 +196,11 @@ type Service struct {
 	auth     *authCache
 	devCache sync.Map // device ID -> cachedDevice (router)
 	modCache sync.Map // "org/module" -> cachedFlag (router)
-	// routeFlights makes concurrent misses of one device share a lookup.
+	// routeFlights makes concurrent misses of one device share a lookup;
+	// routeGen counts changes to devices, so a lookup that overlapped one
+	// does not cache what it read.
 	routeFlights singleflight.Group
+	routeGen     atomic.Uint64
 	broker       *Broker
 	ingest       *Ingest
 	// kick disconnects a device from the embedded broker (set while it runs).
@@ -208,6 +211,9 @@ type Service struct {
 	// exportStop stops it (autoexport.go).
 	exportKick atomic.Pointer[chan struct{}]
 	exportStop func()
+	// exportReload is set while the broker has yet to reload changed
+	// files (only the exporter touches it).
+	exportReload bool
 
 	stats Stats
 	// refusals feeds the one goroutine that writes refused publishes to

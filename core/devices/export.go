@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/portalkit/portalkit/core/store"
 )
@@ -49,20 +50,58 @@ func (s *Service) exportMosquitto(ctx context.Context, dir string, portal ...Por
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return 0, false, err
 	}
+	// The ACL first: a broker reloading between the two files then never
+	// accepts a new device it has no ACL entry for (Mosquitto acknowledges
+	// and drops a publish its ACL denies).
 	changed := false
-	for _, f := range []struct{ name, body string }{{"passwd", pw.String()}, {"acl", acl.String()}} {
-		path := filepath.Join(dir, f.name)
-		if old, err := os.ReadFile(path); err == nil && string(old) == f.body {
-			continue
-		}
-		tmp := filepath.Join(dir, "."+f.name+".tmp")
-		if err := os.WriteFile(tmp, []byte(f.body), 0o640); err != nil {
+	for _, f := range []struct{ name, body string }{{"acl", acl.String()}, {"passwd", pw.String()}} {
+		ok, err := replaceFile(filepath.Join(dir, f.name), f.body)
+		if err != nil {
 			return 0, false, err
 		}
-		if err := os.Rename(tmp, path); err != nil {
-			return 0, false, err
-		}
-		changed = true
+		changed = changed || ok
 	}
 	return len(list), changed, nil
+}
+
+// replaceFile makes path hold body, unless it already does (false). It
+// writes a temporary file of its own (several writers may share the
+// directory), syncs it and renames it over path, keeping the old file's
+// mode and group (Mosquitto reads the files as its own user).
+func replaceFile(path, body string) (bool, error) {
+	mode, gid := os.FileMode(0o640), -1
+	if old, err := os.ReadFile(path); err == nil {
+		if string(old) == body {
+			return false, nil
+		}
+		if fi, err := os.Stat(path); err == nil {
+			mode = fi.Mode().Perm()
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				gid = int(st.Gid)
+			}
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
+	if _, err := tmp.WriteString(body); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if err := tmp.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
+		return false, err
+	}
+	if gid >= 0 {
+		_ = os.Chown(tmp.Name(), -1, gid) // best effort: needs the group or root
+	}
+	return true, os.Rename(tmp.Name(), path)
 }

@@ -214,6 +214,7 @@ func (s *Service) routeDevice(id string) *Device {
 	// One lookup per device when its entry expires, however many of its
 	// messages arrive meanwhile.
 	v, _, _ := s.routeFlights.Do(id, func() (any, error) {
+		gen := s.routeGen.Load()
 		d, err := s.lookup(id)
 		if err != nil {
 			if !errors.Is(err, gorm.ErrRecordNotFound) {
@@ -221,7 +222,9 @@ func (s *Service) routeDevice(id string) *Device {
 			}
 			d = nil
 		}
-		s.devCache.Store(id, cachedDevice{dev: d, expires: time.Now().Add(routeCacheTTL)})
+		if s.routeGen.Load() == gen { // no change to any device meanwhile
+			s.devCache.Store(id, cachedDevice{dev: d, expires: time.Now().Add(routeCacheTTL)})
+		}
 		return d, nil
 	})
 	return v.(*Device)

@@ -309,6 +309,7 @@ func TestPortalKeepsMosquittoInStep(t *testing.T) {
 		c.MQTT.ExportDir = dir
 		c.MQTT.ExportAccounts = filepath.Join(dir, "portal-accounts")
 		c.MQTT.ExportPIDFile = filepath.Join(dir, "mosquitto.pid")
+		c.MQTT.ExportInterval = time.Second
 	}))
 	m := startMosquittoIn(t, dir, ta.Devices, port, "portal-1")
 	h, err := devices.HashSecret(portalPassword)
@@ -318,12 +319,18 @@ func TestPortalKeepsMosquittoInStep(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "portal-accounts"), []byte("# the portal instances\nportal-1:"+h+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// No pid file yet: the portal starts anyway, and the reload it could
+	// not do after the new device is retried once the file is there.
+	started(t, ta)
+	x := provision(t, ta, "acme", "carla@acme.example") // no m.export() from here on
+	time.Sleep(1500 * time.Millisecond)
+	if c, err := connect(m.url, x.Username, x.Secret, x.ID, nil); err == nil {
+		c.Disconnect(10)
+		t.Fatal("the device connected before Mosquitto could have reloaded")
+	}
 	if err := os.WriteFile(filepath.Join(dir, "mosquitto.pid"), []byte(fmt.Sprintf("%d\n", m.cmd.Process.Pid)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	started(t, ta)
-
-	x := provision(t, ta, "acme", "carla@acme.example") // no m.export() from here on
 	var c paho.Client
 	eventually(t, 10*time.Second, "the new device connects", func() bool {
 		c, err = connect(m.url, x.Username, x.Secret, x.ID, nil)

@@ -400,6 +400,10 @@ func (s *Service) reject(ctx context.Context, d *Device, topic, reason string, p
 
 // forgetDevice drops a device from the router's cache.
 func (s *Service) forgetDevice(id string) {
+	// A lookup already running may have read the old row: it must neither
+	// be joined by later messages nor cache what it read.
+	s.routeGen.Add(1)
+	s.routeFlights.Forget(id)
 	s.devCache.Delete(id)
 }
 
