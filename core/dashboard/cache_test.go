@@ -21,6 +21,7 @@ import (
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/portaltest"
+	"github.com/portalkit/portalkit/core/schedule"
 )
 
 // balances is a data source the tests change behind the dashboard's back,
@@ -109,31 +110,13 @@ func (m *cacheTestModule) Init(h module.Host) error {
 	return nil
 }
 
-// testClock is a clock the tests move; the dashboard reads it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // cacheApp builds an app with the cache module and the given TTL, and a
 // clock for the dashboard moved past the sign-ins' settle time.
 type cacheFixture struct {
 	ta      *portaltest.TestApp
 	b       *balances
 	live    int
-	clock   *testClock
+	clock   *schedule.SimClock
 	ann     map[string]string
 	annID   uint
 	bob     map[string]string
@@ -144,11 +127,11 @@ type cacheFixture struct {
 
 func newCacheFixture(t *testing.T, ttl time.Duration) *cacheFixture {
 	t.Helper()
-	f := &cacheFixture{b: newBalances(), clock: &testClock{t: time.Now().UTC()}}
+	f := &cacheFixture{b: newBalances(), clock: schedule.NewSimClock(time.Now())}
 	f.ta = portaltest.New(t, []module.Module{cacheModule(f.b, &f.live)}, portaltest.WithConfig(func(c *config.Config) {
 		c.Dashboard.CacheTTL = ttl
 	}))
-	f.ta.Dashboard.SetClock(f.clock.now)
+	f.ta.Dashboard.SetClock(f.clock.Now)
 	f.ann = f.ta.As(t, "acme", "ann@acme.example", accounts.Customer)
 	f.bob = f.ta.As(t, "acme", "bob@acme.example", accounts.Customer)
 	f.annUser = f.ta.Principal(t, f.ann["Authorization"][len("Bearer "):])
@@ -156,7 +139,7 @@ func newCacheFixture(t *testing.T, ttl time.Duration) *cacheFixture {
 	f.bobID = f.ta.Principal(t, f.bob["Authorization"][len("Bearer "):]).UserID
 	f.b.set(f.annID, 100)
 	f.b.set(f.bobID, 200)
-	f.clock.advance(2 * time.Second) // past the settle time of the sign-in events
+	f.clock.Advance(2 * time.Second) // past the settle time of the sign-in events
 	return f
 }
 
@@ -184,11 +167,11 @@ func TestCacheHitReturnsTheSameDataUntilTheTTL(t *testing.T) {
 		t.Fatalf("first load: %+v", first)
 	}
 	f.b.set(f.annID, 150)                    // changed behind the dashboard's back: no event, no request
-	f.clock.advance(3500 * time.Millisecond) // before the renewal time (4 s)
+	f.clock.Advance(3500 * time.Millisecond) // before the renewal time (4 s)
 	if again := f.balance(t, f.ann); again != first || f.b.callsOf(f.annID) != 1 {
 		t.Fatalf("within the TTL: %+v after %d calls, want the cached %+v from 1", again, f.b.callsOf(f.annID), first)
 	}
-	f.clock.advance(2 * time.Second) // 5.5 s: expired
+	f.clock.Advance(2 * time.Second) // 5.5 s: expired
 	if got := f.balance(t, f.ann); got.Value != 150 || f.b.callsOf(f.annID) != 2 {
 		t.Fatalf("after the TTL: %+v after %d calls", got, f.b.callsOf(f.annID))
 	}
@@ -247,7 +230,7 @@ func TestEventAboutAPersonDropsTheirCacheOnly(t *testing.T) {
 	}
 	// The same user ID in another organisation is another person.
 	f.balance(t, f.ann)
-	f.clock.advance(2 * time.Second)
+	f.clock.Advance(2 * time.Second)
 	f.balance(t, f.ann) // cached again
 	f.b.set(f.annID, 112)
 	if err := f.ta.App.Events.Publish(context.Background(), events.Event{Name: "x.y", OrgID: f.annOrg + 1000, SubjectID: f.annID}); err != nil {
@@ -316,7 +299,7 @@ func TestConcurrentFirstLoadsComputeOnce(t *testing.T) {
 	entered := make(chan struct{}, 100)
 	var calls int
 	var mu sync.Mutex
-	s := dashboard.New(dashboard.Options{Store: f.ta.Store, Config: f.ta.Config, Now: f.clock.now})
+	s := dashboard.New(dashboard.Options{Store: f.ta.Store, Config: f.ta.Config, Now: f.clock.Now})
 	s.AddCoreWidget(dashboard.Widget{ID: "slow", Title: "Slow", Template: "x", Data: func(context.Context, *accounts.Principal) (any, error) {
 		mu.Lock()
 		calls++
@@ -385,7 +368,7 @@ func TestLayoutChangeShowsAtOnce(t *testing.T) {
 	// The page's form, as a browser posts it.
 	br := f.ta.Browser()
 	br.SignIn(t, "acme", "ann@acme.example")
-	f.clock.advance(2 * time.Second)
+	f.clock.Advance(2 * time.Second)
 	br.Get(t, "/") // cached again
 	res := br.Post(t, "/dashboard/layout", url.Values{"widget": {"bank.live"}, "action": {"show"}})
 	if res.Status != http.StatusSeeOther {
@@ -407,7 +390,7 @@ func TestLayoutChangeShowsAtOnce(t *testing.T) {
 // cards, escaping included.
 func TestEncodeJSONMatchesEncodingJSON(t *testing.T) {
 	f := newCacheFixture(t, 5*time.Second)
-	s := dashboard.New(dashboard.Options{Store: f.ta.Store, Config: f.ta.Config, Now: f.clock.now})
+	s := dashboard.New(dashboard.Options{Store: f.ta.Store, Config: f.ta.Config, Now: f.clock.Now})
 	s.AddCoreWidget(dashboard.Widget{ID: "text", Title: "Text <&>", Order: 1, Template: "x", Data: static(map[string]any{"html": "<b>\"A & B\"</b>\u2028", "n": 1.5})})
 	s.AddCoreWidget(dashboard.Widget{ID: "broken", Title: "Broken", Order: 2, Template: "x", Data: func(context.Context, *accounts.Principal) (any, error) {
 		return nil, errors.New("down")
@@ -420,7 +403,7 @@ func TestEncodeJSONMatchesEncodingJSON(t *testing.T) {
 	if _, err := s.SetLayout(context.Background(), f.annUser, nil, []string{"core.gone"}); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.advance(2 * time.Second)
+	f.clock.Advance(2 * time.Second)
 	for _, pass := range []string{"computed", "cached"} {
 		b, err := s.Board(context.Background(), f.annUser, "req-<1>")
 		if err != nil {
@@ -485,13 +468,13 @@ func TestDashboardResponseIsDocumented(t *testing.T) {
 // bounds the people cached, least recently used out first.
 func TestMaxAgeAndThePeopleBound(t *testing.T) {
 	b := newBalances()
-	clock := &testClock{t: time.Now().UTC()}
+	clock := schedule.NewSimClock(time.Now())
 	ta := portaltest.New(t, nil, portaltest.WithConfig(func(c *config.Config) { c.Dashboard.CacheTTL, c.Dashboard.CachePeople = 5*time.Second, 1 }))
 	ann := ta.User(t, "acme", "ann@acme.example", accounts.Customer)
 	ta.User(t, "acme", "bob@acme.example", accounts.Customer)
 	pa := ta.Principal(t, ta.Login(t, "acme", "ann@acme.example"))
 	pb := ta.Principal(t, ta.Login(t, "acme", "bob@acme.example"))
-	s := dashboard.New(dashboard.Options{Store: ta.Store, Config: ta.Config, Now: clock.now})
+	s := dashboard.New(dashboard.Options{Store: ta.Store, Config: ta.Config, Now: clock.Now})
 	value := func(p *accounts.Principal) (any, error) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -517,7 +500,7 @@ func TestMaxAgeAndThePeopleBound(t *testing.T) {
 		t.Fatalf("first: %s", got)
 	}
 	b.set(ann.ID, 2)
-	clock.advance(1500 * time.Millisecond)
+	clock.Advance(1500 * time.Millisecond)
 	if got := load(pa); got != "1 2" {
 		t.Fatalf("after 1.5 s: %s, want the default-age widget cached and the one-second one fresh", got)
 	}
@@ -538,7 +521,7 @@ func TestCachedWidgetIsRenewedBeforeItExpires(t *testing.T) {
 		t.Fatalf("first: %+v", got)
 	}
 	f.b.set(f.annID, 120)
-	f.clock.advance(4500 * time.Millisecond)
+	f.clock.Advance(4500 * time.Millisecond)
 	if got := f.balance(t, f.ann); got.Value != 100 {
 		t.Fatalf("at 4.5 s: %+v, want the cached 100 while it is renewed", got)
 	}
@@ -550,7 +533,7 @@ func TestCachedWidgetIsRenewedBeforeItExpires(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond) // the renewal stores after computing
-	f.clock.advance(time.Second)      // 5.5 s: the first value has expired
+	f.clock.Advance(time.Second)      // 5.5 s: the first value has expired
 	if got := f.balance(t, f.ann); got.Value != 120 || f.b.callsOf(f.annID) != 2 {
 		t.Fatalf("after the renewal: %+v after %d computations, want 120 from the renewed entry", got, f.b.callsOf(f.annID))
 	}
