@@ -42,7 +42,7 @@ func (s *Service) command(ctx context.Context, a Actor, deviceID, name string, p
 		return nil, errs.Conflictf("the device is disabled")
 	}
 	topic := "t/" + d.OrgSlug + "/d/" + d.ID + "/cmd/" + name
-	switch b, in := s.broker, s.ingest; {
+	switch b, in := s.broker.Load(), s.ingest; {
 	case b != nil:
 		if err := b.publish(topic, body); err != nil {
 			return nil, err

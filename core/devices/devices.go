@@ -201,12 +201,10 @@ type Service struct {
 	// does not cache what it read.
 	routeFlights singleflight.Group
 	routeGen     atomic.Uint64
-	broker       *Broker
-	ingest       *Ingest
-	// kick disconnects a device from the embedded broker (set while it runs).
-	kick atomic.Pointer[func(id string)]
-	// live is the embedded broker while it runs (for metrics).
-	live atomic.Pointer[Broker]
+	// broker is the embedded broker while it runs (read by /readyz and
+	// /metrics from other goroutines).
+	broker atomic.Pointer[Broker]
+	ingest *Ingest
 	// exportKick wakes the Mosquitto exporter (set while it runs);
 	// exportStop stops it (autoexport.go).
 	exportKick atomic.Pointer[chan struct{}]

@@ -100,6 +100,18 @@ func connect(url, user, pass, clientID string, onLost func(error)) (paho.Client,
 	return c, nil
 }
 
+// connected connects device d to url with its own credentials, failing the
+// test if it cannot; the client disconnects when the test ends.
+func connected(t testing.TB, url string, d *devices.Created) paho.Client {
+	t.Helper()
+	c, err := connect(url, d.Username, d.Secret, d.ID, nil)
+	if err != nil {
+		t.Fatalf("connect %s: %v", d.ID, err)
+	}
+	t.Cleanup(func() { c.Disconnect(50) })
+	return c
+}
+
 func publish(t testing.TB, c paho.Client, topic string, payload string) error {
 	t.Helper()
 	tok := c.Publish(topic, 1, false, payload)

@@ -33,7 +33,7 @@ func (s *Service) Collectors() []prometheus.Collector {
 // Connected is how many devices are connected to the embedded broker now
 // (0 when it is not running or the portal uses an external broker).
 func (s *Service) Connected() int64 {
-	b := s.live.Load()
+	b := s.broker.Load()
 	if b == nil {
 		return 0
 	}

@@ -30,10 +30,7 @@ func TestGatewayMetrics(t *testing.T) {
 	if n := metric("portal_devices_connected"); n != 0 {
 		t.Fatalf("connected before any device: %v", n)
 	}
-	c, err := connect(gw.url, a.Username, a.Secret, a.ID, nil)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	c := connected(t, gw.url, a)
 	eventually(t, 5*time.Second, "one connected", func() bool { return metric("portal_devices_connected") == 1 })
 	for i := range 3 {
 		if err := publish(t, c, topicOf(a, "temp"), gaugeJSON(i, 20)); err != nil {

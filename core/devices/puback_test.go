@@ -19,11 +19,7 @@ func TestEmbeddedPubackMeansCommitted(t *testing.T) {
 	}))
 	d := provision(t, ta, "acme", "carla@acme.example")
 	started(t, ta)
-	c, err := connect("tcp://"+ta.Devices.BrokerAddr(), d.Username, d.Secret, d.ID, nil)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer c.Disconnect(50)
+	c := connected(t, "tcp://"+ta.Devices.BrokerAddr(), d)
 	for i, qos := range []byte{1, 1, 2, 1} {
 		t0 := time.Now()
 		tk := c.Publish(topicOf(d, "temp"), qos, false, gaugeJSON(i, 20))
@@ -64,11 +60,7 @@ func TestBatchWithARedeliveryStoresTheRest(t *testing.T) {
 	}))
 	d := provision(t, ta, "acme", "carla@acme.example")
 	started(t, ta)
-	c, err := connect("tcp://"+ta.Devices.BrokerAddr(), d.Username, d.Secret, d.ID, nil)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer c.Disconnect(50)
+	c := connected(t, "tcp://"+ta.Devices.BrokerAddr(), d)
 	if err := publish(t, c, topicOf(d, "temp"), gaugeJSON(1, 20)); err != nil {
 		t.Fatal(err)
 	}

@@ -21,11 +21,7 @@ func TestFloodOfRefusedTopicsIsBounded(t *testing.T) {
 	a := provision(t, ta, "acme", "carla@acme.example")
 	b := provision(t, ta, "acme", "bruno@acme.example")
 	gw := embeddedGateway(t, ta)
-	c, err := connect(gw.url, a.Username, a.Secret, a.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Disconnect(50)
+	c := connected(t, gw.url, a)
 	st := ta.Devices.Stats()
 	before := st.Refused.Load()
 	// writers counts the goroutines writing a refusal to the log now.

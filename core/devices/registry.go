@@ -243,8 +243,8 @@ func (s *Service) changed(id string, cut bool) {
 	s.auth.forget(id)
 	s.forgetDevice(id)
 	s.exportSoon()
-	if k := s.kick.Load(); cut && k != nil {
-		(*k)(id)
+	if b := s.broker.Load(); cut && b != nil {
+		b.kickDevice(id)
 	}
 }
 

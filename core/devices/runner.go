@@ -23,11 +23,8 @@ func (s *Service) Start(ctx context.Context) error {
 			_ = b.close()
 			return fmt.Errorf("mqtt broker: %w", err)
 		}
-		s.broker = b
-		s.live.Store(b)
+		s.broker.Store(b)
 		s.startRefusalLog()
-		kick := b.kickDevice
-		s.kick.Store(&kick)
 		s.log.Info("embedded MQTT broker listening", "addr", b.Addr())
 		return nil
 	}
@@ -61,11 +58,8 @@ func (s *Service) Stop(ctx context.Context) error {
 		s.ingest = nil
 	}
 	s.stopExporter()
-	s.kick.Store(nil)
-	s.live.Store(nil)
-	if s.broker != nil {
-		err := s.broker.close()
-		s.broker = nil
+	if b := s.broker.Swap(nil); b != nil {
+		err := b.close()
 		s.stopRefusalLog()
 		return err
 	}
@@ -76,7 +70,7 @@ func (s *Service) Stop(ctx context.Context) error {
 // the embedded broker serves, or the ingest is connected to the external
 // broker.
 func (s *Service) Ready(ctx context.Context) error {
-	if b := s.broker; b != nil {
+	if b := s.broker.Load(); b != nil {
 		if !b.serving.Load() {
 			return errors.New("the embedded MQTT broker is not serving")
 		}
@@ -95,8 +89,8 @@ func (s *Service) Ready(ctx context.Context) error {
 // BrokerAddr is the embedded broker's address, or "" with an external
 // broker or before Start.
 func (s *Service) BrokerAddr() string {
-	if s.broker == nil {
-		return ""
+	if b := s.broker.Load(); b != nil {
+		return b.Addr()
 	}
-	return s.broker.Addr()
+	return ""
 }
