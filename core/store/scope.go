@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -137,3 +138,12 @@ func toUint(v any) uint {
 	}
 	return 0
 }
+
+// EscapeLike removes LIKE's wildcards (% and _) and its escape character
+// from s, so a search term from a user matches literally inside the
+// pattern its caller builds.
+func EscapeLike(s string) string {
+	return likeWildcards.Replace(s)
+}
+
+var likeWildcards = strings.NewReplacer(`%`, ``, `_`, ``, `\`, ``)

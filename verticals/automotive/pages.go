@@ -390,8 +390,6 @@ type bookedRow struct {
 	OdometerKm             int
 }
 
-// bookedRows describes the active bookings, soonest first, with the time,
-// centre, vehicle and owner (a few set-wise reads, not one per booking).
 // bookedRows are the open bookings with their slot, centre, owner and
 // vehicle (read by ID: the workshop's vehicle list is paged).
 func (s *Service) bookedRows(ctx context.Context, org uint, bookings []Booking) ([]bookedRow, error) {

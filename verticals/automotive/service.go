@@ -140,7 +140,7 @@ type VehicleFilter struct {
 	Query string
 	// After is the cursor: vehicles with an ID above it.
 	After uint
-	// Limit is the page size: default 50, at most 500.
+	// Limit is the page size: default 100 (as the API), at most 500.
 	Limit int
 }
 
@@ -148,7 +148,7 @@ type VehicleFilter struct {
 // Vehicles), in ID order, and the cursor of the next page (0 on the last).
 func (s *Service) FindVehicles(ctx context.Context, p *accounts.Principal, f VehicleFilter) ([]Vehicle, uint, error) {
 	if f.Limit <= 0 {
-		f.Limit = 50
+		f.Limit = 100
 	}
 	f.Limit = min(f.Limit, 500)
 	q, err := s.visibleVehicles(ctx, p, f.OwnerID)
@@ -156,7 +156,7 @@ func (s *Service) FindVehicles(ctx context.Context, p *accounts.Principal, f Veh
 		return nil, 0, err
 	}
 	q = q.Where("id > ?", f.After)
-	if term := strings.ToLower(strings.NewReplacer(`%`, ``, `_`, ``, `\`, ``).Replace(strings.TrimSpace(f.Query))); term != "" {
+	if term := strings.ToLower(store.EscapeLike(strings.TrimSpace(f.Query))); term != "" {
 		like := "%" + term + "%"
 		q = q.Where("(vin LIKE ? OR LOWER(make) LIKE ? OR LOWER(model) LIKE ? OR LOWER(nickname) LIKE ? OR owner_id IN (SELECT u.id FROM accounts_users u WHERE u.org_id = ? AND (LOWER(u.name) LIKE ? OR LOWER(u.email) LIKE ?)))",
 			strings.ToUpper(term)+"%", like, like, like, p.OrgID, like, like)

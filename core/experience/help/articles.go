@@ -292,15 +292,11 @@ func (s *Service) Manage(ctx context.Context, p *accounts.Principal, f ManageFil
 		db = db.Where("published = ?", false)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		db = db.Where("LOWER(title) LIKE ?", "%"+strings.ToLower(escapeLike(q))+"%")
+		db = db.Where("LOWER(title) LIKE ?", "%"+strings.ToLower(store.EscapeLike(q))+"%")
 	}
 	var out []Article
 	err := db.Order("category, title, locale").Limit(1000).Find(&out).Error
 	return out, err
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`%`, ``, `_`, ``, `\`, ``).Replace(s)
 }
 
 // Read returns the published article slug for r, in r's language when it
