@@ -252,18 +252,9 @@ func (s *Service) JSON(b *Board, locale, requestID string) (cards, hidden []Card
 	cards = make([]CardJSON, 0, len(b.Cards))
 	for _, c := range b.Cards {
 		cj := CardJSON{ID: c.ID, Title: s.t(locale, c.Title), Size: c.Size}
-		if !c.Failed && c.raw != nil {
-			cj.Data = c.raw
-		} else if !c.Failed {
-			raw, err := json.Marshal(c.Data)
-			if err != nil {
-				s.log.Error("dashboard widget data does not marshal to JSON", "widget", c.ID, "request_id", requestID, "err", err)
-				c.Failed = true
-			} else {
-				cj.Data = raw
-			}
-		}
-		if c.Failed {
+		if raw, ok := s.cardData(c, requestID); ok {
+			cj.Data = raw
+		} else {
 			cj.Error = s.t(locale, msgWidgetFailed)
 		}
 		cards = append(cards, cj)
@@ -273,6 +264,25 @@ func (s *Service) JSON(b *Board, locale, requestID string) (cards, hidden []Card
 		hidden = append(hidden, CardJSON{ID: c.ID, Title: s.t(locale, c.Title), Size: c.Size})
 	}
 	return cards, hidden
+}
+
+// cardData is a card's data as JSON: what the widget's cache kept, or its
+// data marshalled now. ok is false for a failed card, and a card whose
+// data does not marshal fails (logged with the request's ID).
+func (s *Service) cardData(c *Card, requestID string) (json.RawMessage, bool) {
+	if c.Failed {
+		return nil, false
+	}
+	if c.raw != nil {
+		return c.raw, true
+	}
+	raw, err := json.Marshal(c.Data)
+	if err != nil {
+		s.log.Error("dashboard widget data does not marshal to JSON", "widget", c.ID, "request_id", requestID, "err", err)
+		c.Failed = true
+		return nil, false
+	}
+	return raw, true
 }
 
 // EncodeJSON is the API's answer for the board — what JSON gives, encoded
@@ -292,15 +302,8 @@ func (s *Service) EncodeJSON(b *Board, locale, requestID string) []byte {
 			buf = append(buf, ',')
 		}
 		buf = s.appendCardHead(buf, c, locale)
-		raw := c.raw
-		if !c.Failed && raw == nil {
-			var err error
-			if raw, err = json.Marshal(c.Data); err != nil {
-				s.log.Error("dashboard widget data does not marshal to JSON", "widget", c.ID, "request_id", requestID, "err", err)
-				c.Failed = true
-			}
-		}
-		if c.Failed {
+		raw, ok := s.cardData(c, requestID)
+		if !ok {
 			buf = append(buf, `,"error":`...)
 			buf = appendJSONString(buf, s.t(locale, msgWidgetFailed))
 		} else {
