@@ -385,6 +385,37 @@ func TestLayoutChangeShowsAtOnce(t *testing.T) {
 	}
 }
 
+// A layout changed through the Go API (a module or a job, not an HTTP
+// write that the kernel's after-write hook covers) shows on the next load.
+func TestLayoutChangeByTheGoAPIShowsAtOnce(t *testing.T) {
+	f := newCacheFixture(t, 5*time.Second)
+	ctx := context.Background()
+	first := func() string {
+		t.Helper()
+		b, err := f.ta.Dashboard.Board(ctx, f.annUser, "test")
+		if err != nil || len(b.Cards) == 0 {
+			t.Fatalf("board: %v", err)
+		}
+		return b.Cards[0].ID
+	}
+	if id := first(); id != "core.account" {
+		t.Fatalf("default order starts with %s", id)
+	}
+	first() // now cached
+	if _, err := f.ta.Dashboard.SetLayout(ctx, f.annUser, []string{"bank.balance"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if id := first(); id != "bank.balance" {
+		t.Fatalf("after SetLayout the board starts with %s", id)
+	}
+	if err := f.ta.Dashboard.ResetLayout(ctx, f.annUser); err != nil {
+		t.Fatal(err)
+	}
+	if id := first(); id != "core.account" {
+		t.Fatalf("after ResetLayout the board starts with %s", id)
+	}
+}
+
 // EncodeJSON writes what encoding/json would write for the same cards:
 // data as computed or as cached, failed cards with their message, hidden
 // cards, escaping included.
