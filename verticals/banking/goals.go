@@ -235,6 +235,10 @@ func (s *Service) RunTransfers(ctx context.Context, now time.Time) (int, error) 
 	}
 	moved := 0
 	zones := map[string]*time.Location{}
+	// The latest local month anywhere (UTC+14): a rule that moved money in
+	// it is done wherever its owner lives, so the hourly run skips it in
+	// SQL and checks only the rest against their own zone.
+	latest := monthKey(now.UTC().Add(14 * time.Hour))
 	for _, org := range orgs {
 		o, err := s.acc.OrgByID(ctx, org)
 		if err != nil {
@@ -249,7 +253,8 @@ func (s *Service) RunTransfers(ctx context.Context, now time.Time) (int, error) 
 		if err := store.Org(s.st.DB.WithContext(ctx), org).Table("banking_savings_rules r").
 			Select("r.*, COALESCE(NULLIF(u.time_zone, ''), ?) AS zone, COALESCE((SELECT MAX(t.month) FROM banking_transfers t WHERE t.rule_id = r.id), '') AS last", o.TimeZone).
 			Joins("JOIN accounts_users u ON u.id = r.owner_id AND u.org_id = r.org_id").
-			Where("r.active = ?", true).Order("r.id").Scan(&rules).Error; err != nil {
+			Where("r.active = ? AND NOT EXISTS (SELECT 1 FROM banking_transfers d WHERE d.rule_id = r.id AND d.month >= ?)", true, latest).
+			Order("r.id").Scan(&rules).Error; err != nil {
 			return moved, err
 		}
 		for i := range rules {
