@@ -65,7 +65,7 @@ type options struct {
 	logLevel string
 	out      string
 	cold     bool
-	cacheTTL string
+	cacheTTL time.Duration // negative: the default
 }
 
 func main() {
@@ -82,7 +82,7 @@ func main() {
 	flag.StringVar(&o.logLevel, "log-level", "info", "the portal's log.level (info logs every request, as in production)")
 	flag.StringVar(&o.out, "o", "", "also append the Markdown results to this file")
 	flag.BoolVar(&o.cold, "cold", true, "also measure the dashboard with the dashboard cache off, on a second portal")
-	flag.StringVar(&o.cacheTTL, "cache-ttl", "", "-cpuprofile only: the portal's dashboard.cache_ttl (e.g. 0s for the uncached path)")
+	flag.DurationVar(&o.cacheTTL, "cache-ttl", -1, "-cpuprofile only: the portal's dashboard.cache_ttl (e.g. 0s for the uncached path; negative: the default)")
 	profile := flag.String("cpuprofile", "", "instead of the comparison: run the portal in this process and write a CPU profile of loading -route")
 	route := flag.String("route", "/api/v1/dashboard", "the route -cpuprofile loads")
 	flag.Parse()

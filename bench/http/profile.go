@@ -32,12 +32,8 @@ func profileRoute(o options, route, file string) error {
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(tmp, "data")
 	cfg.Log.Format, cfg.Log.Level = "json", o.logLevel
-	if o.cacheTTL != "" {
-		ttl, err := time.ParseDuration(o.cacheTTL)
-		if err != nil {
-			return fmt.Errorf("-cache-ttl: %w", err)
-		}
-		cfg.Dashboard.CacheTTL = ttl
+	if o.cacheTTL >= 0 {
+		cfg.Dashboard.CacheTTL = o.cacheTTL
 	}
 	if o.db == "postgres" {
 		dbURL, drop, err := freshDatabase(o.pgURL)
