@@ -42,12 +42,14 @@ type Config struct {
 	Accounts  Accounts  `yaml:"accounts"`
 	Schedule  Schedule  `yaml:"schedule"`
 	Notify    Notify    `yaml:"notify"`
+	Live      Live      `yaml:"live"`
 	Dashboard Dashboard `yaml:"dashboard"`
 	Messages  Messages  `yaml:"messages"`
 	MQTT      MQTT      `yaml:"mqtt"`
 	Devices   Devices   `yaml:"devices"`
 	Drafts    Drafts    `yaml:"drafts"`
 	Feedback  Feedback  `yaml:"feedback"`
+	API       API       `yaml:"api"`
 }
 
 // Accounts configures sign-in, sessions and login throttling.
@@ -56,8 +58,11 @@ type Accounts struct {
 	SessionIdle time.Duration `yaml:"session_idle"`
 	// SessionMax ends every session this long after sign-in.
 	SessionMax time.Duration `yaml:"session_max"`
-	// LoginMaxFailures per account and LoginIPMaxFailures per client IP
-	// within LoginWindow lock further attempts for LoginLockout.
+	// LoginMaxFailures per account and client IP lock that pair for
+	// LoginLockout, doubling with each further failure; LoginIPMaxFailures
+	// per client IP within LoginWindow lock the IP for LoginLockout; 10 ×
+	// LoginMaxFailures per account from every IP lock it for IPs that never
+	// signed in to it (docs/security.md).
 	LoginMaxFailures   int           `yaml:"login_max_failures"`
 	LoginIPMaxFailures int           `yaml:"login_ip_max_failures"`
 	LoginWindow        time.Duration `yaml:"login_window"`
@@ -66,6 +71,9 @@ type Accounts struct {
 	ResetTTL  time.Duration `yaml:"reset_ttl"`
 	VerifyTTL time.Duration `yaml:"verify_ttl"`
 	InviteTTL time.Duration `yaml:"invite_ttl"`
+	// ResetMaxPerHour caps the password-reset e-mails one account gets in
+	// an hour; requests past it are answered as usual and send nothing.
+	ResetMaxPerHour int `yaml:"reset_max_per_hour"`
 	// PrincipalCacheTTL keeps an authenticated session in memory this long
 	// (0 turns the cache off; see perf.go).
 	PrincipalCacheTTL time.Duration `yaml:"principal_cache_ttl"`
@@ -76,6 +84,7 @@ type HTTP struct {
 	// Addr is host:port to listen on.
 	Addr string `yaml:"addr"`
 	// BaseURL is the public URL of the portal, used in emails and links.
+	// Empty: it follows Addr (see PublicURL).
 	BaseURL string `yaml:"base_url"`
 	// ShutdownTimeout bounds how long in-flight requests may take at shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -89,6 +98,20 @@ type HTTP struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ProxyHeader is the header holding the client IP behind a trusted proxy.
 	ProxyHeader string `yaml:"proxy_header"`
+	// TLSCert and TLSKey are PEM files: both set, the portal serves HTTPS
+	// itself on Addr.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// InsecureCookies lets production mode set its cookies without the
+	// Secure attribute (a portal reached over plain HTTP on a trusted
+	// network); otherwise production cookies are always Secure.
+	InsecureCookies bool `yaml:"insecure_cookies"`
+}
+
+// SecureCookies reports whether every cookie must carry Secure whatever
+// the request's protocol: in production mode unless http.insecure_cookies.
+func (c Config) SecureCookies() bool {
+	return c.Mode == "production" && !c.HTTP.InsecureCookies
 }
 
 // Database configures the store.
@@ -96,7 +119,10 @@ type Database struct {
 	// URL is a PostgreSQL URL (postgres://...). Empty means the embedded
 	// SQLite file under DataDir.
 	URL string `yaml:"url" secret:"true"`
-	// MaxOpenConns and MaxIdleConns size the PostgreSQL pool.
+	// MaxOpenConns and MaxIdleConns size the PostgreSQL pool. MaxIdleConns
+	// 0 (the default) keeps as many idle as may be open: a pool that closes
+	// idle connections under load opens them again at once (issue 22's soak:
+	// 31 a second closed by a limit of 10, and 143 151 waits).
 	MaxOpenConns int `yaml:"max_open_conns"`
 	MaxIdleConns int `yaml:"max_idle_conns"`
 	// ConnMaxLifetime recycles pooled connections.
@@ -105,7 +131,32 @@ type Database struct {
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
 	// BusyTimeout is how long SQLite waits for the writer lock.
 	BusyTimeout time.Duration `yaml:"busy_timeout"`
+	// StartWait is how long start-up keeps retrying, with backoff, a
+	// PostgreSQL that does not answer (an orchestrator starting the portal
+	// before its database); 0 gives up at the first failure.
+	StartWait time.Duration `yaml:"start_wait"`
+	// PoolMode is how URL's connections are pooled: "session" (PostgreSQL
+	// itself, or PgBouncer in session mode) or "transaction" (PgBouncer in
+	// transaction mode: no named prepared statements and no session
+	// settings; what needs a session goes to DirectURL). docs/scaling.md.
+	PoolMode string `yaml:"pool_mode"`
+	// DirectURL reaches PostgreSQL without the pooler, for the one
+	// connection per instance that needs a session (LISTEN for live
+	// updates). Required with pool_mode transaction.
+	DirectURL string `yaml:"direct_url" secret:"true"`
+	// ReplicaURL is a PostgreSQL streaming replica of URL (hot standby).
+	// Reads that may lag behind the primary (staff analytics and their
+	// CSV export) go there through Store.Replica; everything else,
+	// including every read that follows a person's own write, stays on
+	// URL. Empty: every read goes to URL. docs/scaling.md.
+	ReplicaURL string `yaml:"replica_url" secret:"true"`
 }
+
+// Pool modes of database.pool_mode.
+const (
+	PoolSession     = "session"
+	PoolTransaction = "transaction"
+)
 
 // Log configures structured logging.
 type Log struct {
@@ -162,14 +213,17 @@ func Default() Config {
 		},
 		Database: Database{
 			MaxOpenConns:     20,
-			MaxIdleConns:     10,
+			MaxIdleConns:     0,
 			ConnMaxLifetime:  30 * time.Minute,
 			StatementTimeout: 30 * time.Second,
 			BusyTimeout:      10 * time.Second,
+			StartWait:        time.Minute,
+			PoolMode:         PoolSession,
 		},
 		Log:      Log{Level: "info", Format: "text", Requests: LogRequestsAll},
 		Schedule: Schedule{Enabled: true, Grace: 24 * time.Hour, Lease: 2 * time.Minute, Retention: 90 * 24 * time.Hour},
 		Notify:   DefaultNotify(),
+		Live:     DefaultLive(),
 		Accounts: Accounts{
 			SessionIdle:        12 * time.Hour,
 			SessionMax:         14 * 24 * time.Hour,
@@ -180,6 +234,7 @@ func Default() Config {
 			ResetTTL:           time.Hour,
 			VerifyTTL:          48 * time.Hour,
 			InviteTTL:          7 * 24 * time.Hour,
+			ResetMaxPerHour:    3,
 			PrincipalCacheTTL:  defaultPrincipalCacheTTL,
 		},
 		Dashboard: defaultDashboard(),
@@ -188,6 +243,7 @@ func Default() Config {
 		Devices:   DefaultDevices(),
 		Drafts:    DefaultDrafts(),
 		Feedback:  DefaultFeedback(),
+		API:       DefaultAPI(),
 	}
 }
 
@@ -199,7 +255,7 @@ const EnvPrefix = "PORTAL_"
 var notConfig = map[string]bool{
 	"PORTAL_TEST_DATABASE_URL": true, "PORTAL_TEST_DB": true, "PORTAL_REQUIRE_SERVICES": true,
 	"PORTAL_TEST_MQTT_URL": true, "PORTAL_TEST_SMTP": true, "PORTAL_E2E_SCREENSHOTS": true,
-	"PORTAL_TEST_MOSQUITTO": true,
+	"PORTAL_TEST_MOSQUITTO": true, "PORTAL_TEST_CLUSTER": true, "PORTAL_TEST_REPLICA_URL": true,
 }
 
 // Load builds the effective configuration from the defaults, the YAML file at
@@ -417,6 +473,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: http.base_url: %q is not an http(s) URL", c.HTTP.BaseURL)
 		}
 	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		return errors.New("config: http.tls_cert, http.tls_key: set both (PEM certificate chain and private key) or neither")
+	}
 	if c.HTTP.BodyLimit <= 0 {
 		return errors.New("config: http.body_limit: must be positive")
 	}
@@ -436,8 +495,29 @@ func (c Config) Validate() error {
 	if err := c.validateMQTT(); err != nil {
 		return err
 	}
+	switch c.Database.PoolMode {
+	case PoolSession:
+	case PoolTransaction:
+		if c.Database.URL == "" || c.Database.DirectURL == "" {
+			return errors.New("config: database.direct_url: required with database.pool_mode transaction (live updates LISTEN on a session of their own)")
+		}
+	default:
+		return fmt.Errorf("config: database.pool_mode: want session or transaction, got %q", c.Database.PoolMode)
+	}
+	if c.Database.ReplicaURL != "" {
+		u, err := url.Parse(c.Database.ReplicaURL)
+		if c.Database.URL == "" {
+			return errors.New("config: database.replica_url: needs database.url (a replica of PostgreSQL; SQLite has no replicas)")
+		}
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("config: database.replica_url: not a PostgreSQL URL (want postgres://user:password@host:port/dbname)")
+		}
+	}
 	if c.Database.MaxOpenConns < 1 {
 		return errors.New("config: database.max_open_conns: must be at least 1")
+	}
+	if c.Database.StartWait < 0 {
+		return errors.New("config: database.start_wait: must not be negative (0 does not retry)")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -459,6 +539,9 @@ func (c Config) Validate() error {
 	if a.ResetTTL <= 0 || a.VerifyTTL <= 0 || a.InviteTTL <= 0 {
 		return errors.New("config: accounts.*_ttl: must be positive")
 	}
+	if a.ResetMaxPerHour < 1 {
+		return errors.New("config: accounts.reset_max_per_hour: must be at least 1")
+	}
 	if c.Schedule.Grace < 0 {
 		return errors.New("config: schedule.grace: must not be negative")
 	}
@@ -479,6 +562,9 @@ func (c Config) Validate() error {
 	if err := c.Notify.Validate(); err != nil {
 		return err
 	}
+	if err := c.Live.Validate(); err != nil {
+		return err
+	}
 	if err := c.validatePerf(); err != nil {
 		return err
 	}
@@ -488,7 +574,7 @@ func (c Config) Validate() error {
 	if err := c.ValidateMessages(); err != nil {
 		return err
 	}
-	if err := errors.Join(c.Drafts.Validate(), c.Feedback.Validate()); err != nil {
+	if err := errors.Join(c.Drafts.Validate(), c.Feedback.Validate(), c.API.Validate()); err != nil {
 		return err
 	}
 	if c.Mode == "production" {
@@ -552,3 +638,27 @@ func formatValue(v reflect.Value) string {
 
 // UsesSQLite reports whether the embedded SQLite store is configured.
 func (c Config) UsesSQLite() bool { return c.Database.URL == "" }
+
+// PublicURL is the portal's address for links in e-mails and
+// notifications: BaseURL when set, else the URL of Addr, so a portal
+// started with another --addr links to itself. A wildcard listen host
+// (0.0.0.0, ::, empty) becomes localhost: set base_url when people reach
+// the portal by another name.
+func (h HTTP) PublicURL() string {
+	if h.BaseURL != "" {
+		return strings.TrimRight(h.BaseURL, "/")
+	}
+	return URLOf(h.Addr)
+}
+
+// URLOf is the http URL of a listen address host:port.
+func URLOf(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -58,9 +58,14 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"production needs database", "mode: production\n", []string{"PORTAL_SECRET_KEY=0123456789abcdef0123456789abcdef"}, "database.url: required"},
 		{"production needs secret", "mode: production\n", []string{"PORTAL_DATABASE_URL=postgres://u:p@h:5432/d"}, "secret_key: required"},
 		{"bad mode", "mode: staging\n", nil, "mode:"},
+		{"certificate without key", "", []string{"PORTAL_HTTP_TLS_CERT=/etc/portal/cert.pem"}, "http.tls_cert, http.tls_key: set both"},
+		{"malformed insecure cookies", "", []string{"PORTAL_HTTP_INSECURE_COOKIES=maybe"}, "http.insecure_cookies"},
+		{"negative start wait", "", []string{"PORTAL_DATABASE_START_WAIT=-1s"}, "database.start_wait: must not be negative"},
 		{"export without a broker", "", []string{"PORTAL_MQTT_EXPORT_DIR=/etc/mosquitto/portal"}, "mqtt.export_dir: only with mqtt.url"},
 		{"pid file without export", "", []string{"PORTAL_MQTT_URL=tcp://broker:1883", "PORTAL_MQTT_EXPORT_PID_FILE=/run/mosquitto.pid"}, "mqtt.export_accounts, mqtt.export_pid_file: only with mqtt.export_dir"},
 		{"export without the portal's accounts", "", []string{"PORTAL_MQTT_URL=tcp://broker:1883", "PORTAL_MQTT_USERNAME=portal-1", "PORTAL_MQTT_EXPORT_DIR=/etc/mosquitto/portal"}, "mqtt.export_accounts, mqtt.username: mqtt.export_dir needs both"},
+		{"replica without a primary", "", []string{"PORTAL_DATABASE_REPLICA_URL=postgres://u:p@replica:5432/d"}, "database.replica_url: needs database.url"},
+		{"replica not PostgreSQL", "", []string{"PORTAL_DATABASE_URL=postgres://u:p@h:5432/d", "PORTAL_DATABASE_REPLICA_URL=mysql://replica/d"}, "database.replica_url: not a PostgreSQL URL"},
 		{"writers exhaust the pool", "", []string{"PORTAL_DATABASE_URL=postgres://u:p@h:5432/d", "PORTAL_DATABASE_MAX_OPEN_CONNS=4", "PORTAL_MQTT_WRITERS=4"}, "mqtt.writers: 4 writers need more than database.max_open_conns (4)"},
 	}
 	for _, tc := range cases {
@@ -94,8 +99,12 @@ func TestMissingFile(t *testing.T) {
 }
 
 func TestTestVariablesAreNotUnknownKeys(t *testing.T) {
-	if _, err := Load("", false, []string{"PORTAL_TEST_DATABASE_URL=postgres://x", "PORTAL_REQUIRE_SERVICES=1"}); err != nil {
+	if _, err := Load("", false, []string{"PORTAL_TEST_DATABASE_URL=postgres://x", "PORTAL_REQUIRE_SERVICES=1", "PORTAL_TEST_REPLICA_URL=postgres://y"}); err != nil {
 		t.Fatal(err)
+	}
+	cfg, err := Load("", false, []string{"PORTAL_DATABASE_URL=postgres://u:p@h:5432/d", "PORTAL_DATABASE_REPLICA_URL=postgres://u:p@replica:5432/d"})
+	if err != nil || cfg.Database.ReplicaURL != "postgres://u:p@replica:5432/d" {
+		t.Fatalf("PORTAL_DATABASE_REPLICA_URL: %q, %v", cfg.Database.ReplicaURL, err)
 	}
 }
 
@@ -128,5 +137,28 @@ func TestShippedConfigsLoad(t *testing.T) {
 		if _, err := Load(f, false, env); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+func TestPublicURLFollowsAddrUnlessSet(t *testing.T) {
+	for _, c := range []struct{ addr, base, want string }{
+		{"127.0.0.1:21234", "", "http://127.0.0.1:21234"},
+		{"0.0.0.0:8080", "", "http://localhost:8080"},
+		{"[::]:8080", "", "http://localhost:8080"},
+		{":9000", "", "http://localhost:9000"},
+		{"[::1]:9000", "", "http://[::1]:9000"},
+		{"127.0.0.1:21234", "https://portal.example.com/", "https://portal.example.com"},
+	} {
+		if got := (HTTP{Addr: c.addr, BaseURL: c.base}).PublicURL(); got != c.want {
+			t.Errorf("PublicURL(addr %q, base_url %q) = %q, want %q", c.addr, c.base, got, c.want)
+		}
+	}
+	// The embedded defaults leave base_url unset, so it follows the address.
+	cfg, err := Load("", true, []string{"PORTAL_HTTP_ADDR=127.0.0.1:21299"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.BaseURL != "" || cfg.HTTP.PublicURL() != "http://127.0.0.1:21299" {
+		t.Fatalf("defaults: base_url %q, public URL %q", cfg.HTTP.BaseURL, cfg.HTTP.PublicURL())
 	}
 }

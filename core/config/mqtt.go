@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -27,8 +28,12 @@ type MQTT struct {
 	// session); it defaults to Username, or "portal" with the embedded
 	// broker. Give each instance its own.
 	ClientID string `yaml:"client_id"`
-	// Group is the shared-subscription group the instances split the load
-	// in ($share/<group>/t/+/d/+/#).
+	// Group, when set, is the shared-subscription group several instances
+	// split the load in ($share/<group>/t/+/d/+/#). Empty (the default)
+	// subscribes to t/+/d/+/# itself: Mosquitto 2.0 persists that
+	// subscription with the portal's session but forgets shared ones
+	// across its own restart, and what devices publish before the portal
+	// subscribes again is acknowledged to them and dropped (docs/devices.md).
 	Group string `yaml:"group"`
 	// ExportDir, with URL, is the directory of Mosquitto's password file
 	// and ACL (passwd, acl), which the portal then keeps in step with the
@@ -92,7 +97,6 @@ type Devices struct {
 func DefaultMQTT() MQTT {
 	return MQTT{
 		Listen:          "127.0.0.1:1883",
-		Group:           "portal",
 		MaxMessageBytes: 64 << 10,
 		MaxInflight:     256,
 		MaxQueued:       64,
@@ -125,8 +129,8 @@ func (c Config) validateMQTT() error {
 		return errors.New("config: mqtt.tls_cert, mqtt.tls_key: set both or neither")
 	}
 	switch {
-	case m.Group == "":
-		return errors.New("config: mqtt.group: must not be empty")
+	case strings.ContainsAny(m.Group, "/+#"):
+		return fmt.Errorf("config: mqtt.group: %q may not contain /, + or #", m.Group)
 	case m.MaxMessageBytes < 256:
 		return errors.New("config: mqtt.max_message_bytes: must be at least 256")
 	case m.MaxInflight < 1 || m.MaxInflight > 65535:

@@ -29,9 +29,6 @@ type Notify struct {
 	RetryMax  time.Duration `yaml:"retry_max"`
 	// WebhookTimeout bounds one webhook request.
 	WebhookTimeout time.Duration `yaml:"webhook_timeout"`
-	// StreamHeartbeat is how often an idle live stream (SSE) sends a comment
-	// line, so proxies keep it open and dead clients are noticed.
-	StreamHeartbeat time.Duration `yaml:"stream_heartbeat"`
 	// Retention is how long delivered outbox rows are kept.
 	Retention time.Duration `yaml:"retention"`
 
@@ -59,16 +56,15 @@ type SMTP struct {
 // DefaultNotify returns the notify defaults.
 func DefaultNotify() Notify {
 	return Notify{
-		Workers:         2,
-		BatchSize:       100,
-		PollInterval:    500 * time.Millisecond,
-		Lease:           2 * time.Minute,
-		MaxAttempts:     8,
-		RetryBase:       5 * time.Second,
-		RetryMax:        1 * time.Hour,
-		WebhookTimeout:  10 * time.Second,
-		StreamHeartbeat: 20 * time.Second,
-		Retention:       7 * 24 * time.Hour,
+		Workers:        2,
+		BatchSize:      100,
+		PollInterval:   500 * time.Millisecond,
+		Lease:          2 * time.Minute,
+		MaxAttempts:    8,
+		RetryBase:      5 * time.Second,
+		RetryMax:       1 * time.Hour,
+		WebhookTimeout: 10 * time.Second,
+		Retention:      7 * 24 * time.Hour,
 		SMTP: SMTP{
 			Port:    587,
 			From:    "PortalKit <no-reply@localhost>",
@@ -95,8 +91,6 @@ func (n Notify) Validate() error {
 		return errors.New("config: notify.retry_base, notify.retry_max: want 0 < retry_base <= retry_max")
 	case n.WebhookTimeout <= 0:
 		return errors.New("config: notify.webhook_timeout: must be positive")
-	case n.StreamHeartbeat <= 0:
-		return errors.New("config: notify.stream_heartbeat: must be positive")
 	case n.Retention <= 0:
 		return errors.New("config: notify.retention: must be positive")
 	}

@@ -153,3 +153,41 @@ func TestOwnersMayTranslateAKeyDifferently(t *testing.T) {
 		t.Error("one owner translating a key twice was accepted")
 	}
 }
+
+func TestPluralFormsFollowCLDR(t *testing.T) {
+	for _, tc := range []struct {
+		locale string
+		n      int64
+		one    bool
+	}{
+		{"en", 0, false}, {"en", 1, true}, {"en", 2, false}, {"en", 21, false}, {"en", -1, true},
+		{"it", 0, false}, {"it", 1, true}, {"it", 2, false}, {"it", 11, false}, {"it", 1000000, false},
+		{"xx-unknown", 1, true},
+	} {
+		if got := PluralOne(tc.locale, tc.n); got != tc.one {
+			t.Errorf("PluralOne(%s, %d) = %v, want %v", tc.locale, tc.n, got, tc.one)
+		}
+	}
+}
+
+func TestCountedMessagesPickTheirForm(t *testing.T) {
+	c := NewCatalog()
+	if err := c.Load(fstest.MapFS{"it.json": {Data: []byte(`{"%d new message": "%d nuovo messaggio", "%d new messages": "%d nuovi messaggi", "%d of %s": "%d di %s"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		locale string
+		n      int64
+		want   string
+	}{
+		{"it", 1, "1 nuovo messaggio"}, {"it", 0, "0 nuovi messaggi"}, {"it", 3, "3 nuovi messaggi"},
+		{"en", 1, "1 new message"}, {"en", 0, "0 new messages"}, {"en", 12, "12 new messages"},
+	} {
+		if got := c.N(tc.locale, tc.n, "%d new message", "%d new messages"); got != tc.want {
+			t.Errorf("N(%s, %d) = %q, want %q", tc.locale, tc.n, got, tc.want)
+		}
+	}
+	if got := c.NIn("", "it", 2, "%d of %s", "%d of %s", "48"); got != "2 di 48" {
+		t.Errorf("N with extra args = %q", got)
+	}
+}

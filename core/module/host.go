@@ -16,6 +16,8 @@ import (
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/experience/quiz"
+	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
@@ -38,8 +40,9 @@ type Host interface {
 	Config() config.Config
 	// Events is the event bus, for publishing the module's own events.
 	Events() *events.Bus
-	// Accounts is the accounts service: the policy layer (CanRead,
-	// CanWrite, VisibleCustomers), users and organisations. The caller of a
+	// Accounts is the accounts service: the policy layer
+	// (Reach(<module id>).CanRead, CanWrite, WhereVisible; policy groups),
+	// users and organisations. The caller of a
 	// request is accounts.PrincipalFrom(ctx) (API) or accounts.PrincipalOf(c)
 	// (pages); declare operations with accounts.Register and Allow/Matrix.
 	Accounts() *accounts.Service
@@ -63,7 +66,17 @@ type Host interface {
 	// text (keyed by the English text, see core/i18n).
 	Translations(fsys fs.FS)
 	// Nav adds navigation entries; Module is filled in by the kernel.
+	// Entries beyond the first few go into the "More" menu; give Group to
+	// put one in a named menu.
 	Nav(items ...web.NavItem)
+	// Labels declares how people read the module's internal values of one
+	// kind (statuses, categories, units...): value → web.Label{Text, Tone},
+	// Text in English and translated through the module's it.json. kind is
+	// "<module id>.<what>" ("automotive.booking_status") or a shared kind
+	// the module adds values to: "event" (event names), "unit", "mime".
+	// Templates show them with {{$.Label kind v}} or {{$.Tag kind v}}
+	// (docs/ui.md). A bad kind or a value labelled twice stops start-up.
+	Labels(kind string, set web.Labels)
 	// On subscribes handler to a core or module event.
 	On(event string, handler events.Handler)
 	// Job declares a job run exactly once per slot of its cron schedule
@@ -81,6 +94,20 @@ type Host interface {
 	// and `portal demo` after every core service has created its own.
 	Demo(fn DemoFunc)
 
+	// Live publishes the module's live events: something a person's open
+	// pages and apps should show at once (a reading stored, a balance
+	// changed). In the transaction that makes the change:
+	//
+	//	err := m.live.Publish(ctx, tx, live.Event{OrgID: org, Name: "reading",
+	//		Owner: vehicle.OwnerID, Subject: fmt.Sprintf("vehicle:%d", vehicle.ID),
+	//		Data: map[string]any{"health": 92}})
+	//
+	// Owner names the customer who owns the object: the event goes to
+	// everyone who may read it (the owner, their assigned staff, the
+	// organisation's admins) and to no one else; To names people instead.
+	// It arrives when the transaction commits, on every instance, in order,
+	// once per stream (docs/writing-a-module.md, "Live events").
+	Live() live.Publisher
 	// Notify is the notification service: Send (inside your transaction),
 	// and the inbox and preference queries.
 	Notify() *notify.Service
@@ -97,6 +124,13 @@ type Host interface {
 	// with the demo data; staff may edit them. A module page links to the
 	// articles of its context key with {{.Extra.Help.For "<module>.<page>"}}.
 	HelpArticles(fsys fs.FS)
+	// HelpSynonyms declares words or phrases that mean the same to someone
+	// searching the help centre in locale, one comma-separated group each:
+	// h.HelpSynonyms("en", "service booking, garage appointment"). A
+	// question using one also finds articles using the others, for readers
+	// with the module enabled. A group of stop words only, or of one
+	// phrase, stops start-up naming it.
+	HelpSynonyms(locale string, groups ...string)
 	// Topic declares a device stream: messages that the module's devices
 	// publish on t/<org>/d/<device>/<module id>/<stream> are checked by the
 	// router, decoded and validated by h (usually a devices.Stream[T]) and
@@ -120,6 +154,18 @@ type Host interface {
 	// transaction that completes the step (docs/experience.md). A malformed
 	// step stops start-up naming the module.
 	JourneyStep(s feedback.Step)
+	// GroupKind declares a kind of policy group (a course, a care team, a
+	// shop): ID "<module id>.<name>" (or "<name>", prefixed) and the areas
+	// whose customer data its staff-side members reach (accounts.GroupKind;
+	// docs/security.md). The module then keeps its groups and memberships
+	// with Accounts().SaveGroup and AddGroupMember inside its own
+	// transactions, and checks objects with Accounts().Reach(<module id>).
+	GroupKind(k accounts.GroupKind)
+	// Quiz is the quiz engine: a module draws the items of an attempt from
+	// its bank and calls Start, SaveProgress and Submit; Quiz().Handle
+	// (called during Init) reacts to its graded attempts inside the grading
+	// transaction (docs/experience.md).
+	Quiz() *quiz.Service
 }
 
 // DemoFunc creates demo data inside tx. It must be idempotent: running the

@@ -15,7 +15,7 @@ package module
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"github.com/portalkit/portalkit/core/names"
 	"sort"
 	"strings"
 	"sync"
@@ -47,8 +47,6 @@ type Info struct {
 	Requires []string
 }
 
-var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}$`)
-
 // reserved are names of core services, tables and URL areas that a module
 // ID would collide with.
 var reserved = map[string]bool{
@@ -61,8 +59,8 @@ var reserved = map[string]bool{
 
 // ValidateID reports whether id is a valid module ID.
 func ValidateID(id string) error {
-	if !idPattern.MatchString(id) {
-		return fmt.Errorf("module ID %q: want 2-32 lowercase letters, digits or underscores, starting with a letter", id)
+	if err := names.ID(id); err != nil {
+		return err
 	}
 	if reserved[id] {
 		return fmt.Errorf("module ID %q is reserved for a core service", id)

@@ -38,6 +38,62 @@ var codePattern = regexp.MustCompile(`^[A-Z]{3}$`)
 // currencies.
 var ErrCurrencyMismatch = errors.New("money: different currencies")
 
+// ErrOverflow is returned by arithmetic whose result does not fit in an
+// int64 of minor units.
+var ErrOverflow = errors.New("money: overflow")
+
+// MaxMinor bounds every amount a person or a system sends in: ±10^15
+// minor units (ten trillion euros). Amounts within it can be summed by the
+// thousand and multiplied by the small counts of a plan or a schedule
+// without leaving int64; the API schemas carry it as
+// minimum:"-1000000000000000" maximum:"1000000000000000".
+const MaxMinor int64 = 1_000_000_000_000_000
+
+// InRange reports whether minor is within ±MaxMinor.
+func InRange(minor int64) bool { return minor >= -MaxMinor && minor <= MaxMinor }
+
+// CheckPositive is what is wrong with minor as a positive amount sent in
+// ("must be positive", "must be at most …"), or "" when nothing is.
+func CheckPositive(minor int64) string {
+	switch {
+	case minor <= 0:
+		return "must be positive"
+	case minor > MaxMinor:
+		return fmt.Sprintf("must be at most %d minor units", MaxMinor)
+	}
+	return ""
+}
+
+// AddMinor returns a + b, or ErrOverflow.
+func AddMinor(a, b int64) (int64, error) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, ErrOverflow
+	}
+	return s, nil
+}
+
+// SubMinor returns a − b, or ErrOverflow.
+func SubMinor(a, b int64) (int64, error) {
+	d := a - b
+	if (b > 0 && d > a) || (b < 0 && d < a) {
+		return 0, ErrOverflow
+	}
+	return d, nil
+}
+
+// MulMinor returns a × n, or ErrOverflow.
+func MulMinor(a, n int64) (int64, error) {
+	if a == 0 || n == 0 {
+		return 0, nil
+	}
+	p := a * n
+	if p/n != a || (a == -1 && n == math.MinInt64) || (n == -1 && a == math.MinInt64) {
+		return 0, ErrOverflow
+	}
+	return p, nil
+}
+
 // New returns minor units of currency.
 func New(minor int64, currency string) Amount { return Amount{Minor: minor, Currency: currency} }
 
@@ -58,15 +114,24 @@ func (a Amount) Add(b Amount) (Amount, error) {
 	if a.Currency != b.Currency {
 		return Amount{}, fmt.Errorf("%w: %s + %s", ErrCurrencyMismatch, a.Currency, b.Currency)
 	}
-	s := a.Minor + b.Minor
-	if (b.Minor > 0 && s < a.Minor) || (b.Minor < 0 && s > a.Minor) {
-		return Amount{}, errors.New("money: overflow")
+	s, err := AddMinor(a.Minor, b.Minor)
+	if err != nil {
+		return Amount{}, err
 	}
 	return Amount{s, a.Currency}, nil
 }
 
 // Sub returns a − b.
-func (a Amount) Sub(b Amount) (Amount, error) { return a.Add(b.Neg()) }
+func (a Amount) Sub(b Amount) (Amount, error) {
+	if a.Currency != b.Currency {
+		return Amount{}, fmt.Errorf("%w: %s - %s", ErrCurrencyMismatch, a.Currency, b.Currency)
+	}
+	d, err := SubMinor(a.Minor, b.Minor)
+	if err != nil {
+		return Amount{}, err
+	}
+	return Amount{d, a.Currency}, nil
+}
 
 // Cmp compares a and b (same currency): −1, 0 or +1.
 func (a Amount) Cmp(b Amount) (int, error) {
@@ -82,14 +147,19 @@ func (a Amount) Cmp(b Amount) (int, error) {
 	return 0, nil
 }
 
-// Mul returns a × r rounded half away from zero to minor units.
-func (a Amount) Mul(r *big.Rat) Amount {
+// Mul returns a × r rounded half away from zero to minor units, or
+// ErrOverflow when that does not fit in int64.
+func (a Amount) Mul(r *big.Rat) (Amount, error) {
 	x := new(big.Rat).Mul(new(big.Rat).SetInt64(a.Minor), r)
-	return Amount{RoundHalfAway(x), a.Currency}
+	n := RoundHalfAway(x)
+	if n == math.MinInt64 || n == math.MaxInt64 {
+		return Amount{}, ErrOverflow
+	}
+	return Amount{n, a.Currency}, nil
 }
 
 // RoundHalfAway rounds a rational to the nearest integer, halves away from
-// zero.
+// zero; beyond int64 it saturates at math.MinInt64 or math.MaxInt64.
 func RoundHalfAway(x *big.Rat) int64 {
 	num := new(big.Int).Set(x.Num())
 	den := x.Denom()
@@ -120,7 +190,10 @@ func (a Amount) Allocate(weights ...int64) ([]Amount, error) {
 		if w < 0 {
 			return nil, errors.New("money: negative weight")
 		}
-		total += w
+		var err error
+		if total, err = AddMinor(total, w); err != nil {
+			return nil, err
+		}
 	}
 	if total == 0 {
 		return nil, errors.New("money: weights sum to zero")
@@ -163,7 +236,7 @@ func (a Amount) Allocate(weights ...int64) ([]Amount, error) {
 
 // Parse reads a decimal amount such as "1234.56", "-7", "1,234.56" (en) or
 // "1.234,56" (it) in currency, refusing more decimals than the currency
-// has. It never goes through floats.
+// has and amounts beyond ±MaxMinor. It never goes through floats.
 func Parse(s, currency, locale string) (Amount, error) {
 	if !ValidCurrency(currency) {
 		return Amount{}, fmt.Errorf("money: %q is not an ISO 4217 currency code", currency)
@@ -217,7 +290,7 @@ func Parse(s, currency, locale string) (Amount, error) {
 		}
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil {
+	if err != nil || n > MaxMinor {
 		return Amount{}, fmt.Errorf("money: %q is too large", s)
 	}
 	if neg {

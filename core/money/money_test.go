@@ -2,6 +2,7 @@ package money
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"testing"
 )
@@ -34,9 +35,46 @@ func TestArithmetic(t *testing.T) {
 	// 1.5% of €10.10 = 15.15 cents → 15; of €10.30 = 15.45 → 15; of €10.34 = 15.51 → 16
 	rate := big.NewRat(15, 1000)
 	for minor, want := range map[int64]int64{1010: 15, 1030: 15, 1034: 16, 1000: 15, -1034: -16} {
-		if got := New(minor, "EUR").Mul(rate).Minor; got != want {
-			t.Errorf("%d × 1.5%% = %d, want %d", minor, got, want)
+		if got, err := New(minor, "EUR").Mul(rate); err != nil || got.Minor != want {
+			t.Errorf("%d × 1.5%% = %d (%v), want %d", minor, got.Minor, err, want)
 		}
+	}
+}
+
+// TestArithmeticNeverWraps: every operation on the edges of int64 answers
+// ErrOverflow instead of a wrapped (sign-flipped) result (issue 19 item 9).
+func TestArithmeticNeverWraps(t *testing.T) {
+	mx, mn := New(math.MaxInt64, "EUR"), New(math.MinInt64, "EUR")
+	one := New(1, "EUR")
+	for name, f := range map[string]func() (Amount, error){
+		"max+1":      func() (Amount, error) { return mx.Add(one) },
+		"min-1":      func() (Amount, error) { return mn.Sub(one) },
+		"0-min":      func() (Amount, error) { return New(0, "EUR").Sub(mn) },
+		"1-min":      func() (Amount, error) { return one.Sub(mn) },
+		"max×2":      func() (Amount, error) { return mx.Mul(big.NewRat(2, 1)) },
+		"min×-1":     func() (Amount, error) { return mn.Mul(big.NewRat(-1, 1)) },
+		"sum(max,1)": func() (Amount, error) { return Sum("EUR", mx, one) },
+	} {
+		if got, err := f(); !errors.Is(err, ErrOverflow) {
+			t.Errorf("%s = %v, %v; want ErrOverflow", name, got, err)
+		}
+	}
+	if d, err := New(-5, "EUR").Sub(mn); err != nil || d.Minor != math.MaxInt64-4 {
+		t.Errorf("-5 - min = %v, %v", d, err)
+	}
+	for _, c := range [][2]int64{{math.MaxInt64, 2}, {math.MinInt64, -1}, {-1, math.MinInt64}, {1 << 32, 1 << 31}, {MaxMinor, 10_000}} {
+		if _, err := MulMinor(c[0], c[1]); !errors.Is(err, ErrOverflow) {
+			t.Errorf("%d × %d: %v, want ErrOverflow", c[0], c[1], err)
+		}
+	}
+	if p, err := MulMinor(MaxMinor, 9_000); err != nil || p != 9_000*MaxMinor {
+		t.Errorf("MaxMinor × 9000 = %d, %v", p, err)
+	}
+	if _, err := New(100, "EUR").Allocate(math.MaxInt64, 1); !errors.Is(err, ErrOverflow) {
+		t.Errorf("allocate with weights summing past int64: %v", err)
+	}
+	if !InRange(MaxMinor) || !InRange(-MaxMinor) || InRange(MaxMinor+1) || InRange(math.MinInt64) {
+		t.Error("InRange does not bound at ±MaxMinor")
 	}
 }
 

@@ -73,6 +73,13 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger, sets []MigrationS
 		// lock of the file for its whole length, which serialises instances.
 		done := map[string]bool{}
 		if tx.Migrator().HasTable(migrationsTable) {
+			// A write that changes nothing: a database that takes no
+			// writes (a read-only file, a read-only PostgreSQL session)
+			// stops start-up here even when no migration is pending,
+			// instead of failing later in whatever writes first.
+			if err := tx.Exec("UPDATE " + migrationsTable + " SET id = id WHERE 1 = 0").Error; err != nil {
+				return err
+			}
 			var ids []string
 			if err := tx.Table(migrationsTable).Pluck("id", &ids).Error; err != nil {
 				return err
@@ -98,6 +105,9 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger, sets []MigrationS
 		return g.Migrate()
 	})
 	if err != nil {
+		if w := s.cannotWrite(err); w != nil {
+			return nil, w
+		}
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
 	if log != nil && len(applied) > 0 {

@@ -30,3 +30,19 @@ func (s *Store) WithPgxConn(ctx context.Context, fn func(*pgx.Conn) error) error
 		return fn(sc.Conn())
 	})
 }
+
+// WithSessionConn runs fn on a connection that is PostgreSQL's own session
+// for as long as fn runs, as LISTEN needs: a direct connection to
+// database.direct_url when the pool goes through a transaction-mode
+// pooler, else one pooled connection (WithPgxConn).
+func (s *Store) WithSessionConn(ctx context.Context, fn func(*pgx.Conn) error) error {
+	if s.direct == "" {
+		return s.WithPgxConn(ctx, fn)
+	}
+	conn, err := pgx.Connect(ctx, s.direct)
+	if err != nil {
+		return fmt.Errorf("database.direct_url: cannot connect to PostgreSQL at %s: %w", redact(s.direct), err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return fn(conn)
+}

@@ -139,11 +139,20 @@ func toUint(v any) uint {
 	return 0
 }
 
-// EscapeLike removes LIKE's wildcards (% and _) and its escape character
-// from s, so a search term from a user matches literally inside the
-// pattern its caller builds.
+// EscapeLike escapes LIKE's wildcards (% and _) and its escape character
+// in s, so a search term from a user matches literally inside the pattern
+// its caller builds. The caller writes every such LIKE with LikeEscape
+// after the pattern ("name LIKE ?" + LikeEscape): SQLite has no default
+// escape character.
 func EscapeLike(s string) string {
 	return likeWildcards.Replace(s)
 }
 
-var likeWildcards = strings.NewReplacer(`%`, ``, `_`, ``, `\`, ``)
+// LikeEscape names the escape character EscapeLike uses, on both databases.
+const LikeEscape = ` ESCAPE '\'`
+
+// ContainsLike is the LIKE pattern matching s literally anywhere, for a
+// LIKE written with LikeEscape.
+func ContainsLike(s string) string { return "%" + EscapeLike(s) + "%" }
+
+var likeWildcards = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

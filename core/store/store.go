@@ -47,7 +47,19 @@ type Store struct {
 	Path string
 
 	pools []*sql.DB
+	// direct is database.direct_url: PostgreSQL without the pooler.
+	direct string
+	// where names the PostgreSQL server in messages (its URL, password
+	// removed).
+	where string
+	// replica is database.replica_url's pool, nil without one; it is also
+	// the last of pools (for metrics and Close).
+	replica *sql.DB
 }
+
+// replicaResolver names the dbresolver resolver of database.replica_url:
+// only statements that ask for it (Replica) use it.
+const replicaResolver = "portal_replica"
 
 // Open connects to the database that cfg names: PostgreSQL when
 // cfg.Database.URL is set, else the SQLite file under cfg.DataDir (created
@@ -62,6 +74,48 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Store, err
 		TranslateError:                           true,
 		NowFunc:                                  func() time.Time { return time.Now().UTC() },
 	}
+	if cfg.UsesSQLite() || cfg.Database.StartWait <= 0 {
+		return open(ctx, cfg, gcfg)
+	}
+	// A PostgreSQL that does not answer yet (started after the portal by
+	// an orchestrator) is retried with backoff for database.start_wait:
+	// one warning line per wait, one line how the waiting ended.
+	until := time.Now().Add(cfg.Database.StartWait)
+	pause := startRetryFirst
+	for attempt := 1; ; attempt++ {
+		s, err := open(ctx, cfg, gcfg)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("database reachable", "attempts", attempt)
+			}
+			return s, nil
+		}
+		left := time.Until(until)
+		if !IsUnavailable(err) || left <= 0 || ctx.Err() != nil {
+			if attempt > 1 {
+				log.Error("database still unreachable; giving up", "attempts", attempt, "waited", cfg.Database.StartWait)
+			}
+			return nil, err
+		}
+		wait := min(pause, left)
+		log.Warn("database unreachable; retrying", "attempt", attempt, "in", wait, "left", left.Round(time.Millisecond), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		pause = min(2*pause, startRetryMost)
+	}
+}
+
+// The pauses between start-up connection attempts: doubling from
+// startRetryFirst up to startRetryMost.
+const (
+	startRetryFirst = 250 * time.Millisecond
+	startRetryMost  = 5 * time.Second
+)
+
+// open opens the database once and checks that it answers.
+func open(ctx context.Context, cfg config.Config, gcfg *gorm.Config) (*Store, error) {
 	var s *Store
 	var err error
 	if cfg.UsesSQLite() {
@@ -122,6 +176,9 @@ func openSQLite(cfg config.Config, gcfg *gorm.Config) (*Store, error) {
 	gcfg.PrepareStmtTTL = time.Hour
 	db, err := openSQLiteRetrying(path, cfg.Database.BusyTimeout, gcfg)
 	if err != nil {
+		if w := sqliteCannotWrite(err, path); w != nil {
+			return nil, w
+		}
 		return nil, fmt.Errorf("database: cannot open %s: %w", path, err)
 	}
 	writer, err := db.DB()
@@ -181,37 +238,122 @@ func isBusy(err error) bool {
 const sqliteStmtCacheSize = 512
 
 func openPostgres(rawURL string, dc config.Database, gcfg *gorm.Config) (*Store, error) {
-	dsn, err := withRuntimeParams(rawURL, dc.StatementTimeout)
+	dsn, err := withRuntimeParams(rawURL, dc.StatementTimeout, dc.PoolMode)
 	if err != nil {
 		return nil, err
 	}
 	// pgx caches prepared statements per connection (its default
 	// QueryExecModeCacheStatement), so GORM's own statement cache stays off
 	// here; store_test checks that the URL does not turn pgx's cache off.
-	db, err := gorm.Open(postgres.New(postgres.Config{DSN: dsn}), gcfg)
+	// GORM logs a failed connection besides returning it; the caller says
+	// it once (start-up retries log one line per wait), so GORM's logger
+	// is quiet until the connection is made.
+	quiet := *gcfg
+	quiet.Logger = logger.Discard
+	db, err := gorm.Open(postgres.New(postgres.Config{DSN: dsn}), &quiet)
 	if err != nil {
 		return nil, fmt.Errorf("database: cannot connect to PostgreSQL at %s: %w", redact(rawURL), err)
 	}
+	db.Logger = gcfg.Logger
 	pool, err := db.DB()
 	if err != nil {
 		return nil, err
 	}
 	pool.SetMaxOpenConns(dc.MaxOpenConns)
-	pool.SetMaxIdleConns(dc.MaxIdleConns)
+	idle := dc.MaxIdleConns
+	if idle <= 0 {
+		idle = dc.MaxOpenConns // idle = open: no churn under load
+	}
+	pool.SetMaxIdleConns(idle)
 	pool.SetConnMaxLifetime(dc.ConnMaxLifetime)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{DB: db, Dialect: Postgres, pools: []*sql.DB{pool}}, nil
+	st := &Store{DB: db, Dialect: Postgres, pools: []*sql.DB{pool}, direct: dc.DirectURL, where: redact(rawURL)}
+	if dc.ReplicaURL != "" {
+		if err := st.openReplica(dc); err != nil {
+			_ = pool.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// openReplica opens database.replica_url as a pool of its own, sized like
+// the primary's, and registers it with dbresolver under a name: a query
+// reaches it only through Replica, so no read is moved off the primary
+// unless its caller accepts the replica's lag.
+func (s *Store) openReplica(dc config.Database) error {
+	dsn, err := withRuntimeParams(dc.ReplicaURL, dc.StatementTimeout, config.PoolSession)
+	if err != nil {
+		return errors.New("database.replica_url: not a valid URL")
+	}
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("database.replica_url: %w", err)
+	}
+	pool.SetMaxOpenConns(dc.MaxOpenConns)
+	pool.SetMaxIdleConns(max(dc.MaxIdleConns, 1))
+	pool.SetConnMaxLifetime(dc.ConnMaxLifetime)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	if err := s.DB.Use(dbresolver.Register(dbresolver.Config{
+		Replicas: []gorm.Dialector{postgres.New(postgres.Config{Conn: pool})},
+	}, replicaResolver)); err != nil {
+		_ = pool.Close()
+		return fmt.Errorf("database.replica_url: %w", err)
+	}
+	s.replica = pool
+	s.pools = append(s.pools, pool)
+	return nil
+}
+
+// Replica returns a handle whose plain reads go to database.replica_url
+// when one is configured (writes and transactions still go to the
+// primary), else the usual handle. Use it only for reads that may lag
+// behind the primary by the replica's replay delay: never for a read that
+// must see what the same person has just written.
+func (s *Store) Replica(ctx context.Context) *gorm.DB {
+	if s.replica == nil {
+		return s.DB.WithContext(ctx)
+	}
+	return s.DB.WithContext(ctx).Clauses(dbresolver.Use(replicaResolver))
+}
+
+// HasReplica reports whether database.replica_url is in use.
+func (s *Store) HasReplica() bool { return s.replica != nil }
+
+// PingReplica checks that the replica answers and is replaying: a
+// replica promoted to primary (or pointed at the primary by mistake) is
+// an error, since writes would then fork.
+func (s *Store) PingReplica(ctx context.Context) error {
+	if s.replica == nil {
+		return nil
+	}
+	var standby bool
+	if err := s.replica.QueryRowContext(ctx, "SELECT pg_is_in_recovery()").Scan(&standby); err != nil {
+		return fmt.Errorf("database.replica_url: %w", err)
+	}
+	if !standby {
+		return errors.New("database.replica_url: the server is not a standby (pg_is_in_recovery() is false)")
+	}
+	return nil
 }
 
 // withRuntimeParams adds a statement timeout (unless the URL sets one) and
-// an application name to a PostgreSQL URL.
-func withRuntimeParams(rawURL string, stmtTimeout time.Duration) (string, error) {
+// an application name to a PostgreSQL URL. Behind a pooler in transaction
+// mode (PgBouncer before 1.21 has no prepared statements across
+// transactions, and refuses session parameters at start-up) pgx describes
+// and runs statements unnamed instead, and the timeout is left to the
+// database role (ALTER ROLE ... SET statement_timeout).
+func withRuntimeParams(rawURL string, stmtTimeout time.Duration, poolMode string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "", errors.New("database.url: not a valid URL")
 	}
 	q := u.Query()
-	if q.Get("statement_timeout") == "" && stmtTimeout > 0 {
+	if poolMode == config.PoolTransaction {
+		if q.Get("default_query_exec_mode") == "" {
+			q.Set("default_query_exec_mode", "cache_describe")
+		}
+	} else if q.Get("statement_timeout") == "" && stmtTimeout > 0 {
 		q.Set("statement_timeout", fmt.Sprint(stmtTimeout.Milliseconds()))
 	}
 	if q.Get("application_name") == "" {
@@ -240,9 +382,13 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers (the replica, whose outage leaves
+// the portal serving, is PingReplica's).
 func (s *Store) Ping(ctx context.Context) error {
 	for _, p := range s.pools {
+		if p == s.replica {
+			continue
+		}
 		if err := p.PingContext(ctx); err != nil {
 			return err
 		}
@@ -277,8 +423,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 }
 
 // IsUniqueViolation reports whether err is a duplicate-key error on either
-// dialect (GORM translates both to gorm.ErrDuplicatedKey).
+// dialect (GORM translates both to gorm.ErrDuplicatedKey); nil is not.
 func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return true
 	}
@@ -307,9 +456,22 @@ func (l *slogGorm) Warn(ctx context.Context, msg string, args ...any) {
 func (l *slogGorm) Error(ctx context.Context, msg string, args ...any) {
 	l.log.ErrorContext(ctx, fmt.Sprintf(msg, args...))
 }
+
+// ParamsFilter implements gorm.ParamsFilter: the statements this logger
+// writes keep their placeholders and never the bound values, which may be
+// password hashes, tokens or personal data (docs/security.md).
+func (l *slogGorm) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
+}
+
 func (l *slogGorm) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
 	switch {
+	case err != nil && IsUnavailable(err):
+		// The database does not answer: whoever got the error reports it
+		// (a request's 503 line, a job's retry), once, not per statement.
+		sqlText, _ := fc()
+		l.log.DebugContext(ctx, "sql error", "err", err, "elapsed", elapsed, "sql", truncate(sqlText, 500))
 	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUnscoped) && !errors.Is(err, gorm.ErrDuplicatedKey):
 		sqlText, rows := fc()
 		l.log.WarnContext(ctx, "sql error", "err", err, "elapsed", elapsed, "rows", rows, "sql", truncate(sqlText, 500))
