@@ -838,7 +838,7 @@ func TestPagesAsAPersonUsesThem(t *testing.T) {
 		t.Fatalf("wrong current password: %d", r.Status)
 	}
 	sess := b.Get(t, "/account/sessions")
-	if !strings.Contains(sess.Body, "this device") || !strings.Contains(sess.Body, "portaltest-browser") {
+	if !strings.Contains(sess.Body, "this device") || !strings.Contains(sess.Body, "Unknown device") { // the user agent "portaltest-browser" names no known browser
 		t.Fatalf("sessions page does not show this device")
 	}
 	// Customers do not reach admin pages.
@@ -975,3 +975,61 @@ func TestLanguageFollowsUserOrgAndBrowser(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestUserSearchMatchesWildcardsLiterally: % and _ in the user directory's
+// search are characters, not LIKE wildcards (issue 19 item 10), on the API
+// and the admin page.
+func TestUserSearchMatchesWildcardsLiterally(t *testing.T) {
+	ta := portaltest.New(t, nil)
+	admin := ta.As(t, "acme", "admin@acme.example", accounts.Admin)
+	under := ta.User(t, "acme", "anna_rossi@acme.example", accounts.Customer).ID
+	ta.User(t, "acme", "annaxrossi@acme.example", accounts.Customer)
+	for q, want := range map[string][]uint{"a_r": {under}, "_": {under}, "%": nil, "%a%": nil, `\`: nil} {
+		var out struct {
+			Users []struct{ ID uint }
+			Total int64
+		}
+		r := ta.Do(t, "GET", "/api/v1/users?q="+url.QueryEscape(q), nil, admin)
+		if r.Status != 200 {
+			t.Fatalf("search %q: %d %s", q, r.Status, r.Body)
+		}
+		r.JSON(t, &out)
+		var got []uint
+		for _, u := range out.Users {
+			got = append(got, u.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || out.Total != int64(len(want)) {
+			t.Errorf("search %q found %v (total %d), want %v", q, got, out.Total, want)
+		}
+	}
+	b := ta.Browser()
+	b.SignIn(t, "acme", "admin@acme.example")
+	if r := b.Get(t, "/admin/users?q=a_r"); r.Status != 200 || !strings.Contains(r.Body, "anna_rossi@") || strings.Contains(r.Body, "annaxrossi@") {
+		t.Fatalf("admin users page search for a_r: %d", r.Status)
+	}
+}
+
+// TestNumbersBeyondTheirRangeAre422: an ID path parameter, a query ID or a
+// body ID beyond int64 answers 422 naming it (issue 19 item 9), on both
+// databases, never 404 or a database error.
+func TestNumbersBeyondTheirRangeAre422(t *testing.T) {
+	ta := portaltest.New(t, nil)
+	admin := ta.As(t, "acme", "admin@acme.example", accounts.Admin)
+	staff := ta.User(t, "acme", "sam@acme.example", accounts.Staff)
+	for _, c := range []struct {
+		method, path string
+		body         any
+		where        string
+	}{
+		{"PATCH", "/api/v1/users/9223372036854775808", map[string]any{"role": "staff"}, "path.id"},
+		{"PATCH", "/api/v1/users/18446744073709551615", map[string]any{"role": "staff"}, "path.id"},
+		{"DELETE", fmt.Sprintf("/api/v1/users/%d/assignments/9223372036854775808", staff.ID), nil, "path.staff_id"},
+		{"GET", "/api/v1/audit?actor_id=9223372036854775808", nil, "query.actor_id"},
+		{"POST", "/api/v1/users/1/assignments", map[string]any{"staff_id": uint64(1 << 63)}, "body.staff_id"},
+	} {
+		r := ta.Do(t, c.method, c.path, c.body, admin)
+		if r.Status != 422 || !strings.Contains(r.Body, c.where) {
+			t.Errorf("%s %s: %d %s, want 422 naming %s", c.method, c.path, r.Status, r.Body, c.where)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 // Locals carrying the client's address into handler contexts (humafiber
@@ -142,11 +143,11 @@ func (s *Service) RegisterAPI(api huma.API) {
 			}
 			out := &loginOutput{}
 			out.SetCookie = http.Cookie{Name: SessionCookie, Value: res.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-				Expires: res.Session.ExpiresAt, Secure: isTLS(ctx)}
+				Expires: res.Session.ExpiresAt, Secure: secureCookiesFor(ctx)}
 			out.Body.Token, out.Body.ExpiresAt = res.Token, res.Session.ExpiresAt
 			out.Body.User, out.Body.Org = viewUser(res.User), viewOrg(res.Org)
 			return out, nil
-		}, Public(), tag)
+		}, Public(), tag, web.Problems(http.StatusTooManyRequests))
 
 	Register(api, huma.Operation{OperationID: "auth-logout", Method: http.MethodPost, Path: "/api/v1/auth/logout",
 		Summary: "Sign out", Description: "Ends the current session (cookie or bearer).", DefaultStatus: 204},
@@ -160,7 +161,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			out := &struct {
 				SetCookie http.Cookie `header:"Set-Cookie"`
 			}{}
-			out.SetCookie = http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+			out.SetCookie = http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookiesFor(ctx)}
 			return out, nil
 		}, Allow(Customer, Staff, Admin, PlatformAdmin), tag)
 
@@ -207,9 +208,9 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if retry, locked := s.throttled(ctx, "reset:ip:"+ClientIP(ctx)); locked {
 				return nil, errs.RateLimitedf(retry, "too many reset requests; try again later")
 			}
-			s.recordFailure(ctx, "reset:ip:"+ClientIP(ctx), s.acfg.LoginIPMaxFailures)
+			s.recordFailure(ctx, "reset:ip:"+ClientIP(ctx), s.acfg.LoginIPMaxFailures, false)
 			return nil, s.RequestPasswordReset(ctx, in.Body.Org, in.Body.Email, ClientIP(ctx))
-		}, Public(), tag)
+		}, Public(), tag, web.Problems(http.StatusTooManyRequests))
 
 	type resetInput struct {
 		Body struct {
@@ -340,7 +341,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 	s.registerAdminAPI(api, tag)
 }
 
-func isTLS(ctx context.Context) bool {
-	v, _ := ctx.Value("portal.tls").(bool)
+func secureCookiesFor(ctx context.Context) bool {
+	v, _ := ctx.Value(localSecureCookies).(bool)
 	return v
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 type tokenView struct {
@@ -82,7 +83,7 @@ func (s *Service) registerAdminAPI(api huma.API, tag func(*huma.Operation)) {
 				return nil, err
 			}
 			return &userOutput{Body: viewUser(u)}, nil
-		}, Allow(Admin), tag)
+		}, Allow(Admin), tag, web.Idempotent())
 
 	type roleInput struct {
 		ID   uint `path:"id"`
@@ -166,7 +167,7 @@ func (s *Service) registerAdminAPI(api huma.API, tag func(*huma.Operation)) {
 			out.Body.tokenView = viewToken(&ct.Token)
 			out.Body.Token = ct.Secret
 			return out, nil
-		}, Allow(Admin), tag)
+		}, Allow(Admin), tag, web.Idempotent())
 
 	Register(api, huma.Operation{OperationID: "tokens-revoke", Method: http.MethodDelete, Path: "/api/v1/tokens/{id}",
 		Summary: "Revoke an API token", DefaultStatus: 204},
@@ -281,5 +282,5 @@ func (s *Service) registerAdminAPI(api huma.API, tag func(*huma.Operation)) {
 				return nil, err
 			}
 			return &orgOutput{Body: viewOrg(o)}, nil
-		}, Allow(PlatformAdmin), tag)
+		}, Allow(PlatformAdmin), tag, web.Idempotent())
 }

@@ -43,23 +43,46 @@ type LoginResult struct {
 	Token string
 }
 
-// Login checks credentials, throttles failures per account and per IP in
-// the database (so every instance agrees), and starts a new session. A
-// previous session presented by the same client is ended (fixation).
+// accountFailureFactor: an account is throttled from every source only
+// after this many times login_max_failures failures (a guess spread over
+// many addresses), and then not for a source that signed in before.
+const accountFailureFactor = 10
+
+// maxBackoff caps the doubling lockout of one account from one source.
+const maxBackoff = 24 * time.Hour
+
+// Login checks credentials, throttles failures in the database (so every
+// instance agrees), and starts a new session. A previous session presented
+// by the same client is ended (fixation).
+//
+// Throttling (ASVS 6.3) is keyed so that a guesser cannot lock the owner
+// out: per account and source IP, login_max_failures failures lock that
+// pair for login_lockout, doubling with every further failure (up to a
+// day); per IP, login_ip_max_failures failures over any accounts lock the
+// IP; per account from every source, accountFailureFactor ×
+// login_max_failures failures lock the account for login_lockout except
+// for an IP that signed in to it before. The right password from another
+// IP still passes.
 func (s *Service) Login(ctx context.Context, in LoginInput, previousToken string) (*LoginResult, error) {
 	email := normalizeEmail(in.Email)
 	orgSlug := strings.ToLower(strings.TrimSpace(in.Org))
 	acctKey := "login:acct:" + orgSlug + ":" + email
+	srcKey := "login:src:" + orgSlug + ":" + email + ":" + in.IP
 	ipKey := "login:ip:" + in.IP
-	if retry, locked := s.throttled(ctx, acctKey, ipKey); locked {
+	throttled := func(retry time.Duration) (*LoginResult, error) {
 		if org, err := s.OrgBySlug(ctx, orgSlug); err == nil {
 			_ = s.Audit(ctx, nil, AuditEntry{OrgOwned: store.OrgOwned{OrgID: org.ID}, Action: AuditLoginThrottled, ActorEmail: email, IP: in.IP})
 		}
 		return nil, errs.RateLimitedf(retry, "too many sign-in attempts; try again in %s", roundUp(retry))
 	}
+	if retry, locked := s.throttled(ctx, srcKey, ipKey); locked {
+		return throttled(retry)
+	}
+	acctRetry, acctLocked := s.throttled(ctx, acctKey)
 	fail := func(org *Org, u *User) (*LoginResult, error) {
-		s.recordFailure(ctx, acctKey, s.acfg.LoginMaxFailures)
-		s.recordFailure(ctx, ipKey, s.acfg.LoginIPMaxFailures)
+		s.recordFailure(ctx, srcKey, s.acfg.LoginMaxFailures, true)
+		s.recordFailure(ctx, acctKey, accountFailureFactor*s.acfg.LoginMaxFailures, false)
+		s.recordFailure(ctx, ipKey, s.acfg.LoginIPMaxFailures, false)
 		if org != nil {
 			var uid uint
 			if u != nil {
@@ -75,6 +98,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput, previousToken string
 		return fail(nil, nil)
 	}
 	u, err := s.UserByEmail(ctx, org.ID, email)
+	if acctLocked && (err != nil || !s.signedInFrom(ctx, org.ID, u.ID, in.IP)) {
+		return throttled(acctRetry)
+	}
 	if err != nil || u.PasswordHash == "" {
 		VerifyPassword(in.Password, s.dummyHash)
 		return fail(org, nil)
@@ -82,6 +108,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, previousToken string
 	if !VerifyPassword(in.Password, u.PasswordHash) || !u.Active() {
 		return fail(org, u)
 	}
+	s.resetThrottle(ctx, srcKey)
 	s.resetThrottle(ctx, acctKey)
 
 	res := &LoginResult{User: u, Org: org}
@@ -159,11 +186,25 @@ func (s *Service) throttled(ctx context.Context, keys ...string) (time.Duration,
 	return longest, longest > 0
 }
 
+// signedInFrom reports whether user signed in from ip before (the audit
+// log's successful sign-ins): a source the account owner is known to use.
+func (s *Service) signedInFrom(ctx context.Context, org, user uint, ip string) bool {
+	var n int64
+	err := store.Org(s.st.DB.WithContext(ctx), org).Model(&AuditEntry{}).Where("action = ? AND actor_id = ? AND ip = ?", AuditLoginOK, user, ip).Limit(1).Count(&n).Error
+	return err == nil && n > 0
+}
+
 // recordFailure counts one failure for key in the current window and locks
-// the key when max is reached. One upsert: concurrent instances agree.
-func (s *Service) recordFailure(ctx context.Context, key string, max int) {
+// the key when max is reached: for login_lockout, or with backoff for
+// login_lockout doubled by every failure past max (up to maxBackoff). One
+// upsert: concurrent instances agree.
+func (s *Service) recordFailure(ctx context.Context, key string, max int, backoff bool) {
 	now := s.now()
 	windowStart := now.Add(-s.acfg.LoginWindow)
+	if backoff {
+		// Failures keep counting across lockouts, so each one doubles.
+		windowStart = now.Add(-maxBackoff)
+	}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		row := Throttle{Key: key, WindowStart: now, Failures: 1}
 		err := tx.Clauses(clause.OnConflict{
@@ -176,7 +217,15 @@ func (s *Service) recordFailure(ctx context.Context, key string, max int) {
 		if err != nil {
 			return err
 		}
-		return tx.Model(&Throttle{}).Where("key = ? AND failures >= ?", key, max).Update("locked_until", now.Add(s.acfg.LoginLockout)).Error
+		var t Throttle
+		if err := tx.Where("key = ?", key).First(&t).Error; err != nil || t.Failures < max {
+			return err
+		}
+		lock := s.acfg.LoginLockout
+		for i := max; backoff && i < t.Failures && lock < maxBackoff; i++ {
+			lock *= 2
+		}
+		return tx.Model(&Throttle{}).Where("key = ?", key).Update("locked_until", now.Add(min(lock, maxBackoff))).Error
 	})
 	if err != nil {
 		s.log.Warn("throttle update failed", "key", key, "err", err)
@@ -205,6 +254,7 @@ var errUnauthenticated = errs.Unauthenticatedf("your session has ended or the to
 
 // sessionRow is one query's worth of session, user and organisation.
 type sessionRow struct {
+	TokenHash  string
 	SessionID  uint
 	OrgID      uint
 	UserID     uint
@@ -232,22 +282,14 @@ func (s *Service) authSession(ctx context.Context, token string) (*Principal, er
 		return &p, nil
 	}
 	gen := s.principals.generation()
-	var r sessionRow
-	// One indexed query per request: the session by its hash, joined with
-	// its user and organisation. Sessions span tenants by design here: the
-	// token identifies the tenant.
-	err := store.AllOrgs(s.st.DB.WithContext(ctx)).Table("accounts_sessions AS s").
-		Select(`s.id AS session_id, s.org_id, s.user_id, s.last_seen_at, s.expires_at,
-			u.email, u.name, u.role, u.locale, u.time_zone, u.disabled_at,
-			o.slug AS org_slug, o.name AS org_name, o.locale AS org_locale, o.time_zone AS org_tz, o.modules`).
-		Joins("JOIN accounts_users u ON u.id = s.user_id AND u.org_id = s.org_id").
-		Joins("JOIN accounts_orgs o ON o.id = s.org_id").
-		Where("s.token_hash = ?", key).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, errUnauthenticated
-	}
+	// One indexed query per request, shared by the requests that arrive
+	// while it runs (fetchSessions).
+	r, found, err := s.sessions.Load(ctx, key)
 	if err != nil {
 		return nil, err
+	}
+	if !found {
+		return nil, errUnauthenticated
 	}
 	if now.After(r.ExpiresAt) || now.Sub(r.LastSeenAt) > s.acfg.SessionIdle || r.DisabledAt != nil {
 		_ = store.Org(s.st.DB.WithContext(ctx), r.OrgID).Delete(&Session{}, r.SessionID).Error
@@ -265,6 +307,28 @@ func (s *Service) authSession(ctx context.Context, token string) (*Principal, er
 	}
 	s.principals.put(key, cachedSession{p: *p, lastSeen: lastSeen, expiresAt: r.ExpiresAt}, gen, now)
 	return p, nil
+}
+
+// fetchSessions reads the sessions of token hashes, each joined with its
+// user and organisation, in one indexed query. Sessions span tenants by
+// design here: the token identifies the tenant.
+func (s *Service) fetchSessions(ctx context.Context, keys []string) (map[string]sessionRow, error) {
+	var rows []sessionRow
+	err := store.AllOrgs(s.st.DB.WithContext(ctx)).Table("accounts_sessions AS s").
+		Select(`s.token_hash, s.id AS session_id, s.org_id, s.user_id, s.last_seen_at, s.expires_at,
+			u.email, u.name, u.role, u.locale, u.time_zone, u.disabled_at,
+			o.slug AS org_slug, o.name AS org_name, o.locale AS org_locale, o.time_zone AS org_tz, o.modules`).
+		Joins("JOIN accounts_users u ON u.id = s.user_id AND u.org_id = s.org_id").
+		Joins("JOIN accounts_orgs o ON o.id = s.org_id").
+		Where("s.token_hash IN ?", keys).Find(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]sessionRow, len(rows))
+	for _, r := range rows {
+		out[r.TokenHash] = r
+	}
+	return out, nil
 }
 
 // sessionTouchInterval is how stale a session's last-seen time may get:

@@ -127,7 +127,7 @@ func TestPagesInItalian(t *testing.T) {
 
 	// A customer: the account pages, dates in Italian and in their time zone.
 	b.SignIn(t, "acme", "ann@acme.example")
-	expectPage(t, "account page", b.Get(t, "/account"), 200, `<html lang="it">`, "<h1>Il tuo account</h1>", "cliente · e-mail verificata",
+	expectPage(t, "account page", b.Get(t, "/account"), 200, `<html lang="it">`, "<h1>Il tuo account</h1>", "Cliente · e-mail verificata",
 		">Esci</button>", "Predefinita dell&#39;organizzazione", "Fuso orario", "Salva il profilo", "Cambia password")
 	sessions := b.Get(t, "/account/sessions")
 	expectPage(t, "sessions page", sessions, 200, "<h1>Le tue sessioni</h1>", "questo dispositivo", "23 nov 2026 00:30")
@@ -154,7 +154,7 @@ func TestPagesInItalian(t *testing.T) {
 	a := ta.Browser()
 	a.SignIn(t, "acme", "admin@acme.example")
 	users := a.Get(t, "/admin/users")
-	expectPage(t, "users page", users, 200, "<h1>Utenti e ruoli</h1>", "amministratore (tu)", "Seguito da", ">Utenti</a>", "in totale")
+	expectPage(t, "users page", users, 200, "<h1>Utenti e ruoli</h1>", "Amministratore (tu)", "Seguito da", ">Utenti</a>", "in totale")
 	expectPage(t, "bad invitation", a.Post(t, "/admin/users/invite", url.Values{"name": {"Neo"}, "email": {"not-an-email"}, "role": {"staff"}}),
 		422, "Non è un indirizzo e-mail valido")
 	expectPage(t, "invitation", a.Post(t, "/admin/users/invite", url.Values{"name": {"Neo"}, "email": {"neo@acme.example"}, "role": {"staff"}}), 303)

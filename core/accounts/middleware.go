@@ -38,7 +38,7 @@ func (s *Service) Middleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Locals(localIP, c.IP())
 		c.Locals(localUA, c.Get(fiber.HeaderUserAgent))
-		c.Locals("portal.tls", c.Protocol() == "https")
+		c.Locals(localSecureCookies, s.secureCookies(c))
 		var p *Principal
 		bearer := false
 		if auth := c.Get(fiber.HeaderAuthorization); auth != "" {
@@ -67,14 +67,53 @@ func (s *Service) Middleware() fiber.Handler {
 		if p != nil {
 			c.Locals(localPrincipal, p)
 			c.SetUserContext(WithPrincipal(c.UserContext(), p))
+			// What a signed-in person sees is theirs: no browser or proxy
+			// keeps a copy (a handler may still choose otherwise).
+			c.Set(fiber.HeaderCacheControl, "no-store")
 		}
 		if !bearer && unsafeMethod(c.Method()) && s.needsCSRF(c, p) {
+			if err := s.checkOrigin(c); err != nil {
+				return err
+			}
 			if err := s.checkCSRF(c, p); err != nil {
 				return err
 			}
 		}
 		return c.Next()
 	}
+}
+
+var errCrossSite = errs.Forbiddenf("this request came from another site; open the portal itself and try again")
+
+// checkOrigin is a second layer to the CSRF token on state-changing
+// requests that carry the cookies: a browser that says the request comes
+// from another site (Sec-Fetch-Site: cross-site), or names an Origin whose
+// host is neither the request's nor http.base_url's, is refused. Clients
+// that send neither header (older browsers, scripts) rely on the token.
+func (s *Service) checkOrigin(c *fiber.Ctx) error {
+	switch c.Get("Sec-Fetch-Site") {
+	case "cross-site":
+		return errCrossSite
+	case "same-origin", "none":
+		return nil
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return errCrossSite // "null" (a sandboxed frame, a redirect across sites) or garbage
+	}
+	// The host only: behind a TLS-terminating proxy that is not trusted
+	// the request looks like http while the page was https.
+	if strings.EqualFold(u.Host, c.Hostname()) {
+		return nil
+	}
+	if b, err := url.Parse(s.cfg.HTTP.BaseURL); err == nil && b.Host != "" && strings.EqualFold(u.Host, b.Host) {
+		return nil
+	}
+	return errCrossSite
 }
 
 func unsafeMethod(m string) bool {
@@ -132,7 +171,7 @@ func (s *Service) csrfFor(c *fiber.Ctx, p *Principal, create bool) string {
 				return ""
 			}
 			anon = randomToken(18)
-			c.Cookie(&fiber.Cookie{Name: CSRFCookie, Value: anon, Path: "/", HTTPOnly: true, SameSite: "Lax", Secure: c.Protocol() == "https"})
+			c.Cookie(&fiber.Cookie{Name: CSRFCookie, Value: anon, Path: "/", HTTPOnly: true, SameSite: "Lax", Secure: s.secureCookies(c)})
 		}
 		material = "anon|" + anon
 	}
@@ -153,14 +192,26 @@ func (s *Service) CSRFTokenForSession(sessionID uint) string {
 func (s *Service) SetSessionCookie(c *fiber.Ctx, token string) {
 	c.Cookie(&fiber.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, SameSite: "Lax",
-		Secure:  c.Protocol() == "https",
+		Secure:  s.secureCookies(c),
 		Expires: s.now().Add(s.acfg.SessionMax),
 	})
 }
 
 func (s *Service) clearSessionCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: "Lax",
-		Secure: c.Protocol() == "https", Expires: time.Unix(0, 0), MaxAge: -1})
+		Secure: s.secureCookies(c), Expires: time.Unix(0, 0), MaxAge: -1})
+}
+
+// localSecureCookies holds, for the API's handlers, whether the request's
+// cookies get Secure.
+const localSecureCookies = "portal.secure_cookies"
+
+// secureCookies reports whether the cookies set on c carry Secure: over
+// HTTPS, and in production mode always unless http.insecure_cookies
+// (behind a TLS-terminating proxy not listed in http.trusted_proxies the
+// request looks like plain HTTP).
+func (s *Service) secureCookies(c *fiber.Ctx) bool {
+	return c.Protocol() == "https" || s.cfg.SecureCookies()
 }
 
 // APIGuard enforces each operation's declared Access and, for API tokens,

@@ -96,7 +96,7 @@ var flashes = map[string]string{
 	"signed_out":       "You have signed out.",
 	"signed_up":        "Your account is ready. We sent you an e-mail to verify your address.",
 	"verified":         "Thank you: your e-mail address is verified.",
-	"reset_sent":       "If an account exists for that address, we have e-mailed a link to reset the password. It works once and expires in an hour.",
+	"reset_sent":       "If an account exists for that address, we have e-mailed a link to reset the password. It works once and expires in an hour. Only the newest link works, and we send only a few per hour: if none arrives, use the newest one you have or try again in an hour.",
 	"password_set":     "Your password is set. Please sign in.",
 	"profile_saved":    "Your profile is saved.",
 	"password_changed": "Your password is changed. Your other sessions have been signed out.",
@@ -200,7 +200,7 @@ func (s *Service) loginSubmit(c *fiber.Ctx) error {
 		return render(c, "login", "Sign in", map[string]any{"Form": f})
 	}
 	s.SetSessionCookie(c, res.Token)
-	c.Cookie(&fiber.Cookie{Name: OrgCookie, Value: res.Org.Slug, Path: "/", SameSite: "Lax", Expires: s.now().Add(365 * 24 * time.Hour), Secure: c.Protocol() == "https"})
+	c.Cookie(&fiber.Cookie{Name: OrgCookie, Value: res.Org.Slug, Path: "/", SameSite: "Lax", Expires: s.now().Add(365 * 24 * time.Hour), Secure: s.secureCookies(c)})
 	next := safeNext(f.Values["next"])
 	if res.User.Role == PlatformAdmin && next == "/" {
 		next = "/platform/orgs"
@@ -263,7 +263,7 @@ func (s *Service) forgotSubmit(c *fiber.Ctx) error {
 	if retry, locked := s.throttled(c.UserContext(), "reset:ip:"+c.IP()); locked {
 		return errs.RateLimitedf(retry, "too many reset requests; try again later")
 	}
-	s.recordFailure(c.UserContext(), "reset:ip:"+c.IP(), s.acfg.LoginIPMaxFailures)
+	s.recordFailure(c.UserContext(), "reset:ip:"+c.IP(), s.acfg.LoginIPMaxFailures, false)
 	if err := s.RequestPasswordReset(c.UserContext(), f.Values["org"], f.Values["email"], c.IP()); err != nil {
 		return err
 	}
@@ -370,11 +370,11 @@ func (s *Service) sessionsPage(c *fiber.Ctx) error {
 
 func (s *Service) revokeSubmit(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return errs.NotFoundf("no such session")
 	}
-	if err := s.RevokeSession(c.UserContext(), p, uint(id), c.IP()); err != nil {
+	if err := s.RevokeSession(c.UserContext(), p, id, c.IP()); err != nil {
 		return err
 	}
 	if uint(id) == p.SessionID {

@@ -71,11 +71,11 @@ func (s *Service) mountAdminPages(app *fiber.App) {
 // AdminNav is the navigation of the accounts admin pages.
 func AdminNav() []web.NavItem {
 	return []web.NavItem{
-		{Label: "Users", Path: "/admin/users", Roles: []string{string(Admin)}, Order: 900},
-		{Label: "API tokens", Path: "/admin/tokens", Roles: []string{string(Admin)}, Order: 910},
-		{Label: "Audit log", Path: "/admin/audit", Roles: []string{string(Admin)}, Order: 920},
-		{Label: "Organisation", Path: "/admin/org", Roles: []string{string(Admin)}, Order: 930},
-		{Label: "Organisations", Path: "/platform/orgs", Roles: []string{string(PlatformAdmin)}, Order: 900},
+		{Label: "Users", Path: "/admin/users", Roles: []string{string(Admin)}, Order: 900, Group: "Administration"},
+		{Label: "API tokens", Path: "/admin/tokens", Roles: []string{string(Admin)}, Order: 910, Group: "Administration"},
+		{Label: "Audit log", Path: "/admin/audit", Roles: []string{string(Admin)}, Order: 920, Group: "Administration"},
+		{Label: "Organisation", Path: "/admin/org", Roles: []string{string(Admin)}, Order: 930, Group: "Administration"},
+		{Label: "Organisations", Path: "/platform/orgs", Roles: []string{string(PlatformAdmin)}, Order: 900, Group: "Administration"},
 	}
 }
 
@@ -138,17 +138,9 @@ func (s *Service) inviteSubmit(c *fiber.Ctx) error {
 	return redirectMsg(c, "/admin/users", "invited")
 }
 
-func paramID(c *fiber.Ctx, name string) (uint, error) {
-	id, err := strconv.ParseUint(c.Params(name), 10, 64)
-	if err != nil || id == 0 {
-		return 0, errs.NotFoundf("not found")
-	}
-	return uint(id), nil
-}
-
 func (s *Service) roleSubmit(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	id, err := paramID(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -160,7 +152,7 @@ func (s *Service) roleSubmit(c *fiber.Ctx) error {
 
 func (s *Service) assignSubmit(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	id, err := paramID(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -176,7 +168,7 @@ func (s *Service) assignSubmit(c *fiber.Ctx) error {
 
 func (s *Service) unassignSubmit(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	id, err := paramID(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -247,7 +239,7 @@ func (s *Service) tokenCreateSubmit(c *fiber.Ctx) error {
 
 func (s *Service) tokenRevokeSubmit(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	id, err := paramID(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

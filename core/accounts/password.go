@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/trustelem/zxcvbn"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/portalkit/portalkit/core/errs"
@@ -102,10 +104,18 @@ const (
 	MaxPasswordLength = 128
 )
 
-// CheckPassword applies the password policy: length, not one of the 10,000
-// most common passwords, not the e-mail address or its local part. The
-// error names the field "password".
-func CheckPassword(password, email string) error {
+// MinPasswordScore is the lowest zxcvbn score (0–4) a new password may
+// have: 3 means about 10^8 guesses or more ("safely unguessable" against
+// an online attack, zxcvbn's own wording).
+const MinPasswordScore = 3
+
+// CheckPassword applies the password policy (ASVS 6.2): length; not one
+// of the 10,000 most common passwords, also after normalisation (case,
+// digits and symbols appended, leetspeak: "Password1!", "p@ssw0rd123");
+// not the e-mail address or its local part; and a zxcvbn strength score of
+// at least MinPasswordScore, with the e-mail address and name as words an
+// attacker knows. The error names the field "password" and says why.
+func CheckPassword(password, email string, knownWords ...string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < MinPasswordLength:
@@ -114,13 +124,42 @@ func CheckPassword(password, email string) error {
 		return errs.InvalidField("password", fmt.Sprintf("must be at most %d characters", MaxPasswordLength))
 	}
 	lower := strings.ToLower(password)
-	if _, common := commonPasswords()[lower]; common {
-		return errs.InvalidField("password", "is one of the most common passwords; choose another")
-	}
 	email = strings.ToLower(email)
 	local, _, _ := strings.Cut(email, "@")
 	if lower == email || (len(local) >= 4 && lower == local) {
 		return errs.InvalidField("password", "must not be your e-mail address")
 	}
+	for _, c := range passwordVariants(lower) {
+		if _, common := commonPasswords()[c]; common {
+			return errs.InvalidField("password", "is one of the most common passwords, or one with digits, symbols or look-alike letters added; choose another")
+		}
+	}
+	words := []string{email, local}
+	for _, w := range knownWords {
+		for _, f := range strings.Fields(strings.ToLower(w)) {
+			if len(f) >= 3 {
+				words = append(words, f)
+			}
+		}
+	}
+	if zxcvbn.PasswordStrength(password, words).Score < MinPasswordScore {
+		return errs.InvalidField("password", "is too easy to guess (repeated or keyboard patterns, dates, names or common words); use a longer mix of unrelated words")
+	}
 	return nil
 }
+
+// passwordVariants are the forms of a lower-cased password looked up in
+// the blocklist: as typed, without what is appended at the end (digits
+// and symbols), and both with leetspeak undone.
+func passwordVariants(lower string) []string {
+	base := strings.TrimRightFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) })
+	out := []string{lower, base}
+	for _, s := range []string{lower, base} {
+		out = append(out, unleet.Replace(s))
+	}
+	deleeted := strings.TrimRightFunc(unleet.Replace(lower), func(r rune) bool { return !unicode.IsLetter(r) })
+	return append(out, deleeted)
+}
+
+// unleet undoes the common look-alike substitutions.
+var unleet = strings.NewReplacer("0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "8", "b", "9", "g", "@", "a", "$", "s", "!", "i", "+", "t", "|", "l")

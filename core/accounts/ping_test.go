@@ -23,9 +23,11 @@ type pong struct {
 }
 
 func registerPing(api huma.API) {
+	// Operation IDs are "<module>-<words>" (core/names): start-up refuses
+	// huma's generated "get-hello".
 	huma.Get(api, "/hello", func(ctx context.Context, _ *struct{}) (*pong, error) {
 		out := &pong{}
 		out.Body.Pong = true
 		return out, nil
-	})
+	}, func(o *huma.Operation) { o.OperationID = "ping-hello" })
 }

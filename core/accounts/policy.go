@@ -17,8 +17,10 @@ import (
 //   - Roles per operation: declared with Allow/Public on the huma operation
 //     and enforced by the API guard before the handler runs.
 //   - Objects: CanRead/CanWrite decide for an object owned by a customer.
-//     Owner: yes. Assigned staff: read (and write where the operation says
-//     so). Org admin and integrator tokens: yes, within their organisation.
+//     Owner: yes. Staff who reach the owner (an assignment, or a policy
+//     group whose kind opens the area: Reach, groups.go): read (and write
+//     where the operation says so). Org admin and integrator tokens: yes,
+//     within their organisation.
 //     Anyone else gets a not-found error, never "forbidden", so IDs do not
 //     reveal that an object exists.
 //   - Queries stay org-scoped through store.Org regardless.
@@ -27,6 +29,7 @@ import (
 const (
 	metaAccess = "portal.access"
 	metaMatrix = "portal.matrix"
+	metaReach  = "portal.matrix_reach"
 )
 
 // Access says who may call an operation.
@@ -80,6 +83,19 @@ func MatrixSkip(reason string) func(*huma.Operation) {
 	return func(o *huma.Operation) { setMeta(o, metaMatrix, reason) }
 }
 
+// MatrixReach marks an operation open to staff but not to customers whose
+// object belongs to a customer (a device's enable, rotate, delete): the
+// matrix then calls its fixture with the owning customer and checks staff
+// reach as it does for customer operations (assignment and group reach
+// alike, unrelated staff refused). Operations customers may call get these
+// checks without it.
+func MatrixReach() func(*huma.Operation) {
+	return func(o *huma.Operation) { setMeta(o, metaReach, true) }
+}
+
+// MatrixReachOf reports whether an operation declared MatrixReach.
+func MatrixReachOf(o *huma.Operation) bool { v, _ := o.Metadata[metaReach].(bool); return v }
+
 // MatrixOf returns an operation's fixture or skip reason.
 func MatrixOf(o *huma.Operation) (Fixture, string) {
 	switch v := o.Metadata[metaMatrix].(type) {
@@ -91,9 +107,42 @@ func MatrixOf(o *huma.Operation) (Fixture, string) {
 	return nil, ""
 }
 
+// Reach is the policy for one area: a module ID ("banking") or a core area
+// ("devices", "messages", "timeline", "feedback"). Staff reach a customer
+// through an assignment (every area) or through a policy group both belong
+// to whose kind opens the area (GroupKind.Opens). Get one with
+// Service.Reach; the Service's own CanRead, CanWrite, VisibleCustomers and
+// WhereVisible are Reach("") (assignments and groups opening every area).
+type Reach struct {
+	s    *Service
+	area string
+	any  bool
+	tx   *gorm.DB
+}
+
+// Reach returns the policy of area.
+func (s *Service) Reach(area string) Reach { return Reach{s: s, area: area} }
+
+// ReachAny is the policy over every group whatever areas its kind opens:
+// whom a staff member looks after at all. The user directory (names and
+// e-mail addresses) uses it; module data never does.
+func (s *Service) ReachAny() Reach { return Reach{s: s, any: true} }
+
+// WithTx returns the policy reading through tx, so it sees memberships and
+// assignments written earlier in the same transaction (and, on SQLite's
+// single writer connection, does not wait for it).
+func (r Reach) WithTx(tx *gorm.DB) Reach { r.tx = tx; return r }
+
+func (r Reach) db(ctx context.Context) *gorm.DB {
+	if r.tx != nil {
+		return r.tx.Session(&gorm.Session{NewDB: true}).WithContext(ctx)
+	}
+	return r.s.st.DB.WithContext(ctx)
+}
+
 // CanRead reports whether p may read an object of org owned by customer
 // ownerID, as a not-found error when not.
-func (s *Service) CanRead(ctx context.Context, p *Principal, orgID, ownerID uint) error {
+func (r Reach) CanRead(ctx context.Context, p *Principal, orgID, ownerID uint) error {
 	if p == nil || p.OrgID != orgID {
 		return errs.NotFoundf("not found")
 	}
@@ -108,7 +157,7 @@ func (s *Service) CanRead(ctx context.Context, p *Principal, orgID, ownerID uint
 		if p.UserID == ownerID {
 			return nil
 		}
-		if ok, err := s.IsAssigned(ctx, orgID, p.UserID, ownerID); err != nil {
+		if ok, err := r.Reaches(ctx, orgID, p.UserID, ownerID); err != nil {
 			return err
 		} else if ok {
 			return nil
@@ -118,9 +167,9 @@ func (s *Service) CanRead(ctx context.Context, p *Principal, orgID, ownerID uint
 }
 
 // CanWrite is CanRead for changes: the owner, org admins and integrator
-// tokens; assigned staff only when staffMayWrite.
-func (s *Service) CanWrite(ctx context.Context, p *Principal, orgID, ownerID uint, staffMayWrite bool) error {
-	if err := s.CanRead(ctx, p, orgID, ownerID); err != nil {
+// tokens; staff who reach the owner only when staffMayWrite.
+func (r Reach) CanWrite(ctx context.Context, p *Principal, orgID, ownerID uint, staffMayWrite bool) error {
+	if err := r.CanRead(ctx, p, orgID, ownerID); err != nil {
 		return err
 	}
 	if p.Role == Staff && p.UserID != ownerID && !staffMayWrite {
@@ -129,7 +178,115 @@ func (s *Service) CanWrite(ctx context.Context, p *Principal, orgID, ownerID uin
 	return nil
 }
 
-// IsAssigned reports whether staffID looks after customerID.
+// Audience returns the active people who may read an object of org owned
+// by customer ownerID in the area — CanRead turned around: the owner, the
+// staff who reach them (assigned, or in a group whose kind opens the area)
+// and the organisation's admins. It reads through db, so it sees the
+// caller's transaction. Live events about an object go to this audience
+// and no one else (core/live); a test holds it to CanRead.
+func (r Reach) Audience(ctx context.Context, db *gorm.DB, orgID, ownerID uint) ([]uint, error) {
+	fresh := func() *gorm.DB { return db.Session(&gorm.Session{NewDB: true}).WithContext(ctx) }
+	assigned := fresh().Table("accounts_assignments").Select("staff_id").Where("org_id = ? AND customer_id = ?", orgID, ownerID)
+	cond := fresh().Where("id = ?", ownerID).Or("role = ?", Admin).Or("role = ? AND id IN (?)", Staff, assigned)
+	if kinds := r.s.kindsOpening(r.area, r.any); len(kinds) > 0 {
+		grouped := fresh().Table("accounts_group_members AS gs").Select("gs.user_id").
+			Joins("JOIN accounts_group_members gc ON gc.group_id = gs.group_id AND gc.org_id = gs.org_id").
+			Joins("JOIN accounts_groups g ON g.id = gs.group_id").
+			Where("gc.org_id = ? AND gc.user_id = ? AND gc.side = ? AND gs.side = ? AND g.kind IN ?",
+				orgID, ownerID, CustomerSide, StaffSide, kinds)
+		cond = cond.Or("role = ? AND id IN (?)", Staff, grouped)
+	}
+	var ids []uint
+	err := store.Org(db.WithContext(ctx), orgID).Model(&User{}).
+		Where("disabled_at IS NULL").Where(cond).
+		Order("id").Pluck("id", &ids).Error
+	return ids, err
+}
+
+// Audience is Reach("").Audience: the people who may read an object of
+// ownerID outside any module's area.
+func (s *Service) Audience(ctx context.Context, db *gorm.DB, orgID, ownerID uint) ([]uint, error) {
+	return s.Reach("").Audience(ctx, db, orgID, ownerID)
+}
+
+// Reaches reports whether staff member staffID reaches customerID in the
+// area: assigned to them, or in a group with them whose kind opens it.
+func (r Reach) Reaches(ctx context.Context, orgID, staffID, customerID uint) (bool, error) {
+	var n int64
+	err := r.db(ctx).Table("accounts_users").Where("org_id = ? AND id = ?", orgID, customerID).
+		Where(r.cond(r.db(ctx), orgID, staffID, "id")).Count(&n).Error
+	return n > 0, err
+}
+
+// Customers is a subquery of the IDs of the customers staffID reaches in
+// the area (for q.Where("owner_id IN (?)", r.Customers(...))).
+func (r Reach) Customers(ctx context.Context, orgID, staffID uint) *gorm.DB {
+	db := r.db(ctx)
+	return db.Session(&gorm.Session{NewDB: true}).Table("accounts_users").Select("id").
+		Where("org_id = ?", orgID).Where(r.cond(db, orgID, staffID, "id"))
+}
+
+// cond is the condition "column is a customer staffID reaches": two
+// indexed subqueries, never a list of IDs, however large the groups.
+func (r Reach) cond(db *gorm.DB, orgID, staffID uint, column string) *gorm.DB {
+	fresh := func() *gorm.DB { return db.Session(&gorm.Session{NewDB: true}) }
+	assigned := fresh().Table("accounts_assignments").Select("customer_id").Where("org_id = ? AND staff_id = ?", orgID, staffID)
+	c := fresh().Where(column+" IN (?)", assigned)
+	if kinds := r.s.kindsOpening(r.area, r.any); len(kinds) > 0 {
+		grouped := fresh().Table("accounts_group_members AS gc").Select("gc.user_id").
+			Joins("JOIN accounts_group_members gs ON gs.group_id = gc.group_id AND gs.org_id = gc.org_id").
+			Joins("JOIN accounts_groups g ON g.id = gc.group_id").
+			Where("gs.org_id = ? AND gs.user_id = ? AND gs.side = ? AND gc.side = ? AND g.kind IN ?",
+				orgID, staffID, StaffSide, CustomerSide, kinds)
+		c = c.Or(column+" IN (?)", grouped)
+	}
+	return c
+}
+
+// VisibleCustomers returns the customer IDs p may see: themselves for a
+// customer, the customers they reach for staff, and all=true (meaning all
+// of the org) for admins and integrators. Prefer WhereVisible for queries:
+// it filters in SQL.
+func (r Reach) VisibleCustomers(ctx context.Context, p *Principal) (ids []uint, all bool, err error) {
+	switch p.Role {
+	case Admin, Integrator:
+		return nil, true, nil
+	case Customer:
+		return []uint{p.UserID}, false, nil
+	case Staff:
+		err = r.Customers(ctx, p.OrgID, p.UserID).Pluck("id", &ids).Error
+		return ids, false, err
+	}
+	return nil, false, nil
+}
+
+// WhereVisible narrows q to the rows whose column (a customer's user ID)
+// p may see: every row for admins and integrators, their own for a
+// customer, the customers they reach (a subquery) for staff.
+func (r Reach) WhereVisible(ctx context.Context, p *Principal, q *gorm.DB, column string) (*gorm.DB, error) {
+	switch p.Role {
+	case Admin, Integrator:
+		return q, nil
+	case Customer:
+		return q.Where(column+" = ?", p.UserID), nil
+	case Staff:
+		return q.Where(r.cond(r.db(ctx), p.OrgID, p.UserID, column)), nil
+	}
+	return q.Where("1 = 0"), nil
+}
+
+// CanRead is Reach("").CanRead: reach through assignments and groups that
+// open every area. Modules use Reach(<module id>).
+func (s *Service) CanRead(ctx context.Context, p *Principal, orgID, ownerID uint) error {
+	return s.Reach("").CanRead(ctx, p, orgID, ownerID)
+}
+
+// CanWrite is Reach("").CanWrite.
+func (s *Service) CanWrite(ctx context.Context, p *Principal, orgID, ownerID uint, staffMayWrite bool) error {
+	return s.Reach("").CanWrite(ctx, p, orgID, ownerID, staffMayWrite)
+}
+
+// IsAssigned reports whether staffID looks after customerID by assignment.
 func (s *Service) IsAssigned(ctx context.Context, orgID, staffID, customerID uint) (bool, error) {
 	var n int64
 	err := store.Org(s.st.DB.WithContext(ctx), orgID).Model(&Assignment{}).
@@ -137,31 +294,14 @@ func (s *Service) IsAssigned(ctx context.Context, orgID, staffID, customerID uin
 	return n > 0, err
 }
 
-// VisibleCustomers returns the customer IDs p may see: themselves for a
-// customer, assigned customers for staff, and nil (meaning all of the org)
-// for admins and integrators. Lists use it to filter.
+// VisibleCustomers is Reach("").VisibleCustomers.
 func (s *Service) VisibleCustomers(ctx context.Context, p *Principal) (ids []uint, all bool, err error) {
-	switch p.Role {
-	case Admin, Integrator:
-		return nil, true, nil
-	case Customer:
-		return []uint{p.UserID}, false, nil
-	case Staff:
-		err = store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&Assignment{}).
-			Where("staff_id = ?", p.UserID).Pluck("customer_id", &ids).Error
-		return ids, false, err
-	}
-	return nil, false, nil
+	return s.Reach("").VisibleCustomers(ctx, p)
 }
 
-// WhereVisible narrows q to the rows whose column (a customer's user ID)
-// p may see (VisibleCustomers): every row for admins and integrators.
+// WhereVisible is Reach("").WhereVisible.
 func (s *Service) WhereVisible(ctx context.Context, p *Principal, q *gorm.DB, column string) (*gorm.DB, error) {
-	ids, all, err := s.VisibleCustomers(ctx, p)
-	if err != nil || all {
-		return q, err
-	}
-	return q.Where(column+" IN ?", append(ids, 0)), nil
+	return s.Reach("").WhereVisible(ctx, p, q, column)
 }
 
 // ScopeFor returns the API-token scope an operation needs: "<area>:read"

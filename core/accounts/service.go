@@ -90,6 +90,12 @@ type Service struct {
 	// sessions whose last-seen time is being written.
 	principals *principalCache
 	touching   sync.Map
+	// sessions reads the sessions of requests that arrive together in one
+	// query (a reconnect storm after a restart).
+	sessions *store.Loader[string, sessionRow]
+
+	// groups holds the declared policy group kinds (groups.go).
+	groups groupKinds
 }
 
 // New returns the accounts service.
@@ -98,6 +104,7 @@ func New(o Options) (*Service, error) {
 		st: o.Store, cfg: o.Config, acfg: o.Config.Accounts, log: o.Log, bus: o.Events,
 		messenger: o.Messenger, modules: o.Modules, argon: DefaultArgon2, now: o.Now,
 	}
+	s.sessions = &store.Loader[string, sessionRow]{Fetch: s.fetchSessions, Max: 500, Parallel: 4}
 	if o.Argon2 != nil {
 		s.argon = *o.Argon2
 	}
@@ -211,6 +218,7 @@ BEGIN SELECT RAISE(ABORT, 'accounts_audit is append-only'); END`).Error
 			// sign-ins of the last 30 days on every dashboard load.
 			return tx.Exec("CREATE INDEX accounts_audit_actor ON accounts_audit (org_id, actor_id, action, created_at)").Error
 		}},
+		{ID: "0004_groups", Up: migrateGroups},
 	}
 }
 

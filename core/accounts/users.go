@@ -54,7 +54,7 @@ func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, orgID uint, in Ne
 		fields = append(fields, errs.Field("role", "must be customer, staff or admin"))
 	}
 	if in.Password != "" {
-		if err := CheckPassword(in.Password, in.Email); err != nil {
+		if err := CheckPassword(in.Password, in.Email, in.Name); err != nil {
 			e, _ := errs.As(err)
 			fields = append(fields, e.Fields...)
 		}
@@ -126,13 +126,13 @@ type UserFilter struct {
 }
 
 // ListUsers lists the users of the caller's organisation (admins; staff see
-// their assigned customers).
+// the customers they reach, by assignment or through any group).
 func (s *Service) ListUsers(ctx context.Context, p *Principal, f UserFilter, page Page) ([]User, int64, error) {
 	q := store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&User{})
 	switch {
 	case p.Is(Admin):
 	case p.Is(Staff):
-		q = q.Where("id IN (?)", store.Org(s.st.DB, p.OrgID).Model(&Assignment{}).Select("customer_id").Where("staff_id = ?", p.UserID))
+		q = q.Where("id IN (?)", s.ReachAny().Customers(ctx, p.OrgID, p.UserID))
 	default:
 		return nil, 0, errs.Forbiddenf("only staff and admins list users")
 	}
@@ -140,8 +140,8 @@ func (s *Service) ListUsers(ctx context.Context, p *Principal, f UserFilter, pag
 		q = q.Where("role = ?", f.Role)
 	}
 	if qs := strings.TrimSpace(f.Query); qs != "" {
-		like := "%" + strings.ToLower(qs) + "%"
-		q = q.Where("LOWER(name) LIKE ? OR email LIKE ?", like, like)
+		like := store.ContainsLike(strings.ToLower(qs))
+		q = q.Where("(LOWER(name) LIKE ?"+store.LikeEscape+" OR email LIKE ?"+store.LikeEscape+")", like, like)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -301,8 +301,12 @@ var linkKinds = map[Purpose]string{PurposeVerify: KindVerifyEmail, PurposeReset:
 // sendLink creates a one-time token and e-mails its link, in tx.
 func (s *Service) sendLink(ctx context.Context, tx *gorm.DB, org *Org, u *User, purpose Purpose) error {
 	ttl := map[Purpose]time.Duration{PurposeVerify: s.acfg.VerifyTTL, PurposeReset: s.acfg.ResetTTL, PurposeInvite: s.acfg.InviteTTL}[purpose]
+	// A new link ends every earlier open link of the same purpose.
+	if err := s.endOpenLinks(tx, org.ID, u.ID, purpose); err != nil {
+		return err
+	}
 	token := randomToken(32)
-	ot := OneTimeToken{UserID: u.ID, Purpose: purpose, TokenHash: hashToken(token), ExpiresAt: s.now().Add(ttl)}
+	ot := OneTimeToken{UserID: u.ID, Purpose: purpose, TokenHash: hashToken(token), ExpiresAt: s.now().Add(ttl), CreatedAt: s.now()}
 	if err := store.Org(tx, org.ID).Create(&ot).Error; err != nil {
 		return err
 	}
@@ -310,6 +314,14 @@ func (s *Service) sendLink(ctx context.Context, tx *gorm.DB, org *Org, u *User, 
 	return s.messenger.Send(ctx, tx, Message{OrgID: org.ID, UserID: u.ID, Kind: linkKinds[purpose], To: u.Email, Data: map[string]any{
 		"Link": link, "Name": u.Name, "Org": org.Name, "ExpiresIn": ttl.String(), "Email": u.Email,
 	}})
+}
+
+// endOpenLinks marks every unused link of purpose for the user used, so
+// that only the newest link ever works.
+func (s *Service) endOpenLinks(tx *gorm.DB, orgID, userID uint, purpose Purpose) error {
+	return store.Org(tx, orgID).Model(&OneTimeToken{}).
+		Where("user_id = ? AND purpose = ? AND used_at IS NULL", userID, purpose).
+		Update("used_at", s.now()).Error
 }
 
 // consumeLink marks a one-time token used and returns its user. A used,
@@ -339,6 +351,10 @@ func (s *Service) consumeLink(ctx context.Context, tx *gorm.DB, token string, pu
 	if res.RowsAffected != 1 {
 		return nil, invalid
 	}
+	// Using a link ends every other open link of the same purpose.
+	if err := s.endOpenLinks(tx, ot.OrgID, ot.UserID, purpose); err != nil {
+		return nil, err
+	}
 	var u User
 	if err := store.Org(tx, ot.OrgID).First(&u, ot.UserID).Error; err != nil {
 		return nil, invalid
@@ -367,8 +383,9 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*User, error) 
 	return u, err
 }
 
-// RequestPasswordReset e-mails a reset link if the account exists. It
-// returns nil either way, so the answer reveals nothing.
+// RequestPasswordReset e-mails a reset link if the account exists and has
+// not had accounts.reset_max_per_hour links in the last hour. It returns
+// nil in every case, so the answer reveals nothing about the account.
 func (s *Service) RequestPasswordReset(ctx context.Context, orgSlug, email, ip string) error {
 	org, err := s.OrgBySlug(ctx, orgSlug)
 	if err != nil {
@@ -379,6 +396,16 @@ func (s *Service) RequestPasswordReset(ctx context.Context, orgSlug, email, ip s
 		return nil
 	}
 	return s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var sent int64
+		if err := store.Org(tx, org.ID).Model(&OneTimeToken{}).
+			Where("user_id = ? AND purpose = ? AND created_at > ?", u.ID, PurposeReset, s.now().Add(-time.Hour)).
+			Count(&sent).Error; err != nil {
+			return err
+		}
+		if sent >= int64(s.acfg.ResetMaxPerHour) {
+			s.log.Info("password reset e-mail capped", "org", org.ID, "user", u.ID, "sent_last_hour", sent)
+			return nil
+		}
 		if err := s.Audit(ctx, tx, AuditEntry{OrgOwned: store.OrgOwned{OrgID: org.ID}, Action: AuditResetRequested, ActorEmail: u.Email, TargetType: "user", TargetID: u.ID, IP: ip}); err != nil {
 			return err
 		}
@@ -395,7 +422,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string, pur
 		if u, err = s.consumeLink(ctx, tx, token, purpose); err != nil {
 			return err
 		}
-		if err := CheckPassword(password, u.Email); err != nil {
+		if err := CheckPassword(password, u.Email, u.Name); err != nil {
 			return err
 		}
 		if err := s.setPassword(ctx, tx, u, password, 0); err != nil {
@@ -444,7 +471,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if !VerifyPassword(current, u.PasswordHash) {
 		return errs.InvalidField("current_password", "is not your current password")
 	}
-	if err := CheckPassword(next, u.Email); err != nil {
+	if err := CheckPassword(next, u.Email, u.Name); err != nil {
 		return err
 	}
 	org, err := s.OrgByID(ctx, p.OrgID)
@@ -554,6 +581,9 @@ func (s *Service) PurgeDeleted(ctx context.Context, now time.Time) (int, error) 
 					return err
 				}
 				if err := store.Org(tx, org.ID).Where("customer_id = ? OR staff_id = ?", u.ID, u.ID).Delete(&Assignment{}).Error; err != nil {
+					return err
+				}
+				if err := store.Org(tx, org.ID).Where("user_id = ?", u.ID).Delete(&GroupMember{}).Error; err != nil {
 					return err
 				}
 				if err := store.Org(tx, org.ID).Where("user_id = ?", u.ID).Delete(&OneTimeToken{}).Error; err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/store"
 )
 
 // Problem is an RFC 9457 problem details document, the body of every API
@@ -89,6 +90,13 @@ func ProblemFor(err error, requestID string) *Problem {
 		p.Status = he.GetStatus()
 		p.Title = http.StatusText(p.Status)
 		p.Detail = he.Error()
+	case store.IsUnavailable(err):
+		p.Status = http.StatusServiceUnavailable
+		p.Type = problemTypeBase + errs.Unavailable.String()
+		p.Title = http.StatusText(p.Status)
+		p.Detail = "The service is briefly unavailable. Please try again in a few seconds."
+		p.retryAfter = unavailableRetryAfter
+		return p
 	default:
 		p.Status = http.StatusInternalServerError
 	}
@@ -101,6 +109,10 @@ func ProblemFor(err error, requestID string) *Problem {
 	}
 	return p
 }
+
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503 answered
+// because the database does not answer.
+const unavailableRetryAfter = 5
 
 // humaError replaces huma's error constructor so that validation errors,
 // handler errors and our error kinds all leave as the same Problem, and no
@@ -129,10 +141,19 @@ func humaError(ctx huma.Context, status int, msg string, list ...error) huma.Sta
 		}
 	}
 	if status >= 500 {
-		if s != nil {
-			s.log.Error("api error", "request_id", reqID, "status", status, "msg", msg, "err", errors.Join(list...))
+		cause := errors.Join(list...)
+		if cause == nil {
+			cause = errors.New(msg)
 		}
-		return ProblemFor(errors.New(msg), reqID)
+		p := ProblemFor(cause, reqID)
+		if c != nil {
+			// logRequests writes it on the request's one log line
+			noteCause(c, s, cause, p.Status)
+			if p.retryAfter > 0 {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.retryAfter))
+			}
+		}
+		return p
 	}
 	p := &Problem{Type: "about:blank", Status: status, Title: http.StatusText(status), Detail: msg, RequestID: reqID}
 	if reqID != "" {
@@ -203,7 +224,7 @@ func wantsHTML(c *fiber.Ctx) bool {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	p := ProblemFor(err, RequestID(c))
 	if p.Status >= 500 {
-		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(), "err", err)
+		noteCause(c, s, err, p.Status)
 	}
 	if p.retryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.retryAfter))
@@ -223,6 +244,17 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/problem+json")
 	return c.JSON(p, "application/problem+json")
+}
+
+// noteCause keeps the cause of a server error for the request's log line
+// (logRequests), so a failed request is one line; a request that does not
+// pass through logRequests is logged here.
+func noteCause(c *fiber.Ctx, s *Server, cause error, status int) {
+	c.Locals(localCause, cause)
+	if logged, _ := c.Locals(localLogged).(bool); logged || s == nil {
+		return
+	}
+	s.log.Error("request failed", "request_id", RequestID(c), "method", c.Method(), "path", c.Path(), "status", status, "err", cause)
 }
 
 type errorPage struct {
@@ -249,6 +281,8 @@ func friendlyMessage(p *Problem) string {
 		return "Too many attempts. Please wait a moment and try again."
 	case http.StatusRequestEntityTooLarge:
 		return "That upload is too large."
+	case http.StatusServiceUnavailable:
+		return "The service is briefly unavailable. Please try again in a few seconds."
 	case http.StatusUnprocessableEntity:
 		if len(p.Errors) > 0 {
 			return "Some of the values sent are not valid:"

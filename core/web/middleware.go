@@ -19,6 +19,10 @@ import (
 const (
 	localRequestID = "portal.request_id"
 	localServer    = "portal.server"
+	// localCause holds a server error's cause for the request's log line;
+	// localLogged says logRequests will write that line.
+	localCause  = "portal.cause"
+	localLogged = "portal.logged"
 	// HeaderRequestID carries the request ID in both directions.
 	HeaderRequestID = "X-Request-ID"
 )
@@ -80,8 +84,14 @@ func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 	return c.Next()
 }
 
+// logRequests writes one line per request: every request (log.requests
+// all), or only those that failed on our side. A server error's line
+// carries its cause (noteCause), so a failure is one line, not one per
+// layer; a 503 because the database does not answer is a warning, and the
+// probes' own paths (/readyz) stay at debug whatever they answer.
 func (s *Server) logRequests(c *fiber.Ctx) error {
 	start := time.Now()
+	c.Locals(localLogged, true)
 	err := c.Next()
 	if err != nil {
 		// Let the error handler write the response now, so the status we log
@@ -91,28 +101,35 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 		}
 		err = nil
 	}
-	if s.cfg.Log.Requests == config.LogRequestsOff {
-		return err // server errors are still logged with their cause by handleError
-	}
 	status := c.Response().StatusCode()
 	level := slog.LevelInfo
 	switch {
-	case status >= 500:
-		level = slog.LevelError
-	case s.cfg.Log.Requests == config.LogRequestsErrors:
-		return err
 	case quietPath(c.Path()):
 		level = slog.LevelDebug
+	case status == fiber.StatusServiceUnavailable:
+		level = slog.LevelWarn
+	case status >= 500:
+		level = slog.LevelError
+	case s.cfg.Log.Requests != config.LogRequestsAll:
+		return err
+	}
+	if s.cfg.Log.Requests == config.LogRequestsOff && level < slog.LevelWarn {
+		return err
 	}
 	ctx := c.UserContext()
 	if !s.log.Enabled(ctx, level) {
 		return err
 	}
 	// LogAttrs with typed attributes: no boxing of each value into an any.
-	s.log.LogAttrs(ctx, level, "request",
+	attrs := []slog.Attr{
 		slog.String("request_id", RequestID(c)), slog.String("method", c.Method()), slog.String("path", c.Path()),
 		slog.String("route", routeOf(c)), slog.Int("status", status),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", c.IP()))
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", c.IP()),
+	}
+	if cause, ok := c.Locals(localCause).(error); ok && cause != nil {
+		attrs = append(attrs, slog.String("err", cause.Error()))
+	}
+	s.log.LogAttrs(ctx, level, "request", attrs...)
 	return err
 }
 
@@ -135,8 +152,10 @@ var securityHeaderValues = [][2][]byte{
 }
 
 var (
-	hstsKey   = []byte("Strict-Transport-Security")
-	hstsValue = []byte("max-age=31536000; includeSubDomains")
+	hstsKey         = []byte("Strict-Transport-Security")
+	hstsValue       = []byte("max-age=31536000; includeSubDomains")
+	cacheControlKey = []byte(fiber.HeaderCacheControl)
+	noStore         = []byte("no-store")
 )
 
 // securityHeaders sets the headers every response carries.
@@ -147,6 +166,11 @@ func securityHeaders(c *fiber.Ctx) error {
 	}
 	if c.Protocol() == "https" {
 		h.SetCanonical(hstsKey, hstsValue)
+	}
+	// No API answer is kept by a browser or proxy: they are a person's or
+	// an organisation's data (a handler may still choose otherwise).
+	if strings.HasPrefix(c.Path(), "/api/") {
+		h.SetCanonical(cacheControlKey, noStore)
 	}
 	return c.Next()
 }

@@ -34,7 +34,7 @@ func (s *Server) routes() {
 }
 
 // readyz answers 200 when every dependency answers, 503 naming the ones that
-// do not.
+// do not; detail checks (AddReadyDetail) only add what is failing.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	s.mu.RLock()
 	checks := append([]readyCheck(nil), s.ready...)
@@ -44,7 +44,9 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	result := fiber.Map{}
 	ok := true
 	for _, ch := range checks {
-		if err := ch.fn(ctx); err != nil {
+		if err := ch.fn(ctx); err != nil && ch.detail {
+			result[ch.name] = "failing: " + err.Error()
+		} else if err != nil {
 			ok = false
 			result[ch.name] = "down: " + err.Error()
 			s.log.Warn("readiness check failed", "check", ch.name, "err", err)

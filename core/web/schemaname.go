@@ -22,8 +22,11 @@ func SchemaName(t reflect.Type, hint string) string {
 	name := huma.DefaultSchemaNamer(t, hint)
 	pkg := pkgOf(t)
 	first, _, _ := strings.Cut(pkg, "/")
-	if pkg == "" || !strings.Contains(first, ".") || strings.HasPrefix(pkg, corePrefix) {
-		return name // unnamed, the standard library's, or the core's
+	if pkg == "" {
+		return hintName(name) // unnamed: named after its operation
+	}
+	if !strings.Contains(first, ".") || strings.HasPrefix(pkg, corePrefix) {
+		return name // the standard library's, or the core's
 	}
 	elem := path.Base(pkg)
 	if len(elem) > 1 && elem[0] == 'v' && strings.Trim(elem[1:], "0123456789") == "" {
@@ -41,6 +44,34 @@ func SchemaName(t reflect.Type, hint string) string {
 		return name
 	}
 	return prefix + name
+}
+
+// hintName turns huma's name for an unnamed type — "<operation
+// ID>Request" or "<operation ID>Response", such as
+// "Banking-goal-messageResponse" — into a Go-style identifier that code
+// generators keep as it is: "BankingGoalMessageRequest",
+// "BankingGoalMessageOutput". A response body is not "...Response": client
+// generators (oapi-codegen) name the response wrapper of operation X
+// "XResponse", and the two would collide.
+func hintName(name string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range name {
+		if r == '-' || r == '_' || r == ' ' || r == '.' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if base, ok := strings.CutSuffix(out, "Response"); ok {
+		out = base + "Output"
+	}
+	return out
 }
 
 // pkgOf is the package declaring t, looking through pointers, slices,

@@ -27,4 +27,16 @@ func TestSchemaNamesOfModulesArePrefixed(t *testing.T) {
 	if got := SchemaName(reflect.TypeOf(&huma.ErrorDetail{}), "x"); got != "HumaErrorDetail" {
 		t.Errorf("module type: %q", got)
 	}
+	// An unnamed type is named after its operation, in a form client
+	// generators keep; a response body never ends in "Response".
+	anon := reflect.TypeOf(struct{ A int }{})
+	for hint, want := range map[string]string{
+		"Banking-goal-messageRequest":  "BankingGoalMessageRequest",
+		"Banking-goal-messageResponse": "BankingGoalMessageOutput",
+		"notes_createResponseItem":     "NotesCreateResponseItem",
+	} {
+		if got := SchemaName(anon, hint); got != want {
+			t.Errorf("unnamed %q: %q, want %q", hint, got, want)
+		}
+	}
 }

@@ -12,11 +12,13 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,16 +50,26 @@ type Server struct {
 	views   *Views
 	metrics *Metrics
 	catalog *i18n.Catalog
+	labels  labelRegistry
+
+	// operations records every API operation as it is declared, so that a
+	// route or operation ID declared twice stops start-up (routes.go).
+	operations operationLog
 
 	mu         sync.RWMutex
 	ready      []readyCheck
 	decorators []func(*fiber.Ctx, *Page)
 	nav        []NavItem
+
+	problemRules  []ProblemRule
+	problemSchema *huma.Schema
 }
 
 type readyCheck struct {
 	name string
 	fn   func(context.Context) error
+	// detail checks report without deciding readiness.
+	detail bool
 }
 
 // New builds a server with its middleware in place and no routes but the
@@ -86,6 +98,11 @@ func New(cfg config.Config, log *slog.Logger, build BuildInfo) (*Server, error) 
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.HTTP.TrustedProxies,
 		ReadBufferSize:          16 << 10,
+		// A connection gives its read and write buffers back between
+		// requests: an idle keep-alive connection, and a live stream (which
+		// takes its connection over), then holds none of them
+		// (docs/PERFORMANCE.md, "Live streams").
+		ReduceMemoryUsage: true,
 	})
 	s.metrics = newMetrics()
 
@@ -106,10 +123,29 @@ func New(cfg config.Config, log *slog.Logger, build BuildInfo) (*Server, error) 
 		Formats:       huma.DefaultFormats,
 		DefaultFormat: "application/json",
 	}
+	hcfg.OpenAPI.OnAddOperation = append(hcfg.OpenAPI.OnAddOperation, s.operations.add)
+	if u := PublicURL(cfg.HTTP); u != "" {
+		hcfg.Servers = []*huma.Server{{URL: u, Description: "This portal (http.base_url)"}}
+	}
 	s.API = humafiber.New(s.App, hcfg)
+	s.problemSchema = problemSchemaRef(hcfg.Components.Schemas)
+	s.API.OpenAPI().OnAddOperation = append(s.API.OpenAPI().OnAddOperation, s.documentOperation, boundIntegers)
+	s.API.UseMiddleware(deprecationHeaders)
 
 	s.routes()
 	return s, nil
+}
+
+// PublicURL is the portal's public URL: http.base_url, else http://addr;
+// it is the OpenAPI document's server.
+func PublicURL(h config.HTTP) string {
+	if h.BaseURL != "" {
+		return strings.TrimRight(h.BaseURL, "/")
+	}
+	if h.Addr != "" {
+		return "http://" + h.Addr
+	}
+	return ""
 }
 
 func proxyHeader(h config.HTTP) string {
@@ -164,7 +200,17 @@ func (s *Server) HasTemplate(name string) bool { return s.views.Has(name) }
 func (s *Server) AddReadyCheck(name string, fn func(context.Context) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ready = append(s.ready, readyCheck{name, fn})
+	s.ready = append(s.ready, readyCheck{name: name, fn: fn})
+}
+
+// AddReadyDetail adds to /readyz a check that reports without failing
+// readiness ("failing: ..." instead of "ok"): a part of the portal that is
+// degraded while the portal still serves, such as a notification channel
+// whose server is down while the outbox keeps what it cannot deliver.
+func (s *Server) AddReadyDetail(name string, fn func(context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ready = append(s.ready, readyCheck{name: name, fn: fn, detail: true})
 }
 
 // Decorate adds fn to the functions that fill in every page's layout data
@@ -201,6 +247,16 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
 	return ln, nil
+}
+
+// ListenTLS serves HTTPS on ln with the PEM certificate chain and private
+// key in certFile and keyFile (http.tls_cert, http.tls_key).
+func ListenTLS(ln net.Listener, certFile, keyFile string) (net.Listener, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("http.tls_cert, http.tls_key: cannot load %s and %s: %v", certFile, keyFile, err)
+	}
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
 }
 
 func unwrapSyscall(err error) error {

@@ -50,6 +50,74 @@ type NavItem struct {
 	Public bool
 	// Order sorts entries; ties by label.
 	Order int
+	// Group puts the entry in a named menu of the navigation
+	// ("Administration") instead of the primary row; see Page.NavMenu.
+	Group string
+}
+
+// NavGroup is a named menu of navigation entries.
+type NavGroup struct {
+	Label   string
+	Items   []NavItem
+	Current bool // one of Items is the page shown
+}
+
+// NavMenu is the navigation as the layout shows it: a short primary row
+// and menus ("More", "Administration") that open on demand.
+type NavMenu struct {
+	Primary []NavItem
+	Groups  []NavGroup
+}
+
+// MaxPrimaryNav is how many ungrouped entries the primary row shows; the
+// rest go into the "More" menu, so the navigation stays one row on a
+// laptop and short on a phone.
+const MaxPrimaryNav = 5
+
+// NavMenu splits the page's navigation into the primary row and its
+// menus: entries with a Group go into that group's menu (in the order of
+// their first entry), ungrouped entries past MaxPrimaryNav into "More".
+func (p *Page) NavMenu() NavMenu {
+	var m NavMenu
+	var more []NavItem
+	index := map[string]int{}
+	for _, it := range p.Nav {
+		switch {
+		case it.Group != "":
+			i, ok := index[it.Group]
+			if !ok {
+				i = len(m.Groups)
+				index[it.Group] = i
+				m.Groups = append(m.Groups, NavGroup{Label: it.Group})
+			}
+			m.Groups[i].Items = append(m.Groups[i].Items, it)
+			m.Groups[i].Current = m.Groups[i].Current || p.IsCurrent(it.Path)
+		case len(m.Primary) < MaxPrimaryNav:
+			m.Primary = append(m.Primary, it)
+		default:
+			more = append(more, it)
+		}
+	}
+	if len(more) > 0 {
+		g := NavGroup{Label: "More", Items: more}
+		for _, it := range more {
+			g.Current = g.Current || p.IsCurrent(it.Path)
+		}
+		m.Groups = append([]NavGroup{g}, m.Groups...)
+	}
+	return m
+}
+
+// IsCurrent reports whether a navigation path is the page shown or one of
+// its ancestors ("/" only for itself).
+func (p *Page) IsCurrent(navPath string) bool {
+	if p.Path == navPath {
+		return true
+	}
+	if navPath == "/" || navPath == "" {
+		return false
+	}
+	return strings.HasPrefix(p.Path, strings.TrimSuffix(navPath, "/")+"/") || strings.TrimSuffix(p.Path, "/") == strings.TrimSuffix(navPath, "/")
 }
 
 // Branding is the organisation's look in the layout.
@@ -71,15 +139,18 @@ type Viewer struct {
 // Page is what every template receives. Handlers set Title and Data;
 // the server's decorators fill in the rest.
 type Page struct {
-	Title     string
-	Data      any
-	Path      string
-	RequestID string
-	Lang      string
-	Brand     Branding
-	Viewer    *Viewer
-	Nav       []NavItem
-	CSRF      string
+	// Title is an English key the layout translates, unless TitleIsContent
+	// says it is content (an article's or a person's name) shown as it is.
+	Title          string
+	TitleIsContent bool
+	Data           any
+	Path           string
+	RequestID      string
+	Lang           string
+	Brand          Branding
+	Viewer         *Viewer
+	Nav            []NavItem
+	CSRF           string
 	// Flash is a one-time message shown at the top of the page, in
 	// English: the layout shows its translation.
 	Flash     string
@@ -92,14 +163,35 @@ type Page struct {
 	catalog *i18n.Catalog
 	// owner is the module or core service whose template renders the page
 	// (the template name's prefix): its own translations win.
-	owner string
-	views *Views
+	owner  string
+	views  *Views
+	labels *labelRegistry
 }
 
 // T translates key (its English text) into the page's language; with args
 // it formats like fmt.Sprintf. Templates: {{.T "Sign in"}}.
 func (p *Page) T(key string, args ...any) string {
 	return p.catalog.TIn(p.owner, p.Lang, key, args...)
+}
+
+// Content shows text that comes from data but that the portal itself may
+// have written (a bank transfer's "Transfer between your accounts", a
+// bill's description): translated when the catalogue has it in the page's
+// language, else as it is — a shop's name on a statement stays a name.
+func (p *Page) Content(s string) string {
+	if p.catalog != nil && p.catalog.Has(p.Lang, s) {
+		return p.T(s)
+	}
+	return s
+}
+
+// TitleText is the page's title as shown: translated, or as it is when it
+// is content.
+func (p *Page) TitleText() string {
+	if p.TitleIsContent {
+		return p.Title
+	}
+	return p.T(p.Title)
 }
 
 // Date formats a date for the viewer's language and time zone.
@@ -116,26 +208,11 @@ func (p *Page) Money(minor int64, currency string) string {
 // Int formats a whole number (any integer type) with the language's
 // grouping.
 func (p *Page) Int(n any) string {
-	var v int64
-	switch x := n.(type) {
-	case int:
-		v = int64(x)
-	case int32:
-		v = int64(x)
-	case int64:
-		v = x
-	case uint:
-		v = int64(x)
-	case uint32:
-		v = int64(x)
-	case uint64:
-		v = int64(x)
-	case float64:
-		v = int64(x)
-	default:
-		return fmt.Sprint(n)
+	switch n.(type) {
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return i18n.FormatInt(p.Lang, toInt64(n))
 	}
-	return i18n.FormatInt(p.Lang, v)
+	return fmt.Sprint(n)
 }
 
 // Num formats a measurement with decimals digits.
@@ -197,6 +274,7 @@ func (s *Server) render(c *fiber.Ctx, name string, p *Page) error {
 		p.owner = name[:i]
 	}
 	p.views = s.views
+	p.labels = &s.labels
 	if p.Lang == "" {
 		p.Lang = "en"
 	}
@@ -356,6 +434,15 @@ func (v *Views) Build() error {
 	if err != nil {
 		return fmt.Errorf("template layout: %w", err)
 	}
+	// The core's partials (templates/_*.html: the shared components) are
+	// part of every page, whoever owns it.
+	for pname, psrc := range v.files {
+		if path.Dir(pname) == "." && strings.HasPrefix(pname, "_") {
+			if _, err := base.New(pname).Parse(psrc); err != nil {
+				return fmt.Errorf("template %s: %w", pname, err)
+			}
+		}
+	}
 	pages := map[string]*template.Template{}
 	for name, src := range v.files {
 		if name == "layout" || strings.HasPrefix(path.Base(name), "_") {
@@ -367,7 +454,7 @@ func (v *Views) Build() error {
 		}
 		dir := path.Dir(name)
 		for pname, psrc := range v.files {
-			if path.Dir(pname) == dir && strings.HasPrefix(path.Base(pname), "_") {
+			if dir != "." && path.Dir(pname) == dir && strings.HasPrefix(path.Base(pname), "_") {
 				if _, err := t.New(pname).Parse(psrc); err != nil {
 					return fmt.Errorf("template %s: %w", pname, err)
 				}
