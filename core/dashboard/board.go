@@ -28,6 +28,9 @@ type Card struct {
 	raw json.RawMessage
 	// Anchor is the card's HTML id ("w-core-account").
 	Anchor string
+	// Live is the live events that refresh the card's body (live.js's
+	// data-live syntax), from the widget's LiveOn.
+	Live string `json:"-"`
 	// First and Last mark the ends of the visible list (no "move up" on
 	// the first card).
 	First, Last bool
@@ -182,6 +185,12 @@ func (s *Service) load(ctx context.Context, w *registered, p *accounts.Principal
 	}
 	k := personKey{p.OrgID, p.UserID}
 	v, err, _ := s.cache.flights.Do(s.cache.flightKey(k, variant, w.key), func() (any, error) {
+		// A flight that ended between our caller's cache miss and this one
+		// starting has stored its data: serve that rather than compute again
+		// (unless it is due, which is a renewal asking for the next value).
+		if cw, ok := s.cache.widget(k, variant, w.key, started); ok && started.Before(cw.renewAt) {
+			return cw, nil
+		}
 		d, err := s.run(ctx, w, p, requestID)
 		if err != nil {
 			return nil, err
@@ -231,7 +240,7 @@ func (s *Service) run(ctx context.Context, w *registered, p *accounts.Principal,
 }
 
 func newCard(w *registered) *Card {
-	return &Card{ID: w.key, Title: w.Title, Size: w.Size, Template: w.Template, Anchor: w.anchor}
+	return &Card{ID: w.key, Title: w.Title, Size: w.Size, Template: w.Template, Anchor: w.anchor, Live: w.live}
 }
 
 // CardJSON is a widget as the JSON API shows it.

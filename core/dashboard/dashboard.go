@@ -32,6 +32,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/i18n"
+	"github.com/portalkit/portalkit/core/names"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -86,13 +87,16 @@ type Widget struct {
 	// most that long, NoCache never. Events about the person and their
 	// own changes drop it earlier either way.
 	MaxAge time.Duration
+	// LiveOn names the live events (core/live) that refresh the card on an
+	// open dashboard: "notification", "unread", "message", or a module's
+	// event "<module>.<name>" ("automotive.reading"). The card's body is
+	// fetched again; its data is computed afresh.
+	LiveOn []string
 }
 
 // NoCache as a Widget's MaxAge computes the widget's data on every load
 // (for truly live data).
 const NoCache time.Duration = -1
-
-var widgetID = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // CoreOwner owns the widgets of core services ("core.account").
 const CoreOwner = "core"
@@ -103,7 +107,8 @@ type registered struct {
 	key    string // "<owner>.<id>"
 	anchor string // the card's HTML id, "w-<owner>-<id>"
 	owner  string
-	module bool // owned by a module: hidden when the module is disabled for the org
+	module bool   // owned by a module: hidden when the module is disabled for the org
+	live   string // the data-live spec of its card (LiveOn)
 }
 
 // Options builds a Service.
@@ -194,8 +199,8 @@ func (s *Service) add(owner string, module bool, w Widget) {
 	case s.sealed:
 		fail("declared after start-up")
 		return
-	case !widgetID.MatchString(w.ID):
-		fail("the ID must be 1-40 lowercase letters, digits or underscores, starting with a letter")
+	case names.Local("widget", w.ID) != nil:
+		fail("%v", names.Local("widget", w.ID))
 		return
 	case s.byKey[key] != nil:
 		fail("declared twice")
@@ -227,10 +232,24 @@ func (s *Service) add(owner string, module bool, w Widget) {
 			return
 		}
 	}
-	r := &registered{Widget: w, key: key, anchor: "w-" + owner + "-" + w.ID, owner: owner, module: module}
+	var live []string
+	for _, e := range w.LiveOn {
+		switch {
+		case e == "notification" || e == "unread" || e == "message":
+			live = append(live, e)
+		case liveEvent.MatchString(e):
+			live = append(live, "module:"+e)
+		default:
+			fail("live event %q is not notification, unread, message or \"<module>.<name>\"", e)
+			return
+		}
+	}
+	r := &registered{Widget: w, key: key, anchor: "w-" + owner + "-" + w.ID, owner: owner, module: module, live: strings.Join(live, " ")}
 	s.widgets = append(s.widgets, r)
 	s.byKey[key] = r
 }
+
+var liveEvent = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$`)
 
 // Seal ends the declarations: it drops the widgets of modules that did not
 // load (keep reports whether a module is loaded), checks that every

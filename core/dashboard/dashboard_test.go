@@ -114,8 +114,9 @@ func TestWidgetRegistryAndRoleFiltering(t *testing.T) {
 		want  []string
 	}{
 		{accounts.Customer, "c@acme.example", []string{"core.account", "core.services", "shop.everyone"}},
-		{accounts.Staff, "s@acme.example", []string{"core.account", "core.services", "shop.staff", "shop.everyone"}},
-		{accounts.Admin, "a@acme.example", []string{"core.account", "core.services", "core.organisation", "shop.admins", "shop.everyone"}},
+		{accounts.Staff, "s@acme.example", []string{"core.account", "core.services", "core.unanswered", "core.low_scores", "shop.staff", "shop.everyone"}},
+		{accounts.Admin, "a@acme.example", []string{"core.account", "core.services", "core.organisation", "core.deliveries", "core.offline_devices",
+			"core.signups", "core.unanswered", "core.low_scores", "shop.admins", "shop.everyone"}},
 		{accounts.PlatformAdmin, "p@platform.example", nil},
 	} {
 		t.Run(string(tc.role), func(t *testing.T) {
@@ -139,7 +140,8 @@ func TestWidgetRegistryAndRoleFiltering(t *testing.T) {
 	for _, w := range ta.Dashboard.Widgets() {
 		all = append(all, w.ID)
 	}
-	if fmt.Sprint(all) != "[core.account core.services core.organisation shop.admins shop.staff shop.everyone]" {
+	if fmt.Sprint(all) != "[core.account core.services core.organisation core.deliveries core.offline_devices core.signups "+
+		"core.unanswered core.low_scores shop.admins shop.staff shop.everyone]" {
 		t.Errorf("registry %v", all)
 	}
 	// Integrator tokens have no dashboard.

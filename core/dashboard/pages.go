@@ -99,6 +99,11 @@ func (s *Service) Page(c *fiber.Ctx) error {
 	if !ok || !HasPage(p) {
 		return errs.NotFoundf("not found")
 	}
+	if c.Get("X-Portal-Live") == "1" {
+		// live.js refreshing cards after a live event: the event is news
+		// the cache (per instance) may not have heard of.
+		s.Forget(p.OrgID, p.UserID)
+	}
 	b, err := s.Board(c.UserContext(), p, web.RequestID(c))
 	if err != nil {
 		return err

@@ -9,13 +9,18 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
-// People who see devices: customers their own, staff and admins all of
-// their organisation's.
+// Who may call what (Actor in registry.go has the object rules): customers
+// their own devices, staff those of the customers they reach, admins and
+// integrator tokens (devices:read / devices:write) every device of their
+// organisation.
 var (
-	viewers  = []accounts.Role{accounts.Customer, accounts.Staff, accounts.Admin}
-	managers = []accounts.Role{accounts.Staff, accounts.Admin}
+	viewers  = []accounts.Role{accounts.Customer, accounts.Staff, accounts.Admin, accounts.Integrator}
+	people   = []accounts.Role{accounts.Customer, accounts.Staff, accounts.Admin}
+	managers = []accounts.Role{accounts.Staff, accounts.Admin, accounts.Integrator}
+	admins   = []accounts.Role{accounts.Admin, accounts.Integrator}
 )
 
 func actor(ctx context.Context) Actor {
@@ -46,8 +51,8 @@ func credentials(c *Created) *devicesCredentialsOutput {
 }
 
 // deviceFixture creates, for the authorization matrix, a device owned by
-// owner (a customer) or, for staff and admins, by a customer of their
-// organisation.
+// owner (a customer) or, for staff and admins, by the organisation's first
+// customer (the matrix's owner, whom its staff reach).
 func (s *Service) deviceFixture(ctx context.Context, tx *gorm.DB, owner *accounts.Principal) (map[string]string, any, error) {
 	ownerID := owner.UserID
 	if owner.Role != accounts.Customer {
@@ -76,14 +81,14 @@ func (s *Service) RegisterAPI(api huma.API) {
 	type devicesCreateInput struct{ Body NewDevice }
 	accounts.Register(api, huma.Operation{OperationID: "devices-create", Method: http.MethodPost, Path: "/api/v1/devices",
 		Summary: "Register a device", DefaultStatus: 201,
-		Description: "Returns the device ID (its MQTT username), its secret (MQTT password, shown only now) and its topics. Customers register their own devices; staff and admins name the owning customer."},
+		Description: "Returns the device ID (its MQTT username), its secret (MQTT password, shown only now) and its topics. Customers register their own devices; staff name a customer they reach, admins and integrator tokens any customer of the organisation."},
 		func(ctx context.Context, in *devicesCreateInput) (*devicesCredentialsOutput, error) {
 			c, err := s.Create(ctx, actor(ctx), in.Body)
 			if err != nil {
 				return nil, err
 			}
 			return credentials(c), nil
-		}, accounts.Allow(viewers...), tag)
+		}, accounts.Allow(viewers...), tag, web.Idempotent())
 
 	type devicesListInput struct {
 		Module string `query:"module" maxLength:"40"`
@@ -99,7 +104,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "devices-list", Method: http.MethodGet, Path: "/api/v1/devices",
-		Summary: "List devices", Description: "A customer's own devices; every device of the organisation for staff and admins."},
+		Summary: "List devices", Description: "A customer's own devices; those of the customers they reach for staff; every device of the organisation for admins and integrator tokens."},
 		func(ctx context.Context, in *devicesListInput) (*devicesListOutput, error) {
 			limit := max(1, in.Limit)
 			list, err := s.List(ctx, actor(ctx), ListFilter{OwnerID: in.Owner, Module: in.Module, Status: in.Status, Offset: in.Offset, Limit: limit + 1})
@@ -143,23 +148,23 @@ func (s *Service) RegisterAPI(api huma.API) {
 				return nil, err
 			}
 			return &devicesDeviceOutput{Body: d}, nil
-		}, accounts.Allow(managers...), tag, matrix)
+		}, accounts.Allow(managers...), tag, matrix, accounts.MatrixReach())
 
 	accounts.Register(api, huma.Operation{OperationID: "devices-rotate", Method: http.MethodPost, Path: "/api/v1/devices/{id}/rotate",
-		Summary: "Rotate a device's secret", Description: "Returns a new secret (shown only now); the old one stops working and the device is disconnected."},
+		Summary: "Rotate a device's secret", Description: "Admins and integrator tokens only. Returns a new secret (shown only now); the old one stops working and the device is disconnected."},
 		func(ctx context.Context, in *devicesIDPath) (*devicesCredentialsOutput, error) {
 			c, err := s.Rotate(ctx, actor(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
 			return credentials(c), nil
-		}, accounts.Allow(managers...), tag, matrix)
+		}, accounts.Allow(admins...), tag, matrix, accounts.MatrixReach())
 
 	accounts.Register(api, huma.Operation{OperationID: "devices-delete", Method: http.MethodDelete, Path: "/api/v1/devices/{id}",
-		Summary: "Delete a device", Description: "Removes the device with its readings, reject log and commands.", DefaultStatus: 204},
+		Summary: "Delete a device", Description: "Admins and integrator tokens only. Removes the device with its readings, reject log and commands.", DefaultStatus: 204},
 		func(ctx context.Context, in *devicesIDPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, actor(ctx), in.ID)
-		}, accounts.Allow(managers...), tag, matrix)
+		}, accounts.Allow(admins...), tag, matrix, accounts.MatrixReach())
 
 	type devicesRejectsOutput struct {
 		Body struct {

@@ -159,26 +159,77 @@ type gatewayHook struct {
 
 // connState is what the hook keeps per device connection.
 type connState struct {
+	cl *mqtt.Client
 	// pending holds a token per message handed to the writer and not yet
 	// acknowledged: at most mqtt.max_inflight, then the device's next
 	// publish waits (its connection is not read meanwhile).
 	pending chan struct{}
 	mu      sync.Mutex
 	bucket  *bucket
+	// acks are the packet IDs of committed QoS 1 messages whose PUBACKs
+	// the ack goroutine of the connection's writer lane is about to
+	// write, and out the buffer it encodes them into (only that
+	// goroutine touches either).
+	acks []uint16
+	out  bytes.Buffer
+}
+
+// pubackWriteTimeout bounds the write of a connection's PUBACKs: a
+// device that stopped reading is disconnected instead of holding up its
+// writer lane's acknowledgements.
+const pubackWriteTimeout = 5 * time.Second
+
+// writePubacks writes the PUBACKs in acks with one write, as mochi writes
+// a packet: whole packets, under the client's lock. A PUBACK lost with a
+// closed connection is harmless: the device delivers the message again
+// and the unique key absorbs the copy.
+func (st *connState) writePubacks() {
+	cl := st.cl
+	st.out.Reset()
+	for _, id := range st.acks {
+		pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: id,
+			ProtocolVersion: cl.Properties.ProtocolVersion}
+		_ = pk.PubackEncode(&st.out) // a PUBACK with a packet ID always encodes
+	}
+	st.acks = st.acks[:0]
+	if cl.Closed() || cl.Net.Conn == nil {
+		return
+	}
+	cl.Lock()
+	_ = cl.Net.Conn.SetWriteDeadline(time.Now().Add(pubackWriteTimeout))
+	_, err := cl.Net.Conn.Write(st.out.Bytes())
+	_ = cl.Net.Conn.SetWriteDeadline(time.Time{})
+	cl.Unlock()
+	if err != nil {
+		cl.Stop(fmt.Errorf("writing PUBACKs: %w", err))
+	}
 }
 
 func (h *gatewayHook) ID() string { return "portal-devices" }
 
 func (h *gatewayHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnPublishDropped, mqtt.OnDisconnect}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPacketRead, mqtt.OnPublish, mqtt.OnPublishDropped, mqtt.OnDisconnect}, []byte{b})
 }
 
+// OnConnectAuthenticate checks a device's credentials and binds its
+// client ID to the device: whatever client ID it sent, its session is its
+// username's, as Mosquitto's use_username_as_clientid does. mochi calls it
+// before it looks up the session to take over, so a device signed in with
+// another device's ID as client ID cannot disconnect that device; a
+// device's own second connection replaces its first. (Rewriting rather
+// than refusing keeps devices whose libraries pick a random client ID
+// working, and behaves the same on both brokers.)
 func (h *gatewayHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	user, pass := string(pk.Connect.Username), string(pk.Connect.Password)
 	org, ok := h.b.s.auth.check(user, pass)
 	if !ok {
 		return false
 	}
+	if cl.Properties.Props.AssignedClientID != "" {
+		// MQTT 5 with an empty client ID: tell the device the one it got.
+		cl.Properties.Props.AssignedClientID = user
+	}
+	cl.ID = user
 	h.orgs.Store(user, org)
 	h.b.noteConnections()
 	return true
@@ -191,8 +242,44 @@ func (h *gatewayHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
 		"device", string(cl.Properties.Username), "topic", pk.TopicName, "max_queued", h.b.s.cfg.MQTT.MaxQueued)
 }
 
+// OnDisconnect forgets the connection. A device whose message was over
+// mqtt.max_message_bytes was cut off by mochi before the message was read
+// (it does not read a packet it will not take): that is recorded here.
 func (h *gatewayHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	h.conns.Delete(cl)
+	if err != nil && errors.Is(err, packets.ErrPacketTooLarge) && !cl.Net.Inline {
+		h.b.s.turnedAway(string(cl.Properties.Username), "", reasonTooLarge,
+			fmt.Sprintf(tooLargePrefix+"a message over mqtt.max_message_bytes (%d bytes); the broker closed the connection", h.b.s.cfg.MQTT.MaxMessageBytes))
+	}
+}
+
+// OnPacketRead catches a device's publish to a $SYS topic, which mochi
+// would drop without a word: no PUBACK, no disconnect, so a QoS 1 device
+// waited for ever. It is refused like a topic the ACL refuses: recorded,
+// and for QoS 1 and 2 the connection is closed (MQTT 3.1.1) or the
+// publish answered "not authorized" (MQTT 5); QoS 0 is dropped.
+func (h *gatewayHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type != packets.Publish || cl.Net.Inline || !isSysTopic(pk.TopicName) {
+		return pk, nil
+	}
+	h.b.s.refused(string(cl.Properties.Username), pk.TopicName, reasonSystemTopic, systemTopic)
+	if pk.FixedHeader.Qos == 0 {
+		return pk, nil // mochi drops it
+	}
+	if cl.Properties.ProtocolVersion < 5 {
+		return pk, packets.ErrRejectPacket // mochi closes the connection
+	}
+	ack := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: pk.PacketID, ReasonCode: packets.ErrNotAuthorized.Code}
+	if pk.FixedHeader.Qos == 2 {
+		ack.FixedHeader.Type = packets.Pubrec
+	}
+	_ = cl.WritePacket(ack)
+	return pk, nil
+}
+
+// isSysTopic is mochi's test for a topic no client may publish to.
+func isSysTopic(topic string) bool {
+	return len(topic) >= len(mqtt.SysPrefix) && strings.EqualFold(topic[:len(mqtt.SysPrefix)], mqtt.SysPrefix)
 }
 
 // OnACLCheck lets a device publish only under t/{org}/d/{device}/ (not
@@ -209,7 +296,7 @@ func (h *gatewayHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool
 		if strings.HasPrefix(topic, prefix) && !strings.HasPrefix(topic, prefix+"cmd/") {
 			return true
 		}
-		h.b.s.refused(user, topic)
+		h.b.s.refused(user, topic, reasonTopic, topicNotAllowed)
 		return false
 	}
 	return strings.HasPrefix(topic, prefix+"cmd/")
@@ -219,7 +306,7 @@ func (h *gatewayHook) state(cl *mqtt.Client) *connState {
 	if v, ok := h.conns.Load(cl); ok {
 		return v.(*connState)
 	}
-	st := &connState{pending: make(chan struct{}, max(1, h.b.s.cfg.MQTT.MaxInflight))}
+	st := &connState{cl: cl, pending: make(chan struct{}, max(1, h.b.s.cfg.MQTT.MaxInflight))}
 	v, _ := h.conns.LoadOrStore(cl, st)
 	return v.(*connState)
 }
@@ -264,13 +351,9 @@ func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 	case 0:
 		m.ack = release
 	case 1:
-		id := pk.PacketID
-		m.ack = func() {
-			// A closed connection's PUBACK is lost: the device delivers
-			// again and the unique key absorbs the copy.
-			_ = cl.WritePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: id})
-			release()
-		}
+		// The writer's ack goroutine writes the PUBACK after the commit,
+		// with the connection's others of the batch, then releases.
+		m.puback, m.pubackID, m.ack = st, pk.PacketID, release
 	default:
 		done := make(chan struct{})
 		m.ack = func() { release(); close(done) }

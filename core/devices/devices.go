@@ -201,6 +201,9 @@ type Service struct {
 	// does not cache what it read.
 	routeFlights singleflight.Group
 	routeGen     atomic.Uint64
+	// refresher reads expired route cache entries in the background
+	// while a pipeline runs (routecache.go).
+	refresher atomic.Pointer[routeRefresher]
 	// broker is the embedded broker while it runs (read by /readyz and
 	// /metrics from other goroutines).
 	broker atomic.Pointer[Broker]
@@ -214,6 +217,8 @@ type Service struct {
 	exportReload bool
 
 	stats Stats
+	// rejects counts turned-away messages per reason (/metrics).
+	rejects rejectCounts
 	// refusals feeds the one goroutine that writes refused publishes to
 	// the reject log (set while the embedded broker runs).
 	refusals atomic.Pointer[refusalLog]

@@ -170,3 +170,7 @@ func (l *lostRecorder) get() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.l
 var _ = http.MethodGet
 var _ = strings.Contains
 var _ config.Config
+
+// counterSettle outlasts the writer's hold-back of the devices' counters
+// (counterEvery), so a count read after it is final.
+const counterSettle = 1200 * time.Millisecond

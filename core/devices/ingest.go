@@ -12,7 +12,6 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-	"gorm.io/gorm"
 )
 
 // Ingest is the portal's MQTT subscriber at an external broker
@@ -145,19 +144,25 @@ func (s *Service) route(ctx context.Context, topic string, payload []byte) (Read
 	parts := strings.SplitN(topic, "/", 6)
 	if len(parts) < 5 || parts[0] != "t" || parts[2] != "d" {
 		s.stats.Refused.Add(1)
+		s.noteReject(reasonTopic, "", topic, "not a device topic: want t/{org}/d/{device}/{module}/{stream}")
 		return Reading{}, false
 	}
 	org, id := parts[1], parts[3]
 	d := s.routeDevice(id)
 	if d == nil || d.OrgSlug != org || d.Status != StatusActive {
 		s.stats.Refused.Add(1)
-		s.log.Warn("device message refused: no active device of that organisation", "topic", topic)
+		s.noteReject(reasonNoDevice, id, topic, "no active device of that organisation")
 		return Reading{}, false
 	}
 	if parts[4] == "cmd" {
 		return Reading{}, false // our own commands, if the broker echoes them
 	}
 	rej := func(reason string) (Reading, bool) {
+		kind := reasonInvalid
+		if strings.HasPrefix(reason, tooLargePrefix) {
+			kind = reasonTooLarge
+		}
+		s.noteReject(kind, d.ID, topic, reason)
 		if err := s.reject(ctx, d, topic, reason, payload); err != nil {
 			s.log.Error("recording a rejected device message", "device", d.ID, "err", err)
 		}
@@ -178,7 +183,7 @@ func (s *Service) route(ctx context.Context, topic string, payload []byte) (Read
 		return rej(fmt.Sprintf("unknown stream %q of module %s", stream, module))
 	}
 	if len(payload) > s.cfg.MQTT.MaxMessageBytes {
-		return rej(fmt.Sprintf("too large: %d bytes (at most %d)", len(payload), s.cfg.MQTT.MaxMessageBytes))
+		return rej(fmt.Sprintf(tooLargePrefix+"%d bytes (at most %d)", len(payload), s.cfg.MQTT.MaxMessageBytes))
 	}
 	dec, err := h.Decode(payload)
 	if err != nil {
@@ -196,38 +201,6 @@ func (s *Service) route(ctx context.Context, topic string, payload []byte) (Read
 		TS: ts, ReceivedAt: now, Value: dec.Value, Payload: string(payload)}
 	r.OrgID = d.OrgID
 	return r, true
-}
-
-const routeCacheTTL = 2 * time.Second
-
-// routeDevice returns the device, cached for a moment: disabling a device
-// takes effect here within routeCacheTTL on other instances, at once on
-// this one.
-func (s *Service) routeDevice(id string) *Device {
-	now := time.Now()
-	if v, ok := s.devCache.Load(id); ok {
-		c := v.(cachedDevice)
-		if now.Before(c.expires) {
-			return c.dev
-		}
-	}
-	// One lookup per device when its entry expires, however many of its
-	// messages arrive meanwhile.
-	v, _, _ := s.routeFlights.Do(id, func() (any, error) {
-		gen := s.routeGen.Load()
-		d, err := s.lookup(id)
-		if err != nil {
-			if !errors.Is(err, gorm.ErrRecordNotFound) {
-				s.log.Error("looking up a device", "device", id, "err", err)
-			}
-			d = nil
-		}
-		if s.routeGen.Load() == gen { // no change to any device meanwhile
-			s.devCache.Store(id, cachedDevice{dev: d, expires: time.Now().Add(routeCacheTTL)})
-		}
-		return d, nil
-	})
-	return v.(*Device)
 }
 
 // moduleEnabled asks accounts whether module is enabled for org, cached
@@ -252,22 +225,39 @@ type cachedFlag struct {
 	expires time.Time
 }
 
-// refused records a device's publish to a topic that is not its own.
-func (s *Service) refused(deviceID, topic string) {
+// refused records a device's publish to a topic that is not its own:
+// counted, logged (rate-limited) and written to its reject log.
+func (s *Service) refused(deviceID, topic string, reason rejectReason, text string) {
 	s.stats.Refused.Add(1)
+	s.turnedAway(deviceID, topic, reason, text)
+}
+
+// turnedAway counts and logs a message the broker would not take from a
+// device and queues it for the device's reject log. What does not fit the
+// queue is only counted (Stats.RefusedUnlogged).
+func (s *Service) turnedAway(deviceID, topic string, reason rejectReason, text string) {
+	s.noteReject(reason, deviceID, topic, text)
 	l := s.refusals.Load()
 	if l == nil {
 		return
 	}
 	select {
-	case l.queue <- refusal{device: deviceID, topic: topic}:
+	case l.queue <- refusal{device: deviceID, topic: topic, reason: text}:
 	default:
 		s.stats.RefusedUnlogged.Add(1)
 	}
 }
 
-// refusal is a publish the broker refused: its device and topic.
-type refusal struct{ device, topic string }
+// refusal is a message the broker refused: its device, topic (empty
+// when the broker could not read it) and the reject log's reason.
+type refusal struct{ device, topic, reason string }
+
+// Reasons the broker's refusals carry in the reject log.
+const (
+	topicNotAllowed = "topic not allowed: a device publishes only under its own prefix"
+	systemTopic     = "system topic: devices may not publish to $SYS topics"
+	tooLargePrefix  = "too large: "
+)
 
 // refusalLog writes refused publishes to their device's reject log from
 // one goroutine. mochi asks the ACL on the device's connection, before the
@@ -317,7 +307,7 @@ func (s *Service) logRefusal(r refusal) {
 	if err != nil {
 		return
 	}
-	if err := s.reject(context.Background(), d, r.topic, "topic not allowed: a device publishes only under its own prefix", nil); err != nil {
+	if err := s.reject(context.Background(), d, r.topic, r.reason, nil); err != nil {
 		s.log.Error("recording a refused device publish", "device", r.device, "err", err)
 	}
 }

@@ -80,9 +80,17 @@ func ingestScenarios(t *testing.T, ta *portaltest.TestApp, gw gateway, a, b, x *
 		if n := countReadings(t, ta, a.ID); n != 5 {
 			t.Errorf("readings: %d, want 5", n)
 		}
-		d, _ := ta.Devices.Get(ctx, devices.Actor{OrgID: a.Device.OrgID, UserID: a.Device.OwnerID, Role: "customer"}, a.ID)
-		if d.LastSeenAt == nil || d.Accepted < 5 {
-			t.Errorf("device counters: %+v", d)
+		// The accepted counter counts what was committed: the redelivery
+		// is not counted (issue 19, item 13).
+		actor := devices.Actor{OrgID: a.Device.OrgID, UserID: a.Device.OwnerID, Role: "customer"}
+		eventually(t, 5*time.Second, "counters written", func() bool {
+			d, err := ta.Devices.Get(ctx, actor, a.ID)
+			return err == nil && d.LastSeenAt != nil && d.Accepted >= 5
+		})
+		time.Sleep(counterSettle)
+		d, _ := ta.Devices.Get(ctx, actor, a.ID)
+		if d.LastSeenAt == nil || d.Accepted != 5 {
+			t.Errorf("device counters: accepted %d, want 5 (readings stored: %d)", d.Accepted, countReadings(t, ta, a.ID))
 		}
 	})
 	t.Run("wrong secret is refused", func(t *testing.T) {
@@ -241,6 +249,48 @@ func ingestScenarios(t *testing.T, ta *portaltest.TestApp, gw gateway, a, b, x *
 		time.Sleep(300 * time.Millisecond)
 		if n := countReadings(t, ta, x.ID); n != 1 {
 			t.Errorf("readings after disable: %d, want 1", n)
+		}
+	})
+	t.Run("another device's client ID takes nothing over", func(t *testing.T) {
+		// Issue 19, item 11: device a signs in with its own credentials
+		// but b's ID as client ID. b keeps its connection, and both go on
+		// publishing to their own topics.
+		lostB := &lostRecorder{}
+		cb, err := connect(gw.url, b.Username, b.Secret, b.ID, lostB.set)
+		if err != nil {
+			t.Fatalf("connect b: %v", err)
+		}
+		defer cb.Disconnect(50)
+		ca, err := connect(gw.url, a.Username, a.Secret, b.ID, nil)
+		if err != nil {
+			t.Fatalf("connect a with b's client ID: %v", err)
+		}
+		defer ca.Disconnect(50)
+		time.Sleep(500 * time.Millisecond)
+		if lostB.get() || !cb.IsConnectionOpen() {
+			t.Fatal("device b was disconnected by a connection that used its client ID")
+		}
+		beforeA, beforeB := countReadings(t, ta, a.ID), countReadings(t, ta, b.ID)
+		if err := publish(t, cb, topicOf(b, "temp"), gaugeJSON(900, 19)); err != nil {
+			t.Fatalf("b publishes: %v", err)
+		}
+		if err := publish(t, ca, topicOf(a, "temp"), gaugeJSON(900, 19)); err != nil {
+			t.Fatalf("a publishes: %v", err)
+		}
+		eventually(t, 10*time.Second, "one reading each", func() bool {
+			return countReadings(t, ta, a.ID) == beforeA+1 && countReadings(t, ta, b.ID) == beforeB+1
+		})
+		// The client ID is the device: a's second connection, whatever
+		// client ID it gives, replaces a's first (one device, one session).
+		lostA := &lostRecorder{}
+		ca2, err := connect(gw.url, a.Username, a.Secret, "any-id", lostA.set)
+		if err != nil {
+			t.Fatalf("a connects again: %v", err)
+		}
+		defer ca2.Disconnect(50)
+		eventually(t, 5*time.Second, "a's first connection replaced", func() bool { return !ca.IsConnectionOpen() })
+		if lostB.get() {
+			t.Error("device b lost its connection when a reconnected")
 		}
 	})
 }

@@ -17,7 +17,7 @@ func (s *Service) Collectors() []prometheus.Collector {
 	counter := func(name, help string, v *atomic.Int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
 	}
-	return []prometheus.Collector{
+	return append(s.rejectCollectors(),
 		counter("portal_devices_readings_stored_total", "Device readings committed by the batched writer.", &s.stats.Stored),
 		counter("portal_devices_batches_total", "Batches of device readings committed.", &s.stats.Batches),
 		counter("portal_devices_messages_rejected_total", "Device messages rejected as invalid (kept in the reject log, acknowledged).", &s.stats.Rejected),
@@ -27,7 +27,7 @@ func (s *Service) Collectors() []prometheus.Collector {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portal_devices_connected",
 			Help: "Devices connected to the embedded broker (0 with an external broker, which reports its own)."},
 			func() float64 { return float64(s.Connected()) }),
-	}
+	)
 }
 
 // Connected is how many devices are connected to the embedded broker now

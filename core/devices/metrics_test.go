@@ -1,9 +1,6 @@
 package devices_test
 
 import (
-	"net/http"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -14,19 +11,7 @@ func TestGatewayMetrics(t *testing.T) {
 	ta := newApp(t)
 	a := provision(t, ta, "acme", "carla@acme.example")
 	gw := embeddedGateway(t, ta)
-	metric := func(name string) float64 {
-		t.Helper()
-		res := ta.Do(t, http.MethodGet, "/metrics", nil, nil)
-		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindStringSubmatch(res.Body)
-		if res.Status != 200 || m == nil {
-			t.Fatalf("/metrics lacks %s: %d", name, res.Status)
-		}
-		v, err := strconv.ParseFloat(m[1], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	metric := func(name string) float64 { t.Helper(); return ta.Metric(t, name) }
 	if n := metric("portal_devices_connected"); n != 0 {
 		t.Fatalf("connected before any device: %v", n)
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,122 +17,41 @@ import (
 
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/devices"
+	"github.com/portalkit/portalkit/core/devices/mosquittotest"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/portaltest"
 )
 
-// envMosquitto names the mosquitto binary; .ci/services.sh sets it.
-const envMosquitto = "PORTAL_TEST_MOSQUITTO"
+// The broker helpers live in core/devices/mosquittotest, which other
+// packages' tests use too; these names keep this package's tests short.
+const portalPassword = mosquittotest.PortalPassword
 
-// mosquitto is a Mosquitto started for one test from
-// deploy/mosquitto/mosquitto.conf, with its own port, password file and
-// ACL exported from the registry.
 type mosquitto struct {
-	t      testing.TB
-	dir    string
-	url    string
-	cmd    *exec.Cmd
-	portal []devices.PortalAccount
-	svc    *devices.Service
+	*mosquittotest.Broker
+	url string
+	cmd *exec.Cmd
 }
 
-const portalPassword = "portal-test-password"
+func (m *mosquitto) export()                 { m.Export() }
+func (m *mosquitto) stop(sig syscall.Signal) { m.Stop(sig) }
+func (m *mosquitto) restart()                { m.Restart(); m.cmd = m.Process() }
 
 func startMosquitto(t testing.TB, svc *devices.Service, port int, portalUsers ...string) *mosquitto {
 	t.Helper()
 	return startMosquittoIn(t, t.TempDir(), svc, port, portalUsers...)
 }
 
-// startMosquittoIn is startMosquitto with its files in dir.
 func startMosquittoIn(t testing.TB, dir string, svc *devices.Service, port int, portalUsers ...string) *mosquitto {
 	t.Helper()
-	requireMosquitto(t)
-	bin := os.Getenv(envMosquitto)
-	src, err := os.ReadFile(filepath.Join("..", "..", "deploy", "mosquitto", "mosquitto.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(dir, 0o755)
-	conf := string(src)
-	conf = strings.ReplaceAll(conf, "/etc/mosquitto/portal", dir)
-	conf = strings.ReplaceAll(conf, "/var/lib/mosquitto/", dir+"/")
-	conf = strings.Replace(conf, "listener 1883 127.0.0.1", fmt.Sprintf("listener %d 127.0.0.1", port), 1)
-	if conf == string(src) || !strings.Contains(conf, fmt.Sprintf("listener %d", port)) {
-		t.Fatal("deploy/mosquitto/mosquitto.conf no longer has the lines the test rewrites")
-	}
-	// Tests run as root in CI; keep the broker able to read the test's files.
-	conf += "\nuser root\n"
-	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m := &mosquitto{t: t, dir: dir, url: fmt.Sprintf("tcp://127.0.0.1:%d", port), svc: svc}
-	for _, u := range portalUsers {
-		h, err := devices.HashSecret(portalPassword)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.portal = append(m.portal, devices.PortalAccount{Username: u, Hash: h})
-	}
-	m.export()
-	m.cmd = exec.Command(bin, "-c", filepath.Join(dir, "mosquitto.conf"))
-	log, _ := os.Create(filepath.Join(dir, "mosquitto.log"))
-	m.cmd.Stdout, m.cmd.Stderr = log, log
-	if err := m.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = m.cmd.Process.Signal(syscall.SIGTERM)
-		_ = m.cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "mosquitto.log"))
-			t.Logf("mosquitto log:\n%s", b)
-		}
-	})
-	eventually(t, 10*time.Second, "mosquitto listening", func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return m
+	b := mosquittotest.StartIn(t, dir, svc, port, portalUsers...)
+	return &mosquitto{Broker: b, url: b.URL, cmd: b.Process()}
 }
 
-// export writes the registry's passwd and acl and makes Mosquitto reload.
-func (m *mosquitto) export() {
-	if _, err := m.svc.ExportMosquitto(context.Background(), m.dir, m.portal...); err != nil {
-		m.t.Fatal(err)
-	}
-	if m.cmd != nil {
-		_ = m.cmd.Process.Signal(syscall.SIGHUP)
-		time.Sleep(300 * time.Millisecond)
-	}
-}
+func freePort(t testing.TB) int { return mosquittotest.FreePort(t) }
 
-// freePort returns a TCP port nothing listens on.
-func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func useMosquitto(port int, user string) portaltest.Option { return mosquittotest.Use(port, user) }
 
-// useMosquitto points the app's ingest at the broker on port as user.
-func useMosquitto(port int, user string) portaltest.Option {
-	return portaltest.WithConfig(func(c *config.Config) {
-		c.MQTT.URL = fmt.Sprintf("tcp://127.0.0.1:%d", port)
-		c.MQTT.Username, c.MQTT.Password = user, portalPassword
-	})
-}
-
-// requireMosquitto skips (or fails) before any app is built.
-func requireMosquitto(t testing.TB) {
-	bin := os.Getenv(envMosquitto)
-	_, err := os.Stat(bin)
-	portaltest.RequireService(t, "Mosquitto", bin != "" && err == nil, "set "+envMosquitto+" to the mosquitto binary (.ci/services.sh start_mosquitto)")
-}
+func requireMosquitto(t testing.TB) { mosquittotest.Require(t) }
 
 // publishMany publishes n QoS 1 readings spread over devs, seq 0..n-1, and
 // returns once every PUBACK has arrived.
@@ -208,7 +126,7 @@ func TestNoLossAcrossPortalRestart(t *testing.T) {
 	requireMosquitto(t)
 	const total = 20000
 	port := freePort(t)
-	ta := newApp(t, useMosquitto(port, "portal-1"))
+	ta := newApp(t, useMosquitto(port, "portal-1"), portaltest.WithConfig(func(c *config.Config) { c.MQTT.Group = "portal" }))
 	var devs []*devices.Created
 	for i := 0; i < 4; i++ {
 		devs = append(devs, provision(t, ta, "acme", fmt.Sprintf("c%d@acme.example", i)))
@@ -250,7 +168,7 @@ func TestTwoInstancesShareTheLoad(t *testing.T) {
 	requireMosquitto(t)
 	const total = 4000
 	port := freePort(t)
-	ta := newApp(t, useMosquitto(port, "portal-1"))
+	ta := newApp(t, useMosquitto(port, "portal-1"), portaltest.WithConfig(func(c *config.Config) { c.MQTT.Group = "portal" }))
 	var devs []*devices.Created
 	for i := 0; i < 4; i++ {
 		devs = append(devs, provision(t, ta, "acme", fmt.Sprintf("c%d@acme.example", i)))

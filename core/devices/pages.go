@@ -44,16 +44,16 @@ var flashes = map[string]string{
 }
 
 type pages struct {
-	s   *Service
-	cat *i18n.Catalog
+	s *Service
 }
 
 // MountPages adds /devices (list, and a registration form for staff and
 // admins), /devices/<id> (details, reject log, latest readings) and its
 // action forms.
-func (s *Service) MountPages(app *fiber.App, acc *accounts.Service, cat *i18n.Catalog) {
-	pg := &pages{s: s, cat: cat}
-	g := app.Group("/devices", acc.RequirePage(viewers...))
+// The layout translates the pages' texts; the catalog is not needed here.
+func (s *Service) MountPages(app *fiber.App, acc *accounts.Service, _ *i18n.Catalog) {
+	pg := &pages{s: s}
+	g := app.Group("/devices", acc.RequirePage(people...))
 	g.Get("/", pg.list)
 	g.Post("/", pg.create)
 	g.Get("/:id", pg.detail)
@@ -63,17 +63,10 @@ func (s *Service) MountPages(app *fiber.App, acc *accounts.Service, cat *i18n.Ca
 	g.Post("/:id/delete", pg.action("delete"))
 }
 
-func lang(p *accounts.Principal) string {
-	if p != nil && i18n.Supported(p.Locale) {
-		return p.Locale
-	}
-	return "en"
-}
-
 func (pg *pages) render(c *fiber.Ctx, p *accounts.Principal, name, title string, data map[string]any) error {
-	page := &web.Page{Title: pg.cat.T(lang(p), title), Data: data}
+	page := &web.Page{Title: title, Data: data} // English: the layout translates
 	if msg, ok := flashes[c.Query("msg")]; ok {
-		page.Flash, page.FlashKind = pg.cat.T(lang(p), msg), "ok"
+		page.Flash, page.FlashKind = msg, "ok"
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return web.RenderPage(c, "devices/"+name, page)
@@ -179,7 +172,7 @@ func (pg *pages) showDetail(c *fiber.Ctx, p *accounts.Principal, rotated *Create
 		return err
 	}
 	return pg.render(c, p, "detail", "Device", map[string]any{"Device": d, "Topics": d.Topics(), "Rejects": rejects,
-		"Readings": readings, "Manager": p.Is(managers...), "Rotated": rotated})
+		"Readings": readings, "Manager": p.Is(managers...), "Admin": p.Is(admins...), "Rotated": rotated})
 }
 
 func (pg *pages) action(what string) fiber.Handler {

@@ -40,6 +40,12 @@ type inbound struct {
 	r     Reading
 	store bool
 	ack   func()
+	// puback, when set, is the embedded broker's connection the QoS 1
+	// message came on, and pubackID its packet ID: the ack goroutine
+	// writes the PUBACKs of one connection in a batch with one write,
+	// before running ack.
+	puback   *connState
+	pubackID uint16
 }
 
 func newPipeline(s *Service) *pipeline {
@@ -48,6 +54,7 @@ func newPipeline(s *Service) *pipeline {
 		n = 1
 	}
 	p := &pipeline{stop: make(chan struct{})}
+	s.startRouteRefresher(p.stop)
 	for range n {
 		l := &lane{s: s, queue: make(chan inbound, max(s.cfg.MQTT.BatchSize, s.cfg.MQTT.QueueSize/n)), writer: &writer{s: s},
 			committed: make(chan []inbound, 2), stop: p.stop}
@@ -103,11 +110,28 @@ func (p *lane) put(m inbound) bool {
 // acknowledges its messages, batch after batch in commit order.
 func (p *lane) ack() {
 	defer p.acked.Done()
+	var conns []*connState
 	for batch := range p.committed {
 		for i := range batch {
 			if batch[i].store {
 				p.apply(batch[i].r)
 			}
+		}
+		// The PUBACKs of each connection, in the batch's order, in one
+		// write per connection; then the rest of each message's ack.
+		conns = conns[:0]
+		for i := range batch {
+			if c := batch[i].puback; c != nil {
+				if len(c.acks) == 0 {
+					conns = append(conns, c)
+				}
+				c.acks = append(c.acks, batch[i].pubackID)
+			}
+		}
+		for _, c := range conns {
+			c.writePubacks()
+		}
+		for i := range batch {
 			batch[i].ack()
 		}
 	}

@@ -1,10 +1,12 @@
 package devices_test
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/devices"
 	"github.com/portalkit/portalkit/core/portaltest"
 )
 
@@ -80,4 +82,116 @@ func TestBatchWithARedeliveryStoresTheRest(t *testing.T) {
 	if n := countReadings(t, ta, d.ID); n != 3 {
 		t.Fatalf("%d readings stored, want 3 (1, 2, 3 once each)", n)
 	}
+}
+
+// TestFailedCommitSendsNoPuback: while a batch's commit fails the device
+// gets no PUBACK, nothing is stored, and the device's retry of the same
+// reading (on a new connection, as a device whose connection dropped
+// delivers again) is stored once when the database takes writes again.
+func TestFailedCommitSendsNoPuback(t *testing.T) {
+	ta := newApp(t, portaltest.WithConfig(func(c *config.Config) { c.MQTT.RatePerDevice = 0 }))
+	d := provision(t, ta, "acme", "carla@acme.example")
+	started(t, ta)
+	url := "tcp://" + ta.Devices.BrokerAddr()
+	// The table goes away: every commit fails until it is back.
+	if err := ta.Store.DB.Exec("ALTER TABLE device_readings RENAME TO device_readings_away").Error; err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			if err := ta.Store.DB.Exec("ALTER TABLE device_readings_away RENAME TO device_readings").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Cleanup(restore)
+	first, err := connect(url, d.Username, d.Secret, d.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := first.Publish(topicOf(d, "temp"), 1, false, gaugeJSON(1, 20))
+	if tk.WaitTimeout(1500 * time.Millisecond) {
+		t.Fatalf("PUBACK while every commit fails (error %v): the reading was acknowledged before it was stored", tk.Error())
+	}
+	// The device gives up on that connection and delivers again on a new
+	// one (which replaces the first: same device).
+	second := connected(t, url, d)
+	retry := second.Publish(topicOf(d, "temp"), 1, false, gaugeJSON(1, 20))
+	if retry.WaitTimeout(500 * time.Millisecond) {
+		t.Fatalf("PUBACK for the retry while every commit fails (error %v)", retry.Error())
+	}
+	restore()
+	if !retry.WaitTimeout(15*time.Second) || retry.Error() != nil {
+		t.Fatalf("the retry was not acknowledged once the database took writes: %v", retry.Error())
+	}
+	if n := countReadings(t, ta, d.ID); n != 1 {
+		t.Fatalf("%d readings stored after a failed commit and a retry, want 1", n)
+	}
+	first.Disconnect(0)
+}
+
+// TestCoalescedPubacksReachEveryMessage: many QoS 1 messages of several
+// devices in flight at once, their PUBACKs written per connection and
+// batch: every publish is acknowledged, each reading stored once.
+func TestCoalescedPubacksReachEveryMessage(t *testing.T) {
+	ta := newApp(t, portaltest.WithConfig(func(c *config.Config) { c.MQTT.RatePerDevice = 0 }))
+	devs := []*devices.Created{provision(t, ta, "acme", "a@acme.example"), provision(t, ta, "acme", "b@acme.example"), provision(t, ta, "beta", "c@beta.example")}
+	started(t, ta)
+	var sent atomic.Int64
+	publishMany(t, "tcp://"+ta.Devices.BrokerAddr(), devs, 3000, &sent)
+	var n int64
+	for _, d := range devs {
+		n += countReadings(t, ta, d.ID)
+	}
+	if n != 3000 || sent.Load() != 3000 {
+		t.Fatalf("%d readings stored of %d sent and acknowledged, want 3000", n, sent.Load())
+	}
+}
+
+// TestAnotherInstancesDisableReachesTheRouter: a device disabled by
+// another instance (straight in the database: this one's cache is not
+// told) is refused here once its cached entry expired and the background
+// refresher read it again, and re-enabled the same way it is stored
+// again — the refresher answers stale entries only until then.
+func TestAnotherInstancesDisableReachesTheRouter(t *testing.T) {
+	ta := newApp(t, portaltest.WithConfig(func(c *config.Config) { c.MQTT.RatePerDevice = 0 }))
+	d := provision(t, ta, "acme", "carla@acme.example")
+	started(t, ta)
+	c := connected(t, "tcp://"+ta.Devices.BrokerAddr(), d)
+	if err := publish(t, c, topicOf(d, "temp"), gaugeJSON(0, 20)); err != nil {
+		t.Fatal(err)
+	}
+	setStatus := func(status string) {
+		t.Helper()
+		if err := ta.Store.DB.Exec("UPDATE devices SET status = ? WHERE id = ?", status, d.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Publishes until the router's answer turns: stored (want true) or
+	// refused; it returns how long that took.
+	until := func(stored bool) time.Duration {
+		t.Helper()
+		t0 := time.Now()
+		for seq := 1; ; seq++ {
+			before := countReadings(t, ta, d.ID)
+			if err := publish(t, c, topicOf(d, "temp"), gaugeJSON(int(t0.UnixNano()%1e6)*1000+seq, 20)); err != nil {
+				t.Fatal(err)
+			}
+			if (countReadings(t, ta, d.ID) > before) == stored {
+				return time.Since(t0)
+			}
+			if time.Since(t0) > 10*time.Second {
+				t.Fatalf("after 10 s the router still answers with the old status (want stored=%v)", stored)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	setStatus(string(devices.StatusDisabled))
+	if took := until(false); took > 5*time.Second {
+		t.Errorf("a disable made elsewhere took %s to reach the router (cache 2 s plus one refresh)", took)
+	}
+	setStatus(string(devices.StatusActive))
+	until(true)
 }

@@ -15,9 +15,22 @@ import (
 	"github.com/portalkit/portalkit/core/store"
 )
 
-// Actor is who calls the registry: admins and staff manage every device of
-// their organisation, a customer only their own. Anything else is not
-// found.
+// Area is the devices' policy area (accounts.Reach): staff reach a
+// customer's devices by assignment or through a group whose kind opens
+// "devices".
+const Area = "devices"
+
+// Actor is who calls the registry. The rules (docs/devices.md, "Who may do
+// what"):
+//
+//   - admins and integrator tokens: every device of their organisation —
+//     register, read, disable, enable, rotate, delete;
+//   - staff: the devices of the customers they reach in the devices area
+//     (accounts.Reach) — register for them, read, disable, enable, send
+//     commands; never rotate (the new secret would let them impersonate a
+//     device in use) nor delete (it destroys the customer's history);
+//   - customers: their own devices — register, read, disable;
+//   - anyone else, and staff for a customer they do not reach: not found.
 type Actor struct {
 	OrgID  uint
 	UserID uint
@@ -32,8 +45,12 @@ func ActorOf(p *accounts.Principal) Actor {
 	return Actor{OrgID: p.OrgID, UserID: p.UserID, Role: string(p.Role)}
 }
 
-func (a Actor) manager() bool {
-	return a.Role == string(accounts.Admin) || a.Role == string(accounts.Staff) || a.Role == string(accounts.Integrator)
+// manager reports whether the actor manages devices (within what they see).
+func (a Actor) manager() bool { return a.admin() || a.Role == string(accounts.Staff) }
+
+// admin reports whether the actor sees every device of the organisation.
+func (a Actor) admin() bool {
+	return a.Role == string(accounts.Admin) || a.Role == string(accounts.Integrator)
 }
 
 // NewDevice is what Create needs. OwnerID 0 means the actor (a customer
@@ -92,6 +109,15 @@ func (s *Service) Create(ctx context.Context, a Actor, in NewDevice) (*Created, 
 	if err != nil || u.Role != accounts.Customer {
 		return nil, errs.InvalidField("owner_id", "no customer with this ID in the organisation")
 	}
+	if a.Role == string(accounts.Staff) {
+		// Staff register devices only for the customers they reach; the
+		// answer is the same as for a customer who does not exist.
+		if ok, err := s.accounts.Reach(Area).Reaches(ctx, a.OrgID, a.UserID, owner); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errs.InvalidField("owner_id", "no customer with this ID in the organisation")
+		}
+	}
 	secret := newSecret()
 	hash, err := HashSecret(secret)
 	if err != nil {
@@ -133,8 +159,10 @@ func (s *Service) visible(ctx context.Context, a Actor) (*gorm.DB, error) {
 	switch {
 	case a.OrgID == 0:
 		return nil, errs.NotFoundf("not found")
-	case a.manager():
+	case a.admin():
 		return q, nil
+	case a.Role == string(accounts.Staff) && a.UserID != 0:
+		return q.Where("owner_id IN (?)", s.accounts.Reach(Area).Customers(ctx, a.OrgID, a.UserID)), nil
 	case a.Role == string(accounts.Customer) && a.UserID != 0:
 		return q.Where("owner_id = ?", a.UserID), nil
 	}
@@ -190,13 +218,26 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (*Device, error) 
 }
 
 // manage loads a device the actor may change: its owner may disable it;
-// everything else is for admins and staff.
+// everything else is for admins and the staff who reach its owner.
 func (s *Service) manage(ctx context.Context, a Actor, id string, ownerMay bool) (*Device, error) {
 	d, err := s.Get(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
 	if !a.manager() && !ownerMay {
+		return nil, errs.Forbiddenf("only an administrator can do this")
+	}
+	return d, nil
+}
+
+// administer loads a device for rotation or deletion: admins and
+// integrator tokens only.
+func (s *Service) administer(ctx context.Context, a Actor, id string) (*Device, error) {
+	d, err := s.Get(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.admin() {
 		return nil, errs.Forbiddenf("only an administrator can do this")
 	}
 	return d, nil
@@ -262,7 +303,7 @@ func (s *Service) Enable(ctx context.Context, a Actor, id string) (*Device, erro
 // Rotate gives the device a new secret (shown once); the old one stops
 // working and a connected device is disconnected.
 func (s *Service) Rotate(ctx context.Context, a Actor, id string) (*Created, error) {
-	d, err := s.manage(ctx, a, id, false)
+	d, err := s.administer(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +332,7 @@ func (s *Service) Rotate(ctx context.Context, a Actor, id string) (*Created, err
 
 // Delete removes a device with its readings, rejects and commands.
 func (s *Service) Delete(ctx context.Context, a Actor, id string) error {
-	d, err := s.manage(ctx, a, id, false)
+	d, err := s.administer(ctx, a, id)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (s *Service) Start(ctx context.Context) error {
 		return nil
 	}
 	o := ingestOptions{URL: m.URL, Username: m.Username, Password: m.Password, ClientID: m.ClientID,
-		Filter: "$share/" + m.Group + "/t/+/d/+/#"}
+		Filter: IngestFilter(m.Group)}
 	if o.ClientID == "" {
 		o.ClientID = m.Username
 	}
@@ -93,4 +93,14 @@ func (s *Service) BrokerAddr() string {
 		return b.Addr()
 	}
 	return ""
+}
+
+// IngestFilter is the portal's subscription at an external broker: every
+// device topic, shared in group when one is set. Only a plain subscription
+// survives a Mosquitto 2.0 restart with the portal's persistent session.
+func IngestFilter(group string) string {
+	if group == "" {
+		return "t/+/d/+/#"
+	}
+	return "$share/" + group + "/t/+/d/+/#"
 }

@@ -10,12 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/sdk/go/device"
 )
 
 // SimKind is the kind of the devices the simulator registers.
@@ -112,27 +112,34 @@ func (s *Service) Simulate(ctx context.Context, o SimOptions) (SimResult, error)
 		wg.Add(1)
 		go func(i int, c *Created) {
 			defer wg.Done()
-			opts := paho.NewClientOptions().AddBroker(o.URL).SetClientID(c.ID).SetUsername(c.Username).SetPassword(c.Secret).
-				SetCleanSession(true).SetAutoReconnect(true).SetConnectTimeout(10 * time.Second)
-			cl := paho.NewClient(opts)
-			if tk := cl.Connect(); !tk.WaitTimeout(15*time.Second) || tk.Error() != nil {
-				errc <- fmt.Errorf("device %s: connect: %v", c.ID, tk.Error())
+			// Each simulated device is a device SDK client, as a real one
+			// would be (so every run of the simulator exercises the SDK).
+			cctx, cancel := context.WithTimeout(runCtx, 15*time.Second)
+			cl, err := device.Connect(cctx, device.Config{Broker: o.URL, Username: c.Username, Secret: c.Secret,
+				Topics: device.Topics{Publish: c.Topics.Publish, Commands: c.Topics.Commands}, MaxBackoff: 5 * time.Second})
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return // interrupted while connecting
+				}
+				errc <- fmt.Errorf("device %s: connect: %v", c.ID, err)
 				return
 			}
-			defer cl.Disconnect(250)
+			defer cl.Close()
 			r := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
 			mine := byModule[c.Device.Module]
 			st := mine[i%len(mine)]
 			h := s.handler(st.module, st.stream)
-			topic := "t/" + c.Device.OrgSlug + "/d/" + c.ID + "/" + st.module + "/" + st.stream
 			// Spread the devices' first messages over one interval.
 			next := time.Now().Add(time.Duration(r.Int64N(int64(interval) + 1)))
-			var pending []paho.Token
+			var pending []*device.Pending
 			for {
 				select {
 				case <-runCtx.Done():
-					for _, tk := range pending {
-						if tk.WaitTimeout(5*time.Second) && tk.Error() == nil {
+					final, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					for _, p := range pending {
+						if p.Wait(final) == nil {
 							acked.Add(1)
 						}
 					}
@@ -140,16 +147,21 @@ func (s *Service) Simulate(ctx context.Context, o SimOptions) (SimResult, error)
 				case <-time.After(time.Until(next)):
 				}
 				next = next.Add(interval)
-				pending = append(pending, cl.Publish(topic, 1, false, h.Sample(r, time.Now())))
+				p, err := cl.PublishAsync(st.module+"/"+st.stream, h.Sample(r, time.Now()))
+				if err != nil {
+					errc <- fmt.Errorf("device %s: %v", c.ID, err)
+					return
+				}
+				pending = append(pending, p)
 				keep := pending[:0]
-				for _, tk := range pending {
+				for _, p := range pending {
 					select {
-					case <-tk.Done():
-						if tk.Error() == nil {
+					case <-p.Done():
+						if p.Err() == nil {
 							acked.Add(1)
 						}
 					default:
-						keep = append(keep, tk)
+						keep = append(keep, p)
 					}
 				}
 				pending = keep

@@ -24,7 +24,9 @@ const counterEvery = time.Second
 // reading COPY into a per-transaction staging table and one INSERT ...
 // SELECT ... ON CONFLICT DO NOTHING; multi-row INSERT ... ON CONFLICT DO
 // NOTHING on SQLite. The unique (device_id, key) absorbs QoS 1
-// redeliveries. The devices' counters go in the same transaction as
+// redeliveries. A device's accepted counter adds only the readings the
+// batch really stored (a skipped redelivery is not counted; it still
+// moves last seen). The devices' counters go in the same transaction as
 // a batch's readings; under load they are held back (see counterEvery),
 // so a crash can lose up to that long of counts, never readings.
 type writer struct {
@@ -34,23 +36,32 @@ type writer struct {
 	lastCounters time.Time
 }
 
+// counts is called inside a batch's transaction once its readings are
+// in, with the readings stored per device (nil: every row was stored); it
+// answers the counters to write in that transaction (nil: none yet).
+type counts func(stored map[string]int64) []deviceSeen
+
 // write commits rows; counters asks to write the devices' counters too.
 func (w *writer) write(ctx context.Context, rows []Reading, counters bool) error {
-	sum := w.sum(rows)
-	var upd []deviceSeen
-	if counters || time.Since(w.lastCounters) >= counterEvery {
-		upd = sorted(sum)
+	flush := counters || time.Since(w.lastCounters) >= counterEvery
+	var sum map[string]deviceSeen
+	count := func(stored map[string]int64) []deviceSeen {
+		sum = w.sum(rows, stored)
+		if flush {
+			return sorted(sum)
+		}
+		return nil
 	}
 	var err error
 	if w.s.st.DB.Dialector.Name() == "postgres" {
-		err = w.writePostgres(ctx, rows, upd)
+		err = w.writePostgres(ctx, rows, count)
 	} else {
-		err = w.writeSQLite(ctx, rows, upd)
+		err = w.writeSQLite(ctx, rows, count)
 	}
 	if err != nil {
 		return err
 	}
-	if upd != nil {
+	if flush {
 		w.pending, w.lastCounters = nil, time.Now()
 	} else {
 		w.pending = sum
@@ -58,12 +69,34 @@ func (w *writer) write(ctx context.Context, rows []Reading, counters bool) error
 	return nil
 }
 
-func (w *writer) writeSQLite(ctx context.Context, rows []Reading, upd []deviceSeen) error {
+// writeSQLite inserts the batch in a savepoint; when fewer rows went in
+// than were sent (a redelivery), it rolls back to the savepoint and
+// inserts row by row to learn which devices' readings were stored.
+func (w *writer) writeSQLite(ctx context.Context, rows []Reading, count counts) error {
 	return w.s.st.Tx(ctx, func(tx *gorm.DB) error {
-		if err := store.AllOrgs(tx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 100).Error; err != nil {
+		if err := tx.SavePoint("batch").Error; err != nil {
 			return err
 		}
-		for _, c := range upd {
+		res := store.AllOrgs(tx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 100)
+		if res.Error != nil {
+			return res.Error
+		}
+		var stored map[string]int64
+		if res.RowsAffected < int64(len(rows)) {
+			if err := tx.RollbackTo("batch").Error; err != nil {
+				return err
+			}
+			stored = make(map[string]int64)
+			for i := range rows {
+				rows[i].ID = 0 // set by the rolled-back insert, misaligned by the skipped rows
+				res := store.AllOrgs(tx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows[i])
+				if res.Error != nil {
+					return res.Error
+				}
+				stored[rows[i].DeviceID] += res.RowsAffected
+			}
+		}
+		for _, c := range count(stored) {
 			if err := store.AllOrgs(tx).Model(&Device{}).Where("id = ?", c.id).
 				UpdateColumns(map[string]any{"accepted": gorm.Expr("accepted + ?", c.n), "last_seen_at": c.at}).Error; err != nil {
 				return err
@@ -82,8 +115,9 @@ type deviceSeen struct {
 }
 
 // sum adds rows to the pending counts, without changing them (the batch
-// may fail).
-func (w *writer) sum(rows []Reading) map[string]deviceSeen {
+// may fail): every row moves its device's last seen; stored, when not
+// nil, holds the rows per device really stored (nil: all of them).
+func (w *writer) sum(rows []Reading, stored map[string]int64) map[string]deviceSeen {
 	m := make(map[string]deviceSeen, len(w.pending)+len(rows)/4)
 	for k, v := range w.pending {
 		m[k] = v
@@ -92,11 +126,18 @@ func (w *writer) sum(rows []Reading) map[string]deviceSeen {
 		r := &rows[i]
 		c := m[r.DeviceID]
 		c.id = r.DeviceID
-		c.n++
+		if stored == nil {
+			c.n++
+		}
 		if r.ReceivedAt.After(c.at) {
 			c.at = r.ReceivedAt
 		}
 		m[r.DeviceID] = c
+	}
+	for id, n := range stored {
+		c := m[id]
+		c.n += n
+		m[id] = c
 	}
 	return m
 }
@@ -112,7 +153,7 @@ func sorted(m map[string]deviceSeen) []deviceSeen {
 	return out
 }
 
-func (w *writer) writePostgres(ctx context.Context, rows []Reading, upd []deviceSeen) error {
+func (w *writer) writePostgres(ctx context.Context, rows []Reading, count counts) error {
 	return w.s.st.WithPgxConn(ctx, func(pc *pgx.Conn) error {
 		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
 			src := func() pgx.CopyFromSource {
@@ -129,6 +170,7 @@ func (w *writer) writePostgres(ctx context.Context, rows []Reading, upd []device
 			if err != nil {
 				return err
 			}
+			var stored map[string]int64
 			if _, err := sp.CopyFrom(ctx, pgx.Identifier{"device_readings"}, readingColumns, src()); err == nil {
 				if err := sp.Commit(ctx); err != nil {
 					return err
@@ -148,12 +190,11 @@ func (w *writer) writePostgres(ctx context.Context, rows []Reading, upd []device
 				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"device_readings_stage"}, readingColumns, src()); err != nil {
 					return err
 				}
-				if _, err := tx.Exec(ctx, `INSERT INTO device_readings (org_id, device_id, key, module, stream, ts, received_at, value, payload)
-					SELECT org_id, device_id, key, module, stream, ts, received_at, value, payload FROM device_readings_stage
-					ON CONFLICT (device_id, key) DO NOTHING`); err != nil {
+				if stored, err = insertStaged(ctx, tx); err != nil {
 					return err
 				}
 			}
+			upd := count(stored)
 			if len(upd) == 0 {
 				return nil
 			}
@@ -169,4 +210,25 @@ func (w *writer) writePostgres(ctx context.Context, rows []Reading, upd []device
 			return err
 		})
 	})
+}
+
+// insertStaged moves the staged batch into device_readings, skipping
+// readings already stored, and answers how many went in per device.
+func insertStaged(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+	rs, err := tx.Query(ctx, `WITH ins AS (
+		INSERT INTO device_readings (org_id, device_id, key, module, stream, ts, received_at, value, payload)
+		SELECT org_id, device_id, key, module, stream, ts, received_at, value, payload FROM device_readings_stage
+		ON CONFLICT (device_id, key) DO NOTHING RETURNING device_id)
+		SELECT device_id, count(*) FROM ins GROUP BY device_id`)
+	if err != nil {
+		return nil, err
+	}
+	stored := make(map[string]int64)
+	var id string
+	var n int64
+	_, err = pgx.ForEachRow(rs, []any{&id, &n}, func() error {
+		stored[id] = n
+		return nil
+	})
+	return stored, err
 }

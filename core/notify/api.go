@@ -9,6 +9,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 // InboxRoles are the roles that have an inbox and preferences: the people
@@ -285,7 +286,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			out := &webhookCreated{}
 			out.Body.Webhook, out.Body.Secret = *h, secret
 			return out, nil
-		}, admin)
+		}, admin, web.Idempotent())
 	accounts.Register(api, huma.Operation{OperationID: "notifications-delete-webhook", Method: http.MethodDelete, Path: p + "/admin/webhooks/{id}",
 		Summary: "Delete a webhook endpoint", DefaultStatus: http.StatusNoContent, Tags: adminTags},
 		func(ctx context.Context, in *idInput) (*struct{}, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -17,8 +18,7 @@ import (
 )
 
 // The Service is the app's background runner for notifications: Start
-// starts the dispatcher workers and, on PostgreSQL, the live-push listener;
-// Stop ends them after their in-flight batch.
+// starts the dispatcher workers; Stop ends them after their in-flight batch.
 
 // Name implements app.Runner.
 func (s *Service) Name() string { return "notify" }
@@ -37,7 +37,6 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	rs := &runState{cancel: cancel}
-	s.hub.open()
 	s.run = rs
 	for i := 0; i < s.cfg.Workers; i++ {
 		rs.wg.Add(1)
@@ -46,44 +45,16 @@ func (s *Service) Start(ctx context.Context) error {
 			s.work(ctx, i)
 		}(i)
 	}
-	var listening chan error
-	if s.st.Dialect == store.Postgres {
-		listening = make(chan error, 1)
-		rs.wg.Add(1)
-		go func() {
-			defer rs.wg.Done()
-			s.hub.listen(ctx, listening)
-		}()
-	}
 	s.mu.Unlock()
-	if listening == nil {
-		return nil
-	}
-	// Start returns once the hub LISTENs: a notification delivered after
-	// Start must reach the streams connected here, and NOTIFY is not kept
-	// for a listener that has not subscribed yet.
-	select {
-	case err := <-listening:
-		if err != nil {
-			s.log.Warn("live push listener could not start; retrying in the background", "err", err)
-		}
-	case <-time.After(listenStartTimeout):
-		s.log.Warn("live push listener is slow to start; live pushes may be late until it does")
-	}
 	return nil
 }
 
-// listenStartTimeout bounds how long Start waits for the live-push listener.
-const listenStartTimeout = 10 * time.Second
-
-// Stop implements app.Runner: it ends every live stream, lets each worker
-// finish its batch, and returns when all have ended or ctx does.
+// Stop implements app.Runner: it lets each worker finish its batch, and returns when all have ended or ctx does.
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	rs := s.run
 	s.run = nil
 	s.mu.Unlock()
-	s.hub.closeAll()
 	if rs == nil {
 		return nil
 	}
@@ -106,6 +77,25 @@ func (s *Service) Kick() {
 	}
 }
 
+// dispatchErrEvery is how often, at most, a failing dispatcher logs.
+const dispatchErrEvery = 30 * time.Second
+
+// dispatchFailed logs a failed poll of the outbox at most once every
+// dispatchErrEvery (a database outage made every worker log several times
+// a second), with the number of failures the line stands for: a warning
+// while the database does not answer, an error otherwise.
+func (s *Service) dispatchFailed(log *slog.Logger, err error) {
+	s.dispatchFails.Add(1)
+	s.dispatchErrs.Do(func() {
+		level := slog.LevelError
+		if store.IsUnavailable(err) {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "dispatch failed", "err", err, "failures", s.dispatchFails.Swap(0),
+			"next_report_in", dispatchErrEvery)
+	})
+}
+
 func (s *Service) work(ctx context.Context, i int) {
 	log := s.log.With("worker", i)
 	prune := time.NewTicker(time.Hour)
@@ -115,7 +105,7 @@ func (s *Service) work(ctx context.Context, i int) {
 	for {
 		n, err := s.DispatchOnce(ctx)
 		if err != nil && ctx.Err() == nil {
-			log.Error("dispatch failed", "err", err)
+			s.dispatchFailed(log, err)
 		}
 		if n > 0 && err == nil {
 			continue // more may be due; poll again at once
@@ -314,19 +304,33 @@ func (s *Service) record(ctx context.Context, rows []claimed, results []error) e
 	db := store.AllOrgs(s.st.DB.WithContext(ctx))
 	var done []uint
 	var errs []error
+	outcomes := map[string]*channelOutcome{}
+	defer func() { s.noteOutcomes(outcomes) }()
 	for i, r := range rows {
+		o := outcomes[r.Channel]
+		if o == nil {
+			o = &channelOutcome{}
+			outcomes[r.Channel] = o
+		}
 		err := results[i]
 		if err == nil {
 			done = append(done, r.ID)
+			o.delivered++
 			continue
 		}
 		msg := truncate(err.Error(), 1000)
+		if !IsPermanent(err) {
+			o.transient++
+			o.lastErr = msg
+		}
 		upd := map[string]any{"last_error": msg}
 		if IsPermanent(err) || r.Attempts >= s.cfg.MaxAttempts {
+			o.dead++
 			upd["status"] = StatusDead
 			s.log.Warn("notification delivery is a dead letter", "outbox_id", r.ID, "channel", r.Channel,
 				"org_id", r.OrgID, "attempts", r.Attempts, "err", msg)
 		} else {
+			o.retried++
 			upd["next_attempt_at"] = now.Add(s.backoff(r.Attempts))
 			s.log.Debug("notification delivery failed; will retry", "outbox_id", r.ID, "channel", r.Channel,
 				"attempts", r.Attempts, "err", msg)

@@ -108,7 +108,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 		c.Notify.PollInterval = 10 * time.Millisecond
 		c.Notify.RetryBase = 10 * time.Millisecond
 		c.Notify.RetryMax = 80 * time.Millisecond
-		c.Notify.StreamHeartbeat = 100 * time.Millisecond
+		c.Live.Heartbeat = 100 * time.Millisecond
 		if o.cfg != nil {
 			o.cfg(&c.Notify)
 		}
@@ -160,11 +160,17 @@ func (e *env) start() {
 	if err := e.svc.Start(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
+	if err := e.ta.Live.Start(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	e.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := e.svc.Stop(ctx); err != nil {
 			e.t.Errorf("stop: %v", err)
+		}
+		if err := e.ta.Live.Stop(ctx); err != nil {
+			e.t.Errorf("stop live: %v", err)
 		}
 	})
 }

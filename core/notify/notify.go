@@ -19,11 +19,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"io/fs"
 	"log/slog"
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,6 +33,7 @@ import (
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/i18n"
+	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -157,6 +160,14 @@ type Options struct {
 
 // Service is the notification service of one app instance.
 type Service struct {
+	// dispatchErrs limits "dispatch failed" to a line every
+	// dispatchErrEvery whatever the number of workers and polls, and
+	// dispatchFails counts the failures each line stands for.
+	dispatchErrs  rate.Sometimes
+	dispatchFails atomic.Int64
+	// health counts deliveries per channel and tracks failing channels.
+	health channelHealth
+
 	cfg    config.Notify
 	base   string
 	st     *store.Store
@@ -166,7 +177,7 @@ type Service struct {
 	mailer Mailer
 	http   HTTPDoer
 	inst   string
-	hub    *Hub
+	live   *live.Service
 	bus    *events.Bus
 
 	mu       sync.RWMutex
@@ -182,27 +193,26 @@ type Service struct {
 // SetCatalog gives e-mail templates the portal's translations ({{.T ...}}).
 func (s *Service) SetCatalog(c *i18n.Catalog) { s.catalog = c }
 
-var kindPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}\.[a-z][a-z0-9_.]{0,63}$`)
-
 // New builds the service and declares the core kinds and channels.
 func New(opts Options) (*Service, error) {
 	if opts.Store == nil {
 		return nil, errors.New("notify: no store")
 	}
 	s := &Service{
-		cfg:      opts.Config.Notify,
-		base:     opts.Config.HTTP.BaseURL,
-		st:       opts.Store,
-		log:      opts.Log,
-		dir:      opts.Directory,
-		now:      opts.Now,
-		mailer:   opts.Mailer,
-		http:     opts.HTTPClient,
-		inst:     opts.Instance,
-		bus:      opts.Events,
-		kinds:    map[string]*kindEntry{},
-		channels: map[string]Channel{},
-		wake:     make(chan struct{}, 1),
+		dispatchErrs: rate.Sometimes{First: 1, Interval: dispatchErrEvery},
+		cfg:          opts.Config.Notify,
+		base:         opts.Config.HTTP.BaseURL,
+		st:           opts.Store,
+		log:          opts.Log,
+		dir:          opts.Directory,
+		now:          opts.Now,
+		mailer:       opts.Mailer,
+		http:         opts.HTTPClient,
+		inst:         opts.Instance,
+		bus:          opts.Events,
+		kinds:        map[string]*kindEntry{},
+		channels:     map[string]Channel{},
+		wake:         make(chan struct{}, 1),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -229,7 +239,6 @@ func New(opts Options) (*Service, error) {
 			s.devMail = true
 		}
 	}
-	s.hub = newHub(s)
 	for _, ch := range []Channel{&inAppChannel{s: s}, &emailChannel{s: s}, &webhookChannel{s: s}} {
 		s.channels[ch.Name()] = ch
 	}
@@ -263,8 +272,10 @@ func (s *Service) directory() (Directory, error) {
 	return s.dir, nil
 }
 
-// Hub is the instance's live-push hub (SSE subscribers).
-func (s *Service) Hub() *Hub { return s.hub }
+// SetLive connects the live stream (core/live): in-app notifications and
+// unread counts are appended to it in the sending transaction. Without it
+// nothing is pushed live.
+func (s *Service) SetLive(l *live.Service) { s.live = l }
 
 // DevMailbox reports whether emails are kept in the development mailbox
 // instead of being sent.

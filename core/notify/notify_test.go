@@ -43,7 +43,7 @@ func TestKindValidation(t *testing.T) {
 		kind notify.Kind
 		want string
 	}{
-		{notify.Kind{ID: "other.thing", Title: "x", Templates: fsys}, `want "shop.<name>"`},
+		{notify.Kind{ID: "other.thing", Title: "x", Templates: fsys}, "must be named shop.<name>"},
 		{notify.Kind{ID: "shop.nothing", Title: "x", Templates: fsys}, `no templates for locale "en"`},
 		{notify.Kind{ID: "shop.shipped", Title: "x", Templates: fsys}, "declared twice"},
 		{notify.Kind{ID: "shop.x", Templates: fsys}, "no title"},
@@ -276,7 +276,7 @@ func TestInboxIsPerUser(t *testing.T) {
 	b := e.browser(e.bruno)
 	page := b.Get(t, "/notifications")
 	if page.Status != 200 || !strings.Contains(page.Body, "Ordine bruno spedito") || strings.Contains(page.Body, "Order 0") ||
-		!strings.Contains(page.Body, "/notifications/live.js") || !strings.Contains(page.Body, "da leggere") ||
+		!strings.Contains(page.Body, `id="notify-list" data-live="notification unread"`) || !strings.Contains(page.Body, "da leggere") ||
 		!strings.Contains(page.Body, `class="unread badge"`) {
 		t.Fatalf("inbox page: %d %s", page.Status, page.Body)
 	}
@@ -527,5 +527,32 @@ func TestTemplateHelpersFormatValuesThatWentThroughJSON(t *testing.T) {
 	}
 	if got := d.T(d.Data["text"].(string)); got != "Rata 3 di 48 del prestito" {
 		t.Errorf("translation: %q", got)
+	}
+}
+
+// A notification about a page of the portal can be followed from the
+// inbox (its addresses are links, and "Open" goes to its page), and its
+// e-mail carries the same full address.
+func TestInboxLinksAreClickable(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	if !e.send(note(e.ada, "shop.shipped", map[string]any{"order": "B-2", "link": "/m/shop/orders/B-2"})) {
+		t.Fatal("not sent")
+	}
+	e.send(note(e.ada, "shop.shipped", map[string]any{"order": "B-3", "link": "//evil.example/x"}))
+	page := e.browser(e.ada).Get(t, "/notifications")
+	full := "http://portal.test/m/shop/orders/B-2"
+	if !strings.Contains(page.Body, `<a href="`+full+`">`+full+`</a>`) || !strings.Contains(page.Body, `<a class="button" href="/m/shop/orders/B-2">Open</a>`) {
+		t.Fatalf("inbox without links: %s", page.Body)
+	}
+	if strings.Contains(page.Body, `href="//evil.example/x"`) {
+		t.Fatal("a link to another site became an Open button")
+	}
+	e.dispatchAll()
+	found := false
+	for _, m := range e.mailbox(e.org1) {
+		found = found || strings.Contains(m.Text, "Track it: "+full)
+	}
+	if !found {
+		t.Fatalf("no e-mail with %s: %+v", full, e.mailbox(e.org1))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -16,9 +15,6 @@ import (
 
 //go:embed all:pages
 var pageFS embed.FS
-
-//go:embed static/live.js
-var liveJS []byte
 
 // PageTemplates returns the page templates, to be added to the web server
 // under the prefix "notify" (web.Server.AddTemplates("notify", ...)).
@@ -35,24 +31,19 @@ const (
 
 // MountPages serves the caller's notification pages on r, for customers,
 // staff and admins (acc.RequirePage sends anonymous visitors to sign in):
-// the inbox at /notifications (live-updated by /notifications/live.js over
-// the stream) and the preferences at /notifications/preferences. Forms post
+// the inbox at /notifications (its list and count are live regions that
+// the layout's live.js refreshes on "notification" and "unread" events) and the preferences at /notifications/preferences. Forms post
 // back to the same paths and carry the page's CSRF token, which the
 // accounts middleware checks.
 func (s *Service) MountPages(r fiber.Router, acc *accounts.Service) {
 	guard := acc.RequirePage(InboxRoles...)
-	r.Get(InboxPath+"/live.js", func(c *fiber.Ctx) error {
-		c.Type("js", "utf-8")
-		c.Set("Cache-Control", "public, max-age=3600")
-		return c.Send(liveJS)
-	})
 	r.Get(InboxPath, guard, func(c *fiber.Ctx) error {
 		who, err := person(c.UserContext())
 		if err != nil {
 			return err
 		}
-		before, _ := strconv.ParseUint(c.Query("before"), 10, 64)
-		items, next, err := s.List(c.UserContext(), who.OrgID, who.UserID, Page{Before: uint(before), Limit: 20})
+		before := web.QueryID(c, "before")
+		items, next, err := s.List(c.UserContext(), who.OrgID, who.UserID, Page{Before: before, Limit: 20})
 		if err != nil {
 			return err
 		}
@@ -89,8 +80,11 @@ func (s *Service) MountPages(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		id, _ := strconv.ParseUint(c.Params("id"), 10, 64)
-		if err := s.MarkRead(c.UserContext(), who.OrgID, who.UserID, uint(id)); err != nil {
+		id, err := web.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.MarkRead(c.UserContext(), who.OrgID, who.UserID, id); err != nil {
 			return err
 		}
 		return c.Redirect(InboxPath, fiber.StatusSeeOther)
@@ -178,8 +172,8 @@ func (s *Service) MountAdmin(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		before, _ := strconv.ParseUint(c.Query("before"), 10, 64)
-		dead, next, err := s.DeadLetters(c.UserContext(), org, Page{Before: uint(before)})
+		before := web.QueryID(c, "before")
+		dead, next, err := s.DeadLetters(c.UserContext(), org, Page{Before: before})
 		if err != nil {
 			return err
 		}
@@ -187,9 +181,13 @@ func (s *Service) MountAdmin(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		retried, _ := strconv.ParseUint(c.Query("retried"), 10, 64)
+		problems, err := s.ChannelProblems(c.UserContext(), org)
+		if err != nil {
+			return err
+		}
+		retried := web.QueryID(c, "retried")
 		return web.Render(c, "notify/admin", "Outbox", map[string]any{
-			"Dead": dead, "Next": next, "Stats": stats, "DevMailbox": s.devMail, "Retried": retried,
+			"Dead": dead, "Next": next, "Stats": stats, "DevMailbox": s.devMail, "Retried": retried, "Problems": problems,
 		})
 	})
 	r.Post(AdminPath+"/dead-letters/:id<int>/retry", guard, func(c *fiber.Ctx) error {
@@ -197,8 +195,11 @@ func (s *Service) MountAdmin(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		id, _ := strconv.ParseUint(c.Params("id"), 10, 64)
-		if err := s.RetryDeadLetter(c.UserContext(), org, uint(id)); err != nil {
+		id, err := web.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.RetryDeadLetter(c.UserContext(), org, id); err != nil {
 			return err
 		}
 		return c.Redirect(fmt.Sprintf("%s?retried=%d", AdminPath, id), fiber.StatusSeeOther)
@@ -237,8 +238,11 @@ func (s *Service) MountAdmin(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		id, _ := strconv.ParseUint(c.Params("id"), 10, 64)
-		if err := s.DeleteWebhook(c.UserContext(), org, uint(id)); err != nil {
+		id, err := web.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.DeleteWebhook(c.UserContext(), org, id); err != nil {
 			return err
 		}
 		return c.Redirect(AdminPath+"/webhooks", fiber.StatusSeeOther)
@@ -248,8 +252,8 @@ func (s *Service) MountAdmin(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		before, _ := strconv.ParseUint(c.Query("before"), 10, 64)
-		msgs, next, err := s.Mailbox(c.UserContext(), org, Page{Before: uint(before)})
+		before := web.QueryID(c, "before")
+		msgs, next, err := s.Mailbox(c.UserContext(), org, Page{Before: before})
 		if err != nil {
 			return err
 		}
@@ -262,12 +266,15 @@ func (s *Service) MountAdmin(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		id, _ := strconv.ParseUint(c.Params("id"), 10, 64)
-		m, err := s.MailboxMessage(c.UserContext(), org, uint(id))
+		id, err := web.PathID(c, "id")
 		if err != nil {
 			return err
 		}
-		return web.Render(c, "notify/mailbox_message", m.Subject, m)
+		m, err := s.MailboxMessage(c.UserContext(), org, id)
+		if err != nil {
+			return err
+		}
+		return web.RenderPage(c, "notify/mailbox_message", &web.Page{Title: m.Subject, TitleIsContent: true, Data: m})
 	})
 	// The email's HTML, framed by the message page. It is served with a CSP
 	// sandbox (no scripts, no same-origin access, nothing fetched but inline
@@ -277,8 +284,11 @@ func (s *Service) MountAdmin(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
-		id, _ := strconv.ParseUint(c.Params("id"), 10, 64)
-		m, err := s.MailboxMessage(c.UserContext(), org, uint(id))
+		id, err := web.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		m, err := s.MailboxMessage(c.UserContext(), org, id)
 		if err != nil {
 			return err
 		}

@@ -177,6 +177,7 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 
 	var outbox []OutboxRow
 	var files []attachmentRow
+	var shown []Record // new in-app notifications: pushed live on commit
 	for i, p := range plans {
 		id, ok := inserted[userDedupe{userKey{p.rec.OrgID, p.rec.UserID}, p.rec.DedupeKey}]
 		if !ok {
@@ -184,6 +185,11 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 		}
 		delete(inserted, userDedupe{userKey{p.rec.OrgID, p.rec.UserID}, p.rec.DedupeKey})
 		results[i] = Result{ID: id, New: true}
+		if p.rec.InApp {
+			r := p.rec
+			r.ID = id
+			shown = append(shown, r)
+		}
 		for _, ch := range p.channels {
 			at := now
 			if ch == ChannelEmail {
@@ -206,17 +212,46 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 			files = append(files, f)
 		}
 	}
-	if len(outbox) > 0 {
-		if err := tx.CreateInBatches(&outbox, sendChunk).Error; err != nil {
-			return nil, fmt.Errorf("notify: insert outbox: %w", err)
-		}
+	if err := insertOutbox(tx, outbox); err != nil {
+		return nil, fmt.Errorf("notify: insert outbox: %w", err)
 	}
 	if len(files) > 0 {
 		if err := tx.Create(&files).Error; err != nil {
 			return nil, fmt.Errorf("notify: insert attachments: %w", err)
 		}
 	}
+	// Last: the live positions stay locked until the caller's transaction
+	// ends.
+	if err := s.pushNew(ctx, tx, shown); err != nil {
+		return nil, fmt.Errorf("notify: live push: %w", err)
+	}
 	return results, nil
+}
+
+// insertOutbox writes rows with multi-row INSERTs of sendChunk rows: a
+// fan-out's chunk writes thousands, which GORM's CreateInBatches walked by
+// reflection row by row (the largest statement time of a recall chunk).
+// The rows' IDs are not read back; nothing in a send needs them.
+func insertOutbox(tx *gorm.DB, rows []OutboxRow) error {
+	const cols = 11
+	for start := 0; start < len(rows); start += sendChunk {
+		end := min(start+sendChunk, len(rows))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO notify_outbox (org_id, notification_id, user_id, channel, endpoint_id, "key", status, attempts, next_attempt_at, last_error, created_at) VALUES `)
+		args := make([]any, 0, (end-start)*cols)
+		for i := start; i < end; i++ {
+			if i > start {
+				sb.WriteString(",")
+			}
+			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			r := &rows[i]
+			args = append(args, r.OrgID, r.NotificationID, r.UserID, r.Channel, r.EndpointID, r.Key, r.Status, r.Attempts, r.NextAttemptAt, r.LastError, r.CreatedAt)
+		}
+		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) outboxRow(org, notification, user uint, ch string, endpoint uint, at time.Time) OutboxRow {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portalkit/portalkit/core/i18n"
+	"github.com/portalkit/portalkit/core/names"
 )
 
 // RequiredLocales must exist for every kind.
@@ -134,8 +135,8 @@ func templateFuncs() template.FuncMap {
 // compileKind validates k and parses its templates: every locale present in
 // k.Templates, with "en" and "it" required, each with subject, txt and html.
 func compileKind(owner string, k Kind) (*kindEntry, error) {
-	if !kindPattern.MatchString(k.ID) || !strings.HasPrefix(k.ID, owner+".") {
-		return nil, fmt.Errorf("notify: kind %q: want \"%s.<name>\" (lowercase letters, digits, _ and dots)", k.ID, owner)
+	if err := names.Qualified("notification kind", k.ID, owner); err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
 	}
 	if strings.TrimSpace(k.Title) == "" {
 		return nil, fmt.Errorf("notify: kind %q: no title", k.ID)

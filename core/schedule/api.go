@@ -80,6 +80,7 @@ func (s *Service) RegisterAPI(api huma.API, who Who) {
 	huma.Register(api, huma.Operation{
 		OperationID: "schedule-run-now", Method: http.MethodPost, Path: "/jobs/{name}/runs",
 		Summary: "Run a job now", Tags: tags, DefaultStatus: http.StatusAccepted,
+		Errors: []int{http.StatusConflict, http.StatusServiceUnavailable},
 		Description: "Starts a run in the background and returns it as claimed; follow it with the runs list. " +
 			"409 when the job is off, or the slot already succeeded or is running; 422 when the slot is not one of the job's schedule.",
 	}, func(ctx context.Context, in *runNowInput) (*runOutput, error) {

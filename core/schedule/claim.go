@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -36,7 +37,7 @@ func (s *Service) tick(e *entry, now time.Time) {
 	slot = normSlot(slot)
 	s.mu.Lock()
 	last := s.lastSlot[e.job.Name]
-	if !slot.After(last) || s.stopping || s.base.Err() != nil {
+	if !slot.After(last) || s.closing() {
 		s.mu.Unlock()
 		return
 	}
@@ -45,32 +46,114 @@ func (s *Service) tick(e *entry, now time.Time) {
 	s.claimAndLaunch(e, slot, TriggerSchedule)
 }
 
-// catchUp claims, for every enabled job, the latest slot at or before now
-// when it is within the grace window and nobody has claimed it: the slot
-// that fell due while every instance was down. Older missed slots are not
-// run; a job that needs every period covered walks them itself from its
-// cursor or its own data.
+// maxCatchUp bounds the slots one job catches up at a start: a job every
+// minute with a day's grace would otherwise queue 1 440 runs.
+const maxCatchUp = 100
+
+// catchUp claims, for every enabled job, the slots at or before now within
+// the grace window that nobody has claimed — slots that fell due while
+// every instance was down or the database was unreachable: every one,
+// oldest first (CatchUpEvery), or only the latest (CatchUpLatest).
 func (s *Service) catchUp(now time.Time) {
 	for _, e := range s.enabledJobs() {
-		slot := prevSlot(e.sched, now)
-		if slot.IsZero() {
+		latest := prevSlot(e.sched, now)
+		if latest.IsZero() {
 			continue
 		}
-		slot = normSlot(slot)
+		latest = normSlot(latest)
 		s.mu.Lock()
-		s.lastSlot[e.job.Name] = slot
+		s.lastSlot[e.job.Name] = latest
 		s.mu.Unlock()
-		if s.cfg.Grace <= 0 || now.Sub(slot) > s.cfg.Grace {
+		if s.cfg.Grace <= 0 || now.Sub(latest) > s.cfg.Grace {
 			continue
 		}
-		s.claimAndLaunch(e, slot, TriggerCatchUp)
+		slots := []time.Time{latest}
+		if from, ok := s.catchUpFrom(e.job.Name, now.Add(-s.cfg.Grace)); ok && e.job.CatchUp == CatchUpEvery {
+			slots = missedSlots(e.sched, from, latest)
+			if len(slots) > maxCatchUp {
+				s.log.Warn("more missed slots than are caught up at once; the oldest are skipped",
+					"job", e.job.Name, "missed", len(slots), "caught_up", maxCatchUp, "oldest_run", slots[len(slots)-maxCatchUp])
+				slots = slots[len(slots)-maxCatchUp:]
+			}
+		}
+		s.catchUpSlots(e, slots)
 	}
+}
+
+// catchUpFrom returns where a CatchUpEvery job's missed slots start: its
+// last scheduled slot claimed (those before it had their turn) or the grace
+// window's start, whichever is later. A job that has no scheduled run on
+// record was not running before (a new deployment, or a job new in it), so
+// it has nothing to catch up slot by slot: ok is false and only its latest
+// slot runs — a minute job's first start does not claim a day of minutes.
+// When the database does not answer, the window's start is used: the
+// claims tell which slots were taken.
+func (s *Service) catchUpFrom(job string, windowStart time.Time) (from time.Time, ok bool) {
+	db, cancel := s.bookkeeping(context.Background())
+	defer cancel()
+	var last []time.Time
+	if err := db.Model(&RunRecord{}).Where("job = ? AND manual = ?", job, false).
+		Order("slot DESC").Limit(1).Pluck("slot", &last).Error; err != nil {
+		return windowStart, true
+	}
+	if len(last) == 0 {
+		return time.Time{}, false
+	}
+	if last[0].After(windowStart) {
+		return last[0], true
+	}
+	return windowStart, true
+}
+
+// missedSlots lists the slots of sched after from, up to and including
+// latest, oldest first.
+func missedSlots(sched cron.Schedule, from, latest time.Time) []time.Time {
+	var out []time.Time
+	for t := nextSlot(sched, from.Add(-time.Second)); !t.IsZero() && !t.After(latest); t = nextSlot(sched, t) {
+		out = append(out, normSlot(t))
+	}
+	return out
+}
+
+// catchUpSlots claims and runs slots of one job one after another, in the
+// background: a slot whose claim fails is retried within its grace window.
+func (s *Service) catchUpSlots(e *entry, slots []time.Time) {
+	if len(slots) == 1 {
+		s.claimAndLaunch(e, slots[0], TriggerCatchUp)
+		return
+	}
+	s.mu.Lock()
+	if s.closing() {
+		s.mu.Unlock()
+		return
+	}
+	base := s.base
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		for _, slot := range slots {
+			if base.Err() != nil {
+				return
+			}
+			rec, won, err := s.claim(context.Background(), e.job.Name, slot, false, TriggerCatchUp, 0)
+			switch {
+			case err != nil:
+				s.retryClaim(e, slot, TriggerCatchUp, err)
+			case won:
+				if r := s.track(e, rec); r != nil {
+					_ = s.execute(base, r, false)
+					s.wg.Done()
+				}
+			}
+		}
+	}()
 }
 
 func (s *Service) claimAndLaunch(e *entry, slot time.Time, trigger string) {
 	rec, won, err := s.claim(context.Background(), e.job.Name, slot, false, trigger, 0)
 	if err != nil {
-		s.log.Error("claiming a slot failed", "job", e.job.Name, "slot", slot, "err", err)
+		s.retryClaim(e, slot, trigger, err)
 		return
 	}
 	if !won {
@@ -79,6 +162,65 @@ func (s *Service) claimAndLaunch(e *entry, slot time.Time, trigger string) {
 	}
 	s.launch(e, rec)
 }
+
+// retryClaim keeps claiming a slot whose claim failed (the database did not
+// answer) with a growing pause, until the claim is decided, the slot's
+// grace window (or, without one, the job's next slot) has passed, or the
+// scheduler stops. One warning says it started, one line how it ended.
+func (s *Service) retryClaim(e *entry, slot time.Time, trigger string, cause error) {
+	key := e.job.Name + "@" + slot.Format(time.RFC3339)
+	s.mu.Lock()
+	if s.closing() || s.retrying[key] {
+		s.mu.Unlock()
+		return
+	}
+	s.retrying[key] = true
+	base := s.base
+	s.wg.Add(1)
+	s.mu.Unlock()
+	deadline := slot.Add(s.cfg.Grace)
+	if s.cfg.Grace <= 0 {
+		deadline = nextSlot(e.sched, slot)
+	}
+	s.log.Warn("claiming a slot failed; retrying until it is claimed or its window passes",
+		"job", e.job.Name, "slot", slot, "until", deadline, "err", cause)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.retrying, key)
+			s.mu.Unlock()
+		}()
+		for wait, attempt := retryFirst, 1; ; wait, attempt = min(wait*2, retryMax), attempt+1 {
+			select {
+			case <-base.Done():
+				return
+			case <-time.After(wait):
+			}
+			if !s.now().Before(deadline) {
+				s.log.Error("a slot was not run: its claim kept failing until its window passed",
+					"job", e.job.Name, "slot", slot, "attempts", attempt, "err", cause)
+				return
+			}
+			rec, won, err := s.claim(context.Background(), e.job.Name, slot, false, trigger, 0)
+			if err != nil {
+				cause = err
+				continue
+			}
+			s.log.Info("slot claim decided after retrying", "job", e.job.Name, "slot", slot, "attempts", attempt+1, "won", won)
+			if won {
+				s.launch(e, rec)
+			}
+			return
+		}
+	}()
+}
+
+// The pauses between claim retries: doubling from retryFirst to retryMax.
+var (
+	retryFirst = time.Second
+	retryMax   = 30 * time.Second
+)
 
 // claim inserts the run of (job, slot, manual); won is false when the row
 // already existed, i.e. another claim got there first.
@@ -158,7 +300,7 @@ func (s *Service) reap(now time.Time) {
 		old := &stale[i]
 		s.mu.Lock()
 		_, mine := s.active[old.ID]
-		stopping := s.stopping || s.base.Err() != nil
+		stopping := s.closing()
 		s.mu.Unlock()
 		if mine || stopping {
 			continue
@@ -196,22 +338,35 @@ func (s *Service) reapLoop() {
 
 // launch runs rec in the background, tracked so Stop waits for it.
 func (s *Service) launch(e *entry, rec *RunRecord) {
-	s.mu.Lock()
-	if s.stopping || !s.started || s.base.Err() != nil {
-		s.mu.Unlock()
-		// Leave the claim for another instance to take over at once.
-		s.release(rec, "the instance stopped before the run began")
+	r := s.track(e, rec)
+	if r == nil {
 		return
 	}
+	s.mu.Lock()
 	base := s.base
-	r := s.newRun(e, rec, nil)
-	s.active[rec.ID] = r
-	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		_ = s.execute(base, r, false)
 	}()
+}
+
+// track registers a claimed run as active (Stop waits for it: the caller
+// runs it and then calls s.wg.Done), or, when the instance is stopping,
+// releases the claim for another instance and returns nil.
+func (s *Service) track(e *entry, rec *RunRecord) *Run {
+	s.mu.Lock()
+	if !s.started || s.closing() {
+		s.mu.Unlock()
+		// Leave the claim for another instance to take over at once.
+		s.release(rec, "the instance stopped before the run began")
+		return nil
+	}
+	r := s.newRun(e, rec, nil)
+	s.active[rec.ID] = r
+	s.wg.Add(1)
+	s.mu.Unlock()
+	return r
 }
 
 // release marks a claimed run interrupted, with the progress in rec, so

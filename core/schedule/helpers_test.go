@@ -58,10 +58,11 @@ func (attemptStart) TableName() string { return "reports_starts" }
 type hookFunc func(ctx context.Context, r *schedule.Run, chunk int) error
 
 type reportsModule struct {
-	tag   string // which instance this is, recorded on sent rows
-	spec  string
-	chunk int
-	extra []schedule.Job
+	tag     string // which instance this is, recorded on sent rows
+	spec    string
+	catchUp schedule.CatchUpMode
+	chunk   int
+	extra   []schedule.Job
 
 	// afterChunk, if set before the app starts, runs after each chunk
 	// has committed.
@@ -88,7 +89,7 @@ func (m *reportsModule) Init(h module.Host) error {
 	m.st = h.Store()
 	h.Models(&customer{}, &sentReport{}, &attemptStart{})
 	h.Migrations(store.Migration{ID: "0001", Up: store.CreateTables(&customer{}, &sentReport{}, &attemptStart{})})
-	h.Job(schedule.Job{Name: "digest", Description: "Sends every customer a digest.", Cron: m.spec, Run: m.digest})
+	h.Job(schedule.Job{Name: "digest", Description: "Sends every customer a digest.", Cron: m.spec, Run: m.digest, CatchUp: m.catchUp})
 	for _, j := range m.extra {
 		h.Job(j)
 	}

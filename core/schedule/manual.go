@@ -97,7 +97,7 @@ func (s *Service) prepare(ctx context.Context, name string, req Request) (*entry
 // and returns its record as claimed. The scheduler must be started.
 func (s *Service) Trigger(ctx context.Context, name string, req Request) (RunRecord, error) {
 	s.mu.Lock()
-	running := s.started && !s.stopping
+	running := s.started && !s.closing()
 	s.mu.Unlock()
 	if !running {
 		return RunRecord{}, errs.New(errs.Unavailable, "the scheduler is not running in this instance")

@@ -21,6 +21,7 @@ func (s *Service) pruneJob() Job {
 		Description: "Deletes finished runs and their idempotency keys older than schedule.retention.",
 		Cron:        "17 3 * * *",
 		Run:         s.prune,
+		CatchUp:     CatchUpLatest, // one run deletes everything past retention
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/portaltest"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 )
@@ -131,14 +132,50 @@ func TestStalledRunnerIsFencedOff(t *testing.T) {
 	}
 }
 
-// At start the latest slot missed while every instance was down is caught
-// up once, within the grace window; older missed slots are not.
+// At start the slots missed while every instance was down are caught up,
+// each once and oldest first, within the grace window; older missed slots
+// are not. A job that chooses CatchUpLatest runs only the latest.
 func TestCatchUpAfterDowntime(t *testing.T) {
+	t.Run("every slot", func(t *testing.T) {
+		testCatchUp(t, schedule.CatchUpEvery, "10:00 schedule, 11:40 catch-up, 11:50 catch-up, 12:00 catch-up, 12:30 schedule")
+	})
+	t.Run("latest slot", func(t *testing.T) {
+		testCatchUp(t, schedule.CatchUpLatest, "10:00 schedule, 12:00 catch-up, 12:30 schedule")
+	})
+}
+
+// A job with no scheduled run on record (a new deployment, or a job new in
+// one) was not running before its first start: it runs its latest slot
+// only, never every slot of the grace window (a minute job would claim a
+// day of minutes).
+func TestNewJobCatchesUpItsLatestSlotOnly(t *testing.T) {
+	cfg := schedCfg(t, func(s *config.Schedule) { s.Grace = 30 * time.Minute })
+	clock := schedule.NewSimClock(slotAt("12:05"))
+	db := observer(t, cfg)
+	a := startInstance(t, cfg, newReports("A"), clock)
+	waitRun(t, db, digestJob, slotAt("12:00"), schedule.StatusSucceeded)
+	if err := a.ta.Schedule.Wait(ctxTimeout(t)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runsOf(t, db, digestJob) {
+		got = append(got, r.Slot.Format("15:04")+" "+r.Trigger)
+	}
+	if want := "12:00 catch-up"; strings.Join(got, ", ") != want {
+		t.Fatalf("runs: %s, want %s", strings.Join(got, ", "), want)
+	}
+	if strings.Contains(a.ta.LogText(), "more missed slots") {
+		t.Errorf("a new job's first start warned of missed slots:\n%s", a.ta.LogText())
+	}
+}
+
+func testCatchUp(t *testing.T, mode schedule.CatchUpMode, want string) {
 	base := schedCfg(t)
 	clock := schedule.NewSimClock(t0)
 	db := observer(t, base)
 
-	a := startInstance(t, base, newReports("A"), clock)
+	reports := func(tag string) *reportsModule { m := newReports(tag); m.catchUp = mode; return m }
+	a := startInstance(t, base, reports("A"), clock)
 	seedCustomers(t, db, 3)
 	clock.Set(slotAt("10:00"))
 	waitRun(t, db, digestJob, slotAt("10:00"), schedule.StatusSucceeded)
@@ -147,14 +184,17 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	a.ta.Close()
 
 	// Down from 10:00 to 12:05: 10:10 ... 12:00 are missed. With a grace
-	// of 30 minutes only 12:00 is caught up.
+	// of 30 minutes 11:40, 11:50 and 12:00 are in the window.
 	clock.Set(slotAt("12:05"))
 	generous := base
 	generous.Schedule.Grace = 30 * time.Minute
-	b := startInstance(t, generous, newReports("B"), clock)
+	b := startInstance(t, generous, reports("B"), clock)
 	rec := waitRun(t, db, digestJob, slotAt("12:00"), schedule.StatusSucceeded)
 	if rec.Trigger != schedule.TriggerCatchUp {
 		t.Fatalf("12:00 ran by %q, want catch-up", rec.Trigger)
+	}
+	if err := b.ta.Schedule.Wait(ctxTimeout(t)); err != nil {
+		t.Fatal(err)
 	}
 	b.cancel()
 	b.ta.Stop(context.Background())
@@ -165,7 +205,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	clock.Set(slotAt("12:25"))
 	strict := base
 	strict.Schedule.Grace = 3 * time.Minute
-	c := startInstance(t, strict, newReports("C"), clock)
+	c := startInstance(t, strict, reports("C"), clock)
 	clock.Set(slotAt("12:30"))
 	waitRun(t, db, digestJob, slotAt("12:30"), schedule.StatusSucceeded)
 	if err := c.ta.Schedule.Wait(ctxTimeout(t)); err != nil {
@@ -176,9 +216,73 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	for _, r := range runsOf(t, db, digestJob) {
 		got = append(got, r.Slot.Format("15:04")+" "+r.Trigger)
 	}
-	if strings.Join(got, ", ") != "10:00 schedule, 12:00 catch-up, 12:30 schedule" {
-		t.Fatalf("runs: %s", strings.Join(got, ", "))
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("runs: %s, want %s", strings.Join(got, ", "), want)
 	}
+	for _, r := range runsOf(t, db, digestJob) {
+		if rows, distinct := countSent(t, db, r.Slot); rows != 3 || distinct != 3 {
+			t.Errorf("slot %s sent %d reports to %d customers, want 3 to 3", r.Slot.Format("15:04"), rows, distinct)
+		}
+	}
+}
+
+// A slot whose claim fails because the database does not answer (here:
+// schedule_runs locked by another connection) is claimed and run once the
+// database is back, within the slot's grace window: it used to be logged
+// as "claiming a slot failed" and never run.
+func TestSlotClaimRetriedAfterDatabaseOutage(t *testing.T) {
+	defer schedule.SetClaimRetry(100*time.Millisecond, 300*time.Millisecond)()
+	cfg := schedCfg(t, func(s *config.Schedule) { s.Grace = time.Hour })
+	cfg.Database.StatementTimeout = 300 * time.Millisecond
+	cfg.Database.BusyTimeout = 300 * time.Millisecond
+	clock := schedule.NewSimClock(t0)
+	db := observer(t, cfg)
+	a := startInstance(t, cfg, newReports("A"), clock)
+	seedCustomers(t, db, 3)
+
+	release := portaltest.LockTable(t, db, "schedule_runs")
+	clock.Set(slotAt("10:00")) // the tick's claim fails: the table is locked
+	time.Sleep(time.Second)    // several retries fail too
+	release()
+	rec := waitRun(t, db, digestJob, slotAt("10:00"), schedule.StatusSucceeded)
+	if rec.Trigger != schedule.TriggerSchedule {
+		t.Errorf("10:00 ran by %q, want schedule", rec.Trigger)
+	}
+	if err := a.ta.Schedule.Wait(ctxTimeout(t)); err != nil {
+		t.Fatal(err)
+	}
+	if rows, distinct := countSent(t, db, slotAt("10:00")); rows != 3 || distinct != 3 {
+		t.Errorf("10:00 sent %d reports to %d customers, want 3 to 3", rows, distinct)
+	}
+	// One warning for the slot whose claim kept failing, not one per retry.
+	// (Other slots' claims may also meet a busy database on a loaded
+	// machine — catch-up at start, the core's own jobs — and warn once each.)
+	logs := a.ta.Logs.String()
+	slot := "slot=" + slotAt("10:00").UTC().Format("2006-01-02T15:04:05.000Z")
+	var n int
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "claiming a slot failed") && strings.Contains(line, "job="+digestJob+" ") && strings.Contains(line, slot) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d warnings about the failed claim of %s at 10:00, want one:\n%s", n, digestJob, logs)
+	}
+
+	// An outage longer than the grace window: the slot is given up, with
+	// an error saying so, and the next slot runs.
+	short := schedule.SetClaimRetry(50*time.Millisecond, 50*time.Millisecond)
+	defer short()
+	release = portaltest.LockTable(t, db, "schedule_runs")
+	clock.Set(slotAt("10:10"))
+	time.Sleep(400 * time.Millisecond)
+	clock.Set(slotAt("11:11")) // 10:10's window (an hour) has passed
+	eventually(t, 10*time.Second, func() bool {
+		return strings.Contains(a.ta.Logs.String(), "its claim kept failing until its window passed")
+	})
+	release()
+	clock.Set(slotAt("11:20"))
+	waitRun(t, db, digestJob, slotAt("11:20"), schedule.StatusSucceeded)
 }
 
 // A slot whose job failed stays failed (the next slot still runs); running
@@ -350,7 +454,7 @@ func TestOverridesAndDisabledScheduler(t *testing.T) {
 		{schedule.Job{Name: "nightly", Cron: "0 0 * *", Run: noop}, "module reports: job reports.nightly: cron spec"},
 		{schedule.Job{Name: "nightly", Cron: "@daily"}, "job reports.nightly: no Run function"},
 		{schedule.Job{Name: "digest", Cron: "@daily", Run: noop}, "job reports.digest is declared twice"},
-		{schedule.Job{Name: "Nightly", Cron: "@daily", Run: noop}, `job name "reports.Nightly"`},
+		{schedule.Job{Name: "Nightly", Cron: "@daily", Run: noop}, `job "reports.Nightly": want "<module id>.<name>"`},
 	} {
 		m := newReports("X")
 		m.extra = []schedule.Job{tc.job}
@@ -408,5 +512,15 @@ func TestProgressIsVisibleWhileTheJobRuns(t *testing.T) {
 	rec = waitRun(t, db, "reports.long", slotAt("10:00"), schedule.StatusSucceeded)
 	if rec.ProgressDone != 10 || rec.Cursor != "3" {
 		t.Fatalf("finished with %d/%d, cursor %q", rec.ProgressDone, rec.ProgressTotal, rec.Cursor)
+	}
+}
+
+// eventually polls cond until it holds, failing the test after d.
+func eventually(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", d)
+		}
 	}
 }

@@ -9,7 +9,9 @@
 // runner died (no heartbeat for schedule.lease) or was stopped by a
 // shutdown is taken over by another instance and resumes from the cursor
 // the job saved. At start, the latest slot each job missed while every
-// instance was down is caught up once, within schedule.grace. Side effects
+// instance was down are caught up (every one, or the latest, as the job
+// chooses), within schedule.grace; a claim the database refused is retried
+// within that window. Side effects
 // are keyed by (job, slot, key) with Run.Once, in the job's own
 // transaction, so a resumed or retried run does nothing twice.
 //
@@ -29,7 +31,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/config"
+	"github.com/portalkit/portalkit/core/names"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -66,17 +68,36 @@ type Job struct {
 	// transaction and key its side effects with Run.Once. Returning an error
 	// fails the run; a panic is recovered and fails it too.
 	Run func(ctx context.Context, r *Run) error
+	// CatchUp says which slots missed while every instance was down (or
+	// while the database was unreachable) are run at start: every one
+	// within schedule.grace, oldest first (CatchUpEvery, the default), or
+	// only the latest (CatchUpLatest) for a job whose run covers whatever
+	// is due, so that one run does the work of all.
+	CatchUp CatchUpMode
 }
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}\.[a-z][a-z0-9_]{0,63}$`)
+// CatchUpMode is a job's choice of missed slots to catch up.
+type CatchUpMode int
 
-// ValidateName reports whether name is a valid job name "<module>.<name>".
-func ValidateName(name string) error {
-	if !nameRE.MatchString(name) {
-		return fmt.Errorf("job name %q: want \"<module>.<name>\" in lowercase letters, digits and underscores", name)
+const (
+	// CatchUpEvery runs every missed slot within schedule.grace, oldest
+	// first, one after another (at most maxCatchUp of them).
+	CatchUpEvery CatchUpMode = iota
+	// CatchUpLatest runs only the latest missed slot within schedule.grace.
+	CatchUpLatest
+)
+
+// String names the mode for the admin page and logs.
+func (m CatchUpMode) String() string {
+	if m == CatchUpLatest {
+		return "latest"
 	}
-	return nil
+	return "every"
 }
+
+// ValidateName reports whether name is a valid job name "<module>.<name>"
+// (core/names: the rule every module-given name follows).
+func ValidateName(name string) error { return names.Qualified("job", name, "") }
 
 // Errors a caller may test for.
 var (
@@ -116,12 +137,18 @@ type Service struct {
 	clock    Clock
 	started  bool
 	stopping bool
-	base     context.Context
-	cancel   context.CancelFunc
-	cron     *cron.Cron
-	untick   func()
-	lastSlot map[string]time.Time
-	active   map[uint]*Run
+	// claimsOff is set by StopClaiming: no slot is claimed and no run
+	// starts any more, while runs in progress go on until Stop.
+	claimsOff bool
+	base      context.Context
+	cancel    context.CancelFunc
+	cron      *cron.Cron
+	untick    func()
+	lastSlot  map[string]time.Time
+	active    map[uint]*Run
+	// retrying holds the (job, slot) claims being retried after a
+	// database error.
+	retrying map[string]bool
 	wg       sync.WaitGroup
 }
 
@@ -143,7 +170,7 @@ func New(st *store.Store, cfg config.Schedule, log *slog.Logger) *Service {
 	s := &Service{
 		db: st.DB, cfg: cfg, log: log.With("service", "schedule"), instance: instance,
 		jobs: map[string]*entry{}, clock: RealClock{},
-		lastSlot: map[string]time.Time{}, active: map[uint]*Run{},
+		lastSlot: map[string]time.Time{}, active: map[uint]*Run{}, retrying: map[string]bool{},
 	}
 	if cfg.Retention > 0 {
 		s.addErr = s.Add(s.pruneJob())
@@ -283,6 +310,34 @@ func (s *Service) Start(ctx context.Context) error {
 	go s.reapLoop()
 	s.log.Info("scheduler started", "instance", s.instance, "jobs", len(s.enabledJobs()), "grace", s.cfg.Grace, "lease", s.cfg.Lease)
 	return nil
+}
+
+// StopClaiming makes the scheduler claim no more slots and start no more
+// runs — scheduled, caught up, retried, taken over or by hand — while the
+// runs in progress go on until Stop interrupts them. The app calls it
+// first thing at shutdown, before HTTP drains (issue 19, item 17).
+func (s *Service) StopClaiming() {
+	s.mu.Lock()
+	if !s.started || s.claimsOff {
+		s.mu.Unlock()
+		return
+	}
+	s.claimsOff = true
+	c, untick := s.cron, s.untick
+	s.cron, s.untick = nil, nil
+	s.mu.Unlock()
+	if untick != nil {
+		untick()
+	}
+	if c != nil {
+		<-c.Stop().Done() // a tick under way finds claimsOff set
+	}
+}
+
+// closing reports, with s.mu held, whether the scheduler takes no more
+// work: stopping, claims switched off or its context ended.
+func (s *Service) closing() bool {
+	return s.stopping || s.claimsOff || s.base.Err() != nil
 }
 
 // Stop stops ticking, interrupts the runs in progress (each records where

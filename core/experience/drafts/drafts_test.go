@@ -19,16 +19,7 @@ import (
 
 const key = "banking.savings_open"
 
-func with(h map[string]string, kv ...string) map[string]string {
-	out := map[string]string{}
-	for k, v := range h {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
-}
+var with = portaltest.WithHeaders
 
 type savedBody struct {
 	Key  string         `json:"key"`

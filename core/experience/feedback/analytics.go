@@ -145,16 +145,9 @@ func (s *Service) scope(ctx context.Context, p *accounts.Principal, f Filter) (*
 	if f.Kind != "" && !f.Kind.Valid() {
 		return nil, errs.InvalidField("kind", "must be one of csat, nps, ces, reaction")
 	}
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	db, err := s.acc.Reach(Area).WhereVisible(ctx, p, store.Org(s.st.Replica(ctx), p.OrgID).Model(&Prompt{}).Where("status = ?", StatusAnswered), "customer_id")
 	if err != nil {
 		return nil, err
-	}
-	db := store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&Prompt{}).Where("status = ?", StatusAnswered)
-	if !all {
-		if len(ids) == 0 {
-			ids = []uint{0}
-		}
-		db = db.Where("customer_id IN ?", ids)
 	}
 	if f.Module != "" {
 		db = db.Where("module = ?", f.Module)
@@ -331,7 +324,7 @@ func (s *Service) WriteCSV(ctx context.Context, w io.Writer, p *accounts.Princip
 		}
 		if len(missing) > 0 {
 			var us []accounts.User
-			if err := store.Org(s.st.DB.WithContext(ctx), p.OrgID).Select("id", "name", "email").Where("id IN ?", missing).Find(&us).Error; err != nil {
+			if err := store.Org(s.st.Replica(ctx), p.OrgID).Select("id", "name", "email").Where("id IN ?", missing).Find(&us).Error; err != nil {
 				return n, err
 			}
 			for _, u := range us {

@@ -198,3 +198,8 @@ var CoreStep = Step{ID: "portal.experience", Module: "portal", Kind: CSAT, Quest
 // HelpStep counts the help centre's "was this helpful?" as a quick
 // reaction.
 var HelpStep = Step{ID: "help.article", Module: "help", Kind: Reaction, Question: "Was this article helpful?"}
+
+// Area is the policy area of feedback (accounts.Reach): staff reach a
+// customer's feedback by assignment, or through a policy group whose kind opens
+// "feedback" (docs/security.md).
+const Area = "feedback"

@@ -21,7 +21,6 @@ package feedback
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +30,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/names"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -76,15 +76,10 @@ type Step struct {
 	Question string
 }
 
-var stepRE = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}\.[a-z][a-z0-9_]{0,63}$`)
-
 // Validate checks a step's fields, naming the problem.
 func (s Step) Validate() error {
-	if !stepRE.MatchString(s.ID) {
-		return fmt.Errorf("journey step %q: the ID must be \"<module>.<name>\" in lowercase letters, digits and underscores", s.ID)
-	}
-	if s.Module != "" && !strings.HasPrefix(s.ID, s.Module+".") {
-		return fmt.Errorf("journey step %q: a module's steps are named %q", s.ID, s.Module+".<name>")
+	if err := names.Qualified("journey step", s.ID, s.Module); err != nil {
+		return err
 	}
 	if !s.Kind.Valid() {
 		return fmt.Errorf("journey step %q: kind %q is not one of csat, nps, ces, reaction", s.ID, s.Kind)

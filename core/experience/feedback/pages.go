@@ -138,11 +138,7 @@ func (s *Service) MountPages(app *fiber.App, acc *accounts.Service) {
 }
 
 func promptID(c *fiber.Ctx) (uint, error) {
-	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
-	if err != nil {
-		return 0, errs.NotFoundf("not found")
-	}
-	return uint(id), nil
+	return web.PathID(c, "id")
 }
 
 func (s *Service) answerSubmit(c *fiber.Ctx) error {

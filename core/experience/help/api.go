@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 // ArticleView is an article as readers get it from the API.
@@ -131,12 +133,14 @@ func (s *Service) RegisterAPI(api huma.API) {
 
 	type helpSearchInput struct {
 		ReaderParams
-		Q     string `query:"q" maxLength:"200" doc:"What to look for: words, \"a phrase\", -excluded, a or b"`
+		Q     string `query:"q" maxLength:"200" doc:"A question or words; any word may match (stop words dropped, stems, synonyms, misspellings forgiven); \"a phrase\" must appear, -word must not"`
 		Limit int    `query:"limit" minimum:"0" maximum:"50" default:"20"`
 	}
 	type helpSearchOutput struct {
 		Body struct {
-			Results []Hit `json:"results"`
+			Results []Hit  `json:"results"`
+			Closest []Hit  `json:"closest,omitempty" doc:"When nothing matched: the articles whose titles are nearest to the question (else the most helpful ones)"`
+			Ask     string `json:"ask,omitempty" doc:"When nothing matched: where the caller can ask a person (a customer: a new secure message with the question as its subject)"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "help-search", Method: http.MethodGet, Path: "/api/v1/help/search",
@@ -152,6 +156,12 @@ func (s *Service) RegisterAPI(api huma.API) {
 			}
 			out := &helpSearchOutput{}
 			out.Body.Results = hits
+			if len(hits) == 0 && strings.TrimSpace(in.Q) != "" {
+				if out.Body.Closest, err = s.Closest(ctx, r, in.Q, 3); err != nil {
+					return nil, err
+				}
+				out.Body.Ask = askLink(r, in.Q)
+			}
 			return out, nil
 		}, accounts.Public(), tag)
 
@@ -264,7 +274,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 				return nil, err
 			}
 			return &helpManagedOutput{Body: viewManaged(a)}, nil
-		}, accounts.Allow(editors...), tag)
+		}, accounts.Allow(editors...), tag, web.Idempotent())
 
 	matrix := accounts.Matrix(s.articleFixture)
 	accounts.Register(api, huma.Operation{OperationID: "help-manage-get", Method: http.MethodGet, Path: "/api/v1/help/manage/articles/{id}",

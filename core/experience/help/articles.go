@@ -177,8 +177,10 @@ func (s *Service) Update(ctx context.Context, p *accounts.Principal, id uint, in
 		if in.Module != a.Module && in.Module != "" && !slices.Contains(p.Modules, in.Module) {
 			return errs.InvalidField("module", "is not a module enabled for your organisation")
 		}
+		st, sb := indexTerms(in.Locale, in.Title, in.Category, r.Plain)
 		upd := map[string]any{"module": in.Module, "slug": in.Slug, "locale": in.Locale, "title": in.Title, "category": in.Category,
 			"body": in.Body, "html": string(r.HTML), "plain": r.Plain, "excerpt": r.Excerpt, "contexts": strings.Join(in.Contexts, ","),
+			"search_title": st, "search_body": sb,
 			"edited": a.Source == "default" || a.Edited, "updated_by": p.UserID, "updated_at": s.now()}
 		if err := store.Org(tx, p.OrgID).Model(&Article{}).Where("id = ?", a.ID).Updates(upd).Error; err != nil {
 			if store.IsUniqueViolation(err) {
@@ -292,7 +294,7 @@ func (s *Service) Manage(ctx context.Context, p *accounts.Principal, f ManageFil
 		db = db.Where("published = ?", false)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		db = db.Where("LOWER(title) LIKE ?", "%"+strings.ToLower(store.EscapeLike(q))+"%")
+		db = db.Where("LOWER(title) LIKE ?"+store.LikeEscape, store.ContainsLike(strings.ToLower(q)))
 	}
 	var out []Article
 	err := db.Order("category, title, locale").Limit(1000).Find(&out).Error

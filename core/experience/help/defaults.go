@@ -210,22 +210,23 @@ func (s *Service) ImportDefaults(ctx context.Context, tx *gorm.DB, orgID uint) (
 	for _, d := range s.Defaults() {
 		// Raw SQL is not checked by the org-scoping guard: every statement
 		// below names its organisations explicitly (all, or orgID).
-		ins := db.Exec(`INSERT INTO help_articles (org_id, module, slug, locale, title, category, body, html, plain, excerpt, contexts,
-  published, published_at, source, default_hash, edited, helpful_yes, helpful_no, created_by, updated_by, created_at, updated_at)
-SELECT o.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'default', ?, ?, 0, 0, 0, 0, ?, ?
+		st, sb := indexTerms(d.Locale, d.Title, d.Category, d.rendered.Plain)
+		ins := db.Exec(`INSERT INTO help_articles (org_id, module, slug, locale, title, category, body, html, plain, search_title, search_body,
+  excerpt, contexts, published, published_at, source, default_hash, edited, helpful_yes, helpful_no, created_by, updated_by, created_at, updated_at)
+SELECT o.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'default', ?, ?, 0, 0, 0, 0, ?, ?
 FROM accounts_orgs o
 WHERE o.slug <> 'platform'`+orgFilter+`
   AND NOT EXISTS (SELECT 1 FROM help_articles a WHERE a.org_id = o.id AND a.locale = ? AND a.slug = ?)`,
-			append(append([]any{d.Module, d.Slug, d.Locale, d.Title, d.Category, d.Body, string(d.rendered.HTML), d.rendered.Plain,
+			append(append([]any{d.Module, d.Slug, d.Locale, d.Title, d.Category, d.Body, string(d.rendered.HTML), d.rendered.Plain, st, sb,
 				d.rendered.Excerpt, strings.Join(d.Contexts, ","), true, now, d.Hash, false, now, now}, args...), d.Locale, d.Slug)...)
 		if ins.Error != nil {
 			return total, fmt.Errorf("help: import %s: %w", d.File, ins.Error)
 		}
-		upd := db.Exec(`UPDATE help_articles SET module = ?, title = ?, category = ?, body = ?, html = ?, plain = ?, excerpt = ?,
-  contexts = ?, default_hash = ?, updated_at = ?
+		upd := db.Exec(`UPDATE help_articles SET module = ?, title = ?, category = ?, body = ?, html = ?, plain = ?,
+  search_title = ?, search_body = ?, excerpt = ?, contexts = ?, default_hash = ?, updated_at = ?
 WHERE locale = ? AND slug = ? AND source = 'default' AND edited = ? AND default_hash <> ?
   AND org_id IN (SELECT o.id FROM accounts_orgs o WHERE o.slug <> 'platform'`+orgFilter+`)`,
-			append([]any{d.Module, d.Title, d.Category, d.Body, string(d.rendered.HTML), d.rendered.Plain, d.rendered.Excerpt,
+			append([]any{d.Module, d.Title, d.Category, d.Body, string(d.rendered.HTML), d.rendered.Plain, st, sb, d.rendered.Excerpt,
 				strings.Join(d.Contexts, ","), d.Hash, now, d.Locale, d.Slug, false, d.Hash}, args...)...)
 		if upd.Error != nil {
 			return total, fmt.Errorf("help: update %s: %w", d.File, upd.Error)

@@ -59,11 +59,18 @@ type Service struct {
 
 	mu       sync.Mutex
 	defaults []DefaultArticle
+	synonyms []synonymGroup
+	vocab    *vocabCache
 }
 
 // New returns the help centre service.
 func New(o Options) *Service {
-	s := &Service{st: o.Store, acc: o.Accounts, bus: o.Events, log: o.Log, now: o.Now}
+	s := &Service{st: o.Store, acc: o.Accounts, bus: o.Events, log: o.Log, now: o.Now, vocab: newVocabCache()}
+	for loc, groups := range coreSynonyms {
+		if err := s.AddSynonyms("", loc, groups...); err != nil {
+			panic(err) // the core's own list: a programming error
+		}
+	}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -93,16 +100,11 @@ func (s *Service) Migrations() []store.Migration {
 			return nil
 		}},
 		{ID: "0002_search", Up: func(tx *gorm.DB) error {
-			if s.st.Dialect == store.Postgres {
-				return tx.Exec(postgresSearchDDL()).Error
-			}
-			for _, q := range sqliteSearchDDL {
-				if err := tx.Exec(q).Error; err != nil {
-					return err
-				}
-			}
+			// The first index (the database's own stemming) was replaced by
+			// 0003; a fresh database goes straight to it.
 			return nil
 		}},
+		{ID: "0003_search_terms", Up: s.migrateSearchTerms},
 	}
 }
 

@@ -52,24 +52,6 @@ func TestSlugify(t *testing.T) {
 	}
 }
 
-func TestFTSQueryQuotesEverything(t *testing.T) {
-	cases := []struct{ in, locale, want string }{
-		{"winter tyres", "en", `("winter" AND "tyres")`},
-		{`"winter tyres" -summer`, "en", `("winter tyres") NOT "summer"`},
-		{"tyres or chains", "en", `(("tyres") OR ("chains"))`},
-		{`NEAR(a b) * ^ "unclosed`, "en", `("NEAR(a" AND "b)" AND "unclosed")`},
-		{`***`, "en", ``},
-		{`tagliandi auto`, "it", `("tagliand" * AND "auto")`},
-		{`say "hi"`, "en", `("say" AND "hi")`},
-		{`a"b`, "en", `("a" AND "b")`},
-	}
-	for _, c := range cases {
-		if got := ftsQuery(c.in, c.locale); got != c.want {
-			t.Errorf("ftsQuery(%q, %s) = %s, want %s", c.in, c.locale, got, c.want)
-		}
-	}
-}
-
 func TestParseDefault(t *testing.T) {
 	ok := "---\ntitle: Booking a service\nlocale: en\ncategory: Service\ncontext: [automotive.vehicle, automotive.bookings]\n---\nBook it **online**.\n"
 	a, err := ParseDefault("automotive", "booking.en.md", []byte(ok))

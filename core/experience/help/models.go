@@ -3,6 +3,8 @@ package help
 import (
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -24,8 +26,13 @@ type Article struct {
 	Body string `gorm:"type:text;not null" json:"body"`
 	HTML string `gorm:"type:text;not null" json:"-"`
 	// Plain is the text of the article without markup: what search indexes.
-	Plain   string `gorm:"type:text;not null" json:"-"`
-	Excerpt string `gorm:"size:300;not null;default:''" json:"excerpt"`
+	Plain string `gorm:"type:text;not null" json:"-"`
+	// SearchTitle and SearchBody are what search indexes: the stemmed
+	// terms of the title, and of the category and text (see analyze.go).
+	// Every write sets them; Create fills them when left empty.
+	SearchTitle string `gorm:"type:text;not null;default:''" json:"-"`
+	SearchBody  string `gorm:"type:text;not null;default:''" json:"-"`
+	Excerpt     string `gorm:"size:300;not null;default:''" json:"excerpt"`
 	// Contexts are the context keys of the pages that link here
 	// ("automotive.vehicle"), comma-separated; help_contexts indexes them.
 	Contexts    string     `gorm:"size:1000;not null;default:''" json:"-"`
@@ -49,6 +56,15 @@ type Article struct {
 
 // TableName keeps the table in the help namespace.
 func (Article) TableName() string { return "help_articles" }
+
+// BeforeCreate indexes an article created without its search terms (every
+// Create goes through here; updates set them explicitly).
+func (a *Article) BeforeCreate(*gorm.DB) error {
+	if a.SearchTitle == "" && a.SearchBody == "" {
+		a.SearchTitle, a.SearchBody = indexTerms(a.Locale, a.Title, a.Category, a.Plain)
+	}
+	return nil
+}
 
 // ContextKeys returns the article's context keys.
 func (a *Article) ContextKeys() []string { return splitList(a.Contexts) }

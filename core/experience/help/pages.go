@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -140,7 +139,7 @@ func (pg *pages) render(c *fiber.Ctx, lang, name, title string, data map[string]
 	if msg, ok := flashes[c.Query("msg")]; ok {
 		data["Flash"] = msg
 	}
-	return web.Render(c, "help/"+name, pg.cat.T(lang, title), data)
+	return web.Render(c, "help/"+name, title, data) // English: the layout translates
 }
 
 func langOf(c *fiber.Ctx) string {
@@ -179,6 +178,14 @@ func (pg *pages) search(c *fiber.Ctx) error {
 		data["Error"] = "Please shorten your search."
 	}
 	data["Results"] = hits
+	if err == nil && len(hits) == 0 && strings.TrimSpace(q) != "" {
+		closest, err := pg.s.Closest(c.UserContext(), r, q, 3)
+		if err != nil {
+			return err
+		}
+		data["Closest"] = closest
+		data["Ask"] = askLink(r, q)
+	}
 	return pg.render(c, r.Locale, "search", "Search the help centre", data)
 }
 
@@ -205,8 +212,8 @@ func (pg *pages) article(c *fiber.Ctx) error {
 			others = append(others, o)
 		}
 	}
-	return web.Render(c, "help/article", a.Title, map[string]any{"Reader": r, "Article": a, "HTML": template.HTML(a.HTML),
-		"Vote": vote, "Related": others, "Flash": flashes[c.Query("msg")]})
+	return web.RenderPage(c, "help/article", &web.Page{Title: a.Title, TitleIsContent: true, Data: map[string]any{"Reader": r, "Article": a, "HTML": template.HTML(a.HTML),
+		"Vote": vote, "Related": others, "Flash": flashes[c.Query("msg")]}})
 }
 
 func (pg *pages) vote(c *fiber.Ctx) error {
@@ -258,11 +265,7 @@ func (pg *pages) settingsSubmit(c *fiber.Ctx) error {
 }
 
 func articleID(c *fiber.Ctx) (uint, error) {
-	n, err := strconv.ParseUint(c.Params("id"), 10, 32)
-	if err != nil || n == 0 {
-		return 0, errs.NotFoundf("no such article")
-	}
-	return uint(n), nil
+	return web.PathID(c, "id")
 }
 
 func (pg *pages) editData(c *fiber.Ctx, p *accounts.Principal, a *Article, f *form, preview template.HTML) map[string]any {
@@ -375,4 +378,17 @@ func (pg *pages) deleteSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/help/manage?msg=deleted", fiber.StatusSeeOther)
+}
+
+// askLink is where a reader whose search found nothing asks a person: a
+// customer starts a secure message with the question as its subject; an
+// anonymous reader signs in first. Staff and admins are the people asked.
+func askLink(r Reader, q string) string {
+	switch {
+	case !r.SignedIn():
+		return "/login?next=" + url.QueryEscape("/messages/new?subject="+url.QueryEscape(q))
+	case r.Role == accounts.Customer:
+		return "/messages/new?subject=" + url.QueryEscape(q)
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 func principal(ctx context.Context) *accounts.Principal {
@@ -82,7 +83,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 				return nil, err
 			}
 			return &messagesConvOutput{Body: c}, nil
-		}, people, tag)
+		}, people, tag, web.Idempotent())
 
 	accounts.Register(api, huma.Operation{OperationID: "messages-get", Method: http.MethodGet, Path: "/api/v1/messages/conversations/{id}",
 		Summary: "Read a conversation", Description: "The messages with their attachments and read receipts. Reading does not move the caller's receipt; POST .../read does."},
@@ -112,12 +113,14 @@ func (s *Service) RegisterAPI(api huma.API) {
 				return nil, err
 			}
 			return &messagesMessageOutput{Body: m}, nil
-		}, people, tag, convMatrix)
+		}, people, tag, convMatrix, web.Idempotent())
 
 	type messagesFormInput struct {
 		ID      uint `path:"id" doc:"Conversation ID"`
 		RawBody huma.MultipartFormFiles[struct {
-			Body  string          `form:"body" required:"false" maxLength:"5000" doc:"The message text (may be empty when files are attached)"`
+			// Text, not Body: huma skips a form field whose Go name is Body
+			// (reserved for request bodies), which dropped the text.
+			Text  string          `form:"body" required:"false" maxLength:"5000" doc:"The message text (may be empty when files are attached)"`
 			Files []huma.FormFile `form:"files" required:"false" doc:"Attachments; each at most messages.attachment_max_bytes, of an allowed type (checked by content, not by name)"`
 		}]
 	}
@@ -132,13 +135,13 @@ func (s *Service) RegisterAPI(api huma.API) {
 				}
 				files = append(files, Upload{Name: f.Filename, Size: f.Size, Reader: f.File})
 			}
-			m, err := s.Send(ctx, principal(ctx), in.ID, d.Body, files)
+			m, err := s.Send(ctx, principal(ctx), in.ID, d.Text, files)
 			if err != nil {
 				return nil, err
 			}
 			return &messagesMessageOutput{Body: m}, nil
 		}, people, tag, accounts.MatrixSkip("multipart body, which the matrix cannot send; the same Send call and checks as POST .../messages (in the matrix), "+
-			"and TestAttachmentLimitsAndLeakage calls this route as every kind of outsider"))
+			"and TestAttachmentLimitsAndLeakage calls this route as every kind of outsider"), web.Idempotent())
 
 	type messagesAttachmentInput struct {
 		ID uint `path:"id" doc:"Attachment ID"`
@@ -249,3 +252,8 @@ func (s *Service) attachmentFixture(ctx context.Context, tx *gorm.DB, owner *acc
 	}
 	return map[string]string{"id": strconv.FormatUint(uint64(a.ID), 10)}, nil, nil
 }
+
+// Area is the policy area of messages (accounts.Reach): staff reach a
+// customer's messages by assignment, or through a policy group whose kind opens
+// "messages" (docs/security.md).
+const Area = "messages"

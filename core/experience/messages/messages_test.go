@@ -597,6 +597,15 @@ func TestAttachmentLimitsAndLeakage(t *testing.T) {
 		t.Fatalf("upload: %d %s", res.Status, res.Body)
 	}
 	th := w.thread(t, "chiara", conv.ID)
+	// The text sent with the files is kept, as the HTML form keeps it.
+	if got := th.Messages[len(th.Messages)-1].Body; got != "Two files" {
+		t.Fatalf("message text sent with attachments stored as %q", got)
+	}
+	var created messages.Message
+	res.JSON(t, &created)
+	if created.Body != "Two files" {
+		t.Fatalf("the answer carries the text %q", created.Body)
+	}
 	atts := th.Messages[len(th.Messages)-1].Attachments
 	if len(atts) != 2 || atts[0].ContentType != "image/png" || atts[0].Size != int64(len(img)) ||
 		!strings.HasPrefix(atts[1].ContentType, "text/plain") || atts[1].Name != "notes.txt" {

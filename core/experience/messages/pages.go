@@ -77,9 +77,9 @@ func lang(p *accounts.Principal) string {
 }
 
 func (pg *pages) render(c *fiber.Ctx, p *accounts.Principal, name, title string, data map[string]any) error {
-	page := &web.Page{Title: pg.cat.T(lang(p), title), Data: data}
+	page := &web.Page{Title: title, Data: data, TitleIsContent: name == "thread"} // a thread's title is its subject; others are English keys the layout translates
 	if msg, ok := flashes[c.Query("msg")]; ok {
-		page.Flash, page.FlashKind = pg.cat.T(lang(p), msg), "ok"
+		page.Flash, page.FlashKind = msg, "ok"
 	}
 	return web.RenderPage(c, "messages/"+name, page)
 }
@@ -156,13 +156,9 @@ func (pg *pages) newData(c *fiber.Ctx, p *accounts.Principal, f *form) (map[stri
 			people = append(people, option{a.StaffID, names[a.StaffID].Name + " (" + pg.cat.T(lang(p), a.Relation) + ")"})
 		}
 	} else {
-		ids, all, err := pg.s.acc.VisibleCustomers(ctx, p)
+		q, err := pg.s.acc.Reach(Area).WhereVisible(ctx, p, db.Where("role = ? AND disabled_at IS NULL", accounts.Customer).Order("name").Limit(500), "id")
 		if err != nil {
 			return nil, err
-		}
-		q := db.Where("role = ? AND disabled_at IS NULL", accounts.Customer).Order("name").Limit(500)
-		if !all {
-			q = q.Where("id IN ?", append(ids, 0))
 		}
 		var users []accounts.User
 		if err := q.Find(&users).Error; err != nil {
@@ -246,6 +242,10 @@ func (pg *pages) newPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
 	f := newForm()
 	f.Values["module"] = c.Query("topic")
+	// The help centre's "ask a person" passes what was searched for.
+	if subj := []rune(strings.TrimSpace(c.Query("subject"))); len(subj) > 0 {
+		f.Values["subject"] = string(subj[:min(len(subj), 200)])
+	}
 	data, err := pg.newData(c, p, f)
 	if err != nil {
 		return err
@@ -292,14 +292,6 @@ func (pg *pages) newSubmit(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/messages/%d?msg=started", conv.ID), fiber.StatusSeeOther)
 }
 
-func pathID(c *fiber.Ctx) (uint, error) {
-	n, err := strconv.ParseUint(c.Params("id"), 10, 32)
-	if err != nil || n == 0 {
-		return 0, errs.NotFoundf("not found")
-	}
-	return uint(n), nil
-}
-
 func (pg *pages) threadData(c *fiber.Ctx, p *accounts.Principal, id uint, f *form) (map[string]any, *Thread, error) {
 	t, err := pg.s.Thread(c.UserContext(), p, id)
 	if err != nil {
@@ -311,7 +303,7 @@ func (pg *pages) threadData(c *fiber.Ctx, p *accounts.Principal, id uint, f *for
 
 func (pg *pages) thread(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -329,7 +321,7 @@ func (pg *pages) thread(c *fiber.Ctx) error {
 
 func (pg *pages) reply(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -360,7 +352,7 @@ func (pg *pages) reply(c *fiber.Ctx) error {
 
 func (pg *pages) download(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -236,7 +236,7 @@ func (s *Service) conversation(ctx context.Context, db *gorm.DB, p *accounts.Pri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acc.CanRead(ctx, p, conv.OrgID, conv.CustomerID); err != nil {
+	if err := s.acc.Reach(Area).CanRead(ctx, p, conv.OrgID, conv.CustomerID); err != nil {
 		return nil, errs.NotFoundf("no conversation %d", id)
 	}
 	return &conv, nil
@@ -288,23 +288,15 @@ func (s *Service) send(ctx context.Context, tx *gorm.DB, p *accounts.Principal, 
 	return s.sendChecked(ctx, tx, p, conv, body, nil, nil, now)
 }
 
-// canWrite is accounts' CanWrite (assigned staff may write), also seeing
-// an assignment made in the caller's own transaction db (demo data, a
-// module's transaction) that the policy's own reads cannot see yet.
+// canWrite is the messages area's CanWrite (staff who reach the customer
+// may write), read through the caller's own transaction db (demo data, a
+// module's transaction) so it sees an assignment or membership made there.
 func (s *Service) canWrite(ctx context.Context, db *gorm.DB, p *accounts.Principal, orgID, customerID uint) error {
-	err := s.acc.CanWrite(ctx, p, orgID, customerID, true)
-	if err == nil || db == nil || p == nil || !p.Is(accounts.Staff) || p.OrgID != orgID {
-		return err
+	r := s.acc.Reach(Area)
+	if db != nil {
+		r = r.WithTx(db)
 	}
-	var n int64
-	if cerr := store.Org(db.Session(&gorm.Session{}), orgID).Model(&accounts.Assignment{}).
-		Where("staff_id = ? AND customer_id = ?", p.UserID, customerID).Count(&n).Error; cerr != nil {
-		return cerr
-	}
-	if n > 0 {
-		return nil
-	}
-	return err
+	return r.CanWrite(ctx, p, orgID, customerID, true)
 }
 
 // sendChecked stores a message whose body and files were checked, updates
@@ -392,11 +384,11 @@ func (s *Service) recipientStaff(ctx context.Context, db *gorm.DB, conv *Convers
 			if staff.Role == accounts.Admin {
 				return staff.ID, nil
 			}
-			var n int64
-			if err := db.Session(&gorm.Session{}).Model(&accounts.Assignment{}).Where("staff_id = ? AND customer_id = ?", conv.StaffID, conv.CustomerID).Count(&n).Error; err != nil {
+			ok, err := s.acc.Reach(Area).WithTx(db).Reaches(ctx, conv.OrgID, conv.StaffID, conv.CustomerID)
+			if err != nil {
 				return 0, err
 			}
-			if n > 0 {
+			if ok {
 				return staff.ID, nil
 			}
 		} else if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
@@ -584,16 +576,9 @@ func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, f InboxFilte
 	if p == nil || !p.Is(participants...) {
 		return nil, 0, errs.Forbiddenf("only customers and their staff exchange messages")
 	}
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	db, err := s.acc.Reach(Area).WhereVisible(ctx, p, store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&Conversation{}), "customer_id")
 	if err != nil {
 		return nil, 0, err
-	}
-	db := store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&Conversation{})
-	if !all {
-		if len(ids) == 0 {
-			return []InboxItem{}, 0, nil
-		}
-		db = db.Where("customer_id IN ?", ids)
 	}
 	if f.Unanswered {
 		db = db.Where("awaiting_staff = ?", true)

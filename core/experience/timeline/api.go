@@ -137,3 +137,8 @@ func (s *Service) fixture(ctx context.Context, tx *gorm.DB, owner *accounts.Prin
 	}
 	return map[string]string{"id": strconv.FormatUint(uint64(u.ID), 10)}, nil, nil
 }
+
+// Area is the policy area of timeline (accounts.Reach): staff reach a
+// customer's timeline by assignment, or through a policy group whose kind opens
+// "timeline" (docs/security.md).
+const Area = "timeline"

@@ -55,15 +55,15 @@ func (s *Service) activityPage(c *fiber.Ctx) error {
 
 func (s *Service) customerPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
-	if err != nil {
-		return errs.NotFoundf("not found")
-	}
-	cust, err := s.CustomerFor(c.UserContext(), p, uint(id))
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	return s.renderTimeline(c, p, cust.ID, "Customer timeline", "/staff/customers/"+strconv.FormatUint(id, 10)+"/timeline", cust)
+	cust, err := s.CustomerFor(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	return s.renderTimeline(c, p, cust.ID, "Customer timeline", "/staff/customers/"+strconv.FormatUint(uint64(id), 10)+"/timeline", cust)
 }
 
 func (s *Service) renderTimeline(c *fiber.Ctx, p *accounts.Principal, customerID uint, title, base string, cust *Customer) error {

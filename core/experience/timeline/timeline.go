@@ -203,20 +203,13 @@ type Customer struct {
 // Customers lists the customers p may see (staff: assigned; admins: all),
 // by name, at most limit from offset.
 func (s *Service) Customers(ctx context.Context, p *accounts.Principal, q string, offset, limit int) ([]Customer, error) {
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
+	db, err := s.acc.Reach(Area).WhereVisible(ctx, p, store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&accounts.User{}).Where("role = ?", accounts.Customer), "id")
 	if err != nil {
 		return nil, err
 	}
-	if !all && len(ids) == 0 {
-		return []Customer{}, nil
-	}
-	db := store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&accounts.User{}).Where("role = ?", accounts.Customer)
-	if !all {
-		db = db.Where("id IN ?", ids)
-	}
 	if q = strings.TrimSpace(q); q != "" {
-		like := "%" + strings.ToLower(q) + "%"
-		db = db.Where("(LOWER(name) LIKE ? OR email LIKE ?)", like, like)
+		like := store.ContainsLike(strings.ToLower(q))
+		db = db.Where("(LOWER(name) LIKE ?"+store.LikeEscape+" OR email LIKE ?"+store.LikeEscape+")", like, like)
 	}
 	var users []accounts.User
 	if err := db.Order("name, id").Offset(offset).Limit(limit).Find(&users).Error; err != nil {
@@ -236,7 +229,7 @@ func (s *Service) CustomerFor(ctx context.Context, p *accounts.Principal, id uin
 	if p == nil {
 		return nil, errs.NotFoundf("not found")
 	}
-	if err := s.acc.CanRead(ctx, p, p.OrgID, id); err != nil {
+	if err := s.acc.Reach(Area).CanRead(ctx, p, p.OrgID, id); err != nil {
 		return nil, err
 	}
 	var u accounts.User

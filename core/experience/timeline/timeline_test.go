@@ -318,3 +318,28 @@ func TestNotificationsAndMessagesJoinTheTimeline(t *testing.T) {
 		t.Errorf("messages missing from the timeline: %s", body)
 	}
 }
+
+// TestCustomerSearchMatchesWildcardsLiterally: % and _ in the Customers
+// page's search box are characters, not LIKE wildcards (issue 19 item 10).
+func TestCustomerSearchMatchesWildcardsLiterally(t *testing.T) {
+	w := newWorld(t)
+	w.ta.User(t, "acme", "anna_rossi@acme.example", accounts.Customer)
+	w.ta.User(t, "acme", "annaxrossi@acme.example", accounts.Customer)
+	b := w.ta.Browser()
+	b.SignIn(t, "acme", "ada@acme.example")
+	for q, want := range map[string][]string{"a_r": {"anna_rossi@"}, "_": {"anna_rossi@"}, "%": nil, `\`: nil} {
+		r := b.Get(t, "/staff/customers?q="+url.QueryEscape(q))
+		if r.Status != 200 {
+			t.Fatalf("search %q: %d", q, r.Status)
+		}
+		var got []string
+		for _, e := range []string{"anna_rossi@", "annaxrossi@", "chiara@", "carlo@"} {
+			if strings.Contains(r.Body, e) {
+				got = append(got, e)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("search %q shows %v, want %v", q, got, want)
+		}
+	}
+}
