@@ -1,15 +1,13 @@
 // Command portal is PortalKit's one binary: it serves the portal, the JSON
 // API and the MQTT gateway, migrates the database, creates demo data and
-// administers the deployment. Bundled verticals come in through
-// verticals/all; a custom build adds its own modules with one blank import.
+// administers the deployment. It is core/cli with every bundled vertical
+// (verticals/all); an integrator's own binary is this file with their
+// modules passed to cli.Main (docs/writing-a-module.md).
 package main
 
 import (
-	"os"
-
+	"github.com/portalkit/portalkit/core/cli"
 	_ "github.com/portalkit/portalkit/verticals/all"
 )
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cli.Main() }

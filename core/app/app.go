@@ -32,7 +32,10 @@ import (
 	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/experience/help"
 	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/experience/quiz"
 	"github.com/portalkit/portalkit/core/experience/timeline"
+	"github.com/portalkit/portalkit/core/idempotency"
+	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
@@ -69,8 +72,13 @@ type App struct {
 	Events   *events.Bus
 	Accounts *accounts.Service
 	Notify   *notify.Service
+	// Live is the one live stream per person (service_live.go).
+	Live *live.Service
 	// Schedule is the job scheduler (service_schedule.go).
 	Schedule *schedule.Service
+	// Idempotency keeps Idempotency-Keys of retried API calls
+	// (service_api.go).
+	Idempotency *idempotency.Service
 
 	// coreMigrations are the core services' migration sets, applied before
 	// the modules'.
@@ -87,8 +95,11 @@ type App struct {
 	Timeline *timeline.Service
 	// Feedback asks for and measures feedback (service_experience.go).
 	Feedback *feedback.Service
+	// Quiz is the quiz engine (service_quiz.go).
+	Quiz *quiz.Service
 
 	modules  []*host
+	opErrs   []error // host.go: module operations named outside their prefix
 	helpErrs []error
 	closers  []func() error
 	runners  []Runner
@@ -103,6 +114,24 @@ type Runner interface {
 	Name() string
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
+}
+
+// Quiescer is a Runner that takes new work on its own (the scheduler
+// claims slots): Serve calls StopClaiming on each as soon as shutdown
+// begins, before HTTP drains and before any service stops, so no new work
+// starts after "shutting down".
+type Quiescer interface {
+	StopClaiming()
+}
+
+// StopClaiming tells every started Quiescer, in reverse order, to take no
+// new work.
+func (a *App) StopClaiming() {
+	for i := len(a.running) - 1; i >= 0; i-- {
+		if q, ok := a.running[i].(Quiescer); ok {
+			q.StopClaiming()
+		}
+	}
 }
 
 // AddRunner registers a background service, started by Start in the order
@@ -139,6 +168,9 @@ func (a *App) Stop(ctx context.Context) {
 // wires routes. It does not listen; call Serve.
 func New(ctx context.Context, opts Options) (*App, error) {
 	cfg := opts.Config
+	// Every service builds links from BaseURL: without one, the address
+	// the portal listens on (config.HTTP.PublicURL).
+	cfg.HTTP.BaseURL = cfg.HTTP.PublicURL()
 	log := opts.Logger
 	if log == nil {
 		log = NewLogger(cfg.Log, opts.LogOutput)
@@ -175,11 +207,19 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		srv.Metrics().WatchDB(name, p)
 	}
 	srv.AddReadyCheck("database", st.Ping)
+	if st.HasReplica() {
+		// A replica that is down degrades staff analytics only.
+		srv.AddReadyDetail("database replica", st.PingReplica)
+	}
 	if err := a.initAccounts(opts); err != nil {
 		a.Close()
 		return nil, err
 	}
 	if err := a.initSchedule(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.newLive(); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -199,6 +239,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	a.addWorkWidgets()
 
 	for _, m := range mods {
 		h := newHost(a, m)
@@ -212,7 +253,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 		a.modules = append(a.modules, h)
 	}
-	if err := errors.Join(a.checkModels(), a.checkExperience(), a.checkFeedback()); err != nil {
+	if err := errors.Join(a.checkModels(), a.checkExperience(), a.checkFeedback(), a.checkGroups()); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -317,6 +358,14 @@ func (a *App) Modules() []module.Info {
 // gracefully: it stops accepting, lets in-flight requests finish within
 // http.shutdown_timeout, and returns nil.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	return a.ServeReady(ctx, ln, nil)
+}
+
+// ServeReady is Serve that calls ready, when not nil, once the portal
+// really serves: the background services started and requests on ln are
+// answered. A failure before that returns without calling it, so a
+// "serving on" line printed by ready is never followed by a start-up error.
+func (a *App) ServeReady(ctx context.Context, ln net.Listener, ready func()) error {
 	// Background services get a context that is not cancelled by the
 	// signal: they stop (Stop) after HTTP has drained.
 	if err := a.Start(context.WithoutCancel(ctx)); err != nil {
@@ -328,12 +377,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer a.Stop(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- a.Web.Serve(ln) }()
+	if ready != nil {
+		ready()
+	}
 	_ = a.Events.Publish(ctx, events.Event{Name: EventStarted})
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
+	a.StopClaiming()
 	a.Log.Info("shutting down", "timeout", a.Config.HTTP.ShutdownTimeout)
 	if err := a.Web.Shutdown(a.Config.HTTP.ShutdownTimeout); err != nil {
 		a.Log.Warn("shutdown did not finish cleanly", "err", err)
@@ -364,7 +417,7 @@ func (a *App) Close() {
 // and then the demo data of every module, in one transaction.
 func (a *App) RunDemo(ctx context.Context, password string) error {
 	dc := &module.DemoContext{Password: password}
-	return a.Store.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.Store.Tx(ctx, func(tx *gorm.DB) error {
 		dc.Tx = tx
 		var err error
 		if dc.Orgs, dc.Users, err = a.Accounts.Demo(ctx, tx, password); err != nil {
@@ -382,6 +435,14 @@ func (a *App) RunDemo(ctx context.Context, password string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// Statistics of the bulk load, so the first queries plan well.
+	if err := a.Store.Optimize(ctx); err != nil {
+		return fmt.Errorf("demo data: planner statistics: %w", err)
+	}
+	return nil
 }
 
 // home is the start page: the enabled modules, each with its entry page.

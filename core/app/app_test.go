@@ -357,10 +357,17 @@ func (r recordingRunner) Stop(context.Context) error {
 	return nil
 }
 
+// claimingRunner is a recordingRunner that takes work on its own.
+type claimingRunner struct{ recordingRunner }
+
+func (r claimingRunner) StopClaiming() { *r.log = append(*r.log, "stop claiming "+r.name) }
+
+// Runners start in order; at shutdown those that take work on their own
+// stop claiming first (issue 19, item 17), then all stop after HTTP.
 func TestRunnersStartInOrderAndStopAfterHTTP(t *testing.T) {
 	ta, _ := newSampleApp(t)
 	var log []string
-	ta.AddRunner(recordingRunner{"first", &log})
+	ta.AddRunner(claimingRunner{recordingRunner{"first", &log}})
 	ta.AddRunner(recordingRunner{"second", &log})
 	ln, err := (&netListener{}).listen()
 	if err != nil {
@@ -374,7 +381,7 @@ func TestRunnersStartInOrderAndStopAfterHTTP(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(log, ","); got != "start first,start second,stop second,stop first" {
+	if got := strings.Join(log, ","); got != "start first,start second,stop claiming first,stop second,stop first" {
 		t.Fatalf("lifecycle = %s", got)
 	}
 }

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -15,6 +17,7 @@ import (
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/names"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
@@ -34,10 +37,12 @@ type host struct {
 	templates  []fs.FS
 	i18n       []fs.FS
 	nav        []web.NavItem
+	labels     []labelSet
 	handlers   []subscription
 	demos      []module.DemoFunc
 	jobs       []schedule.Job  // host_schedule.go
 	steps      []feedback.Step // host_feedback.go
+	groupErrs  []error         // host_groups.go
 }
 
 type subscription struct {
@@ -73,8 +78,29 @@ func (h *host) Nav(items ...web.NavItem) {
 		h.nav = append(h.nav, it)
 	}
 }
+func (h *host) Labels(kind string, set web.Labels) {
+	h.labels = append(h.labels, labelSet{kind, set})
+}
+
+type labelSet struct {
+	kind string
+	set  web.Labels
+}
+
+// sharedLabelKinds are the kinds every module may add values to.
+var sharedLabelKinds = map[string]bool{"event": true, "unit": true, "mime": true}
+
 func (h *host) On(event string, fn events.Handler) {
 	h.handlers = append(h.handlers, subscription{event, fn})
+}
+
+// checkGroups reports the group kinds modules declared wrongly.
+func (a *App) checkGroups() error {
+	var all []error
+	for _, h := range a.modules {
+		all = append(all, h.groupErrs...)
+	}
+	return errors.Join(all...)
 }
 
 // checkModels verifies that every module's tables carry its prefix, so two
@@ -124,14 +150,22 @@ func (a *App) wire() error {
 		if len(h.apis) > 0 {
 			grp := huma.NewGroup(a.Web.API, "/api/v1/"+h.info.ID)
 			grp.UseMiddleware(accounts.RequireModule(grp, h.info.ID))
-			name := h.info.Name
+			name, id := h.info.Name, h.info.ID
 			grp.UseSimpleModifier(func(op *huma.Operation) {
 				if len(op.Tags) == 0 {
 					op.Tags = []string{name}
 				}
+				if err := names.Operation(op.OperationID, id); err != nil {
+					a.opErrs = append(a.opErrs, fmt.Errorf("module %s: %w", id, err))
+				}
+				// RequireModule: 404 where the organisation has not
+				// enabled the module.
+				web.Problems(http.StatusNotFound)(op)
 			})
 			for _, register := range h.apis {
-				register(grp)
+				if err := declareAPI(register, grp); err != nil {
+					return fmt.Errorf("module %s: declaring the API: %w", h.info.ID, err)
+				}
 			}
 		}
 		if len(h.pages) > 0 {
@@ -141,7 +175,36 @@ func (a *App) wire() error {
 			}
 		}
 		a.Web.AddNav(h.nav...)
+		for _, l := range h.labels {
+			if !sharedLabelKinds[l.kind] && !strings.HasPrefix(l.kind, h.info.ID+".") {
+				return fmt.Errorf("module %s: labels %q: a module's label kind is \"%s.<what>\" or one of event, unit, mime", h.info.ID, l.kind, h.info.ID)
+			}
+			if err := a.Web.AddLabels(l.kind, l.set); err != nil {
+				return fmt.Errorf("module %s: %w", h.info.ID, err)
+			}
+		}
+	}
+	if err := a.coreLabels(); err != nil {
+		return err
+	}
+	// A route or operation ID declared twice, or a module's operation
+	// named outside its own prefix, stops start-up naming them.
+	if err := errors.Join(append(a.opErrs, a.Web.OperationErr())...); err != nil {
+		return err
 	}
 	a.Web.App.Get("/", a.startPage)
 	return a.Web.BuildTemplates()
+}
+
+// declareAPI runs a module's API declarations, turning huma's panics on a
+// malformed operation (a duplicate operation ID, a bad input type) into an
+// error that stops start-up naming the module.
+func declareAPI(register func(huma.API), api huma.API) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	register(api)
+	return nil
 }

@@ -1,6 +1,13 @@
 package app
 
-import "github.com/portalkit/portalkit/core/notify"
+import (
+	"github.com/portalkit/portalkit/core/live"
+	"github.com/portalkit/portalkit/core/notify"
+)
+
+// Live is the module's publisher of live events (core/live): names are
+// prefixed with the module's ID.
+func (h *host) Live() live.Publisher { return h.app.Live.Publisher(h.info.ID) }
 
 // Notify is the notification service, for modules that send.
 func (h *host) Notify() *notify.Service { return h.app.Notify }

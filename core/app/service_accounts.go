@@ -1,10 +1,13 @@
 package app
 
 import (
+	"net/http"
+
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 // initAccounts builds the accounts service and puts its middleware in front
@@ -29,6 +32,11 @@ func (a *App) initAccounts(opts Options) error {
 	a.coreMigrations = append(a.coreMigrations, store.MigrationSet{Owner: "accounts", Migrations: acc.Migrations()})
 	a.Web.App.Use(acc.Middleware())
 	a.Web.API.UseMiddleware(acc.APIGuard(a.Web.API))
+	// Idempotency-Key is honoured behind the guard, for every operation
+	// registered from here on (huma binds middleware at registration).
+	if err := a.initIdempotency(); err != nil {
+		return err
+	}
 	a.documentSecurity()
 	a.Web.Decorate(acc.Decorate(a.Web))
 	acc.RegisterAPI(a.Web.API)
@@ -53,11 +61,24 @@ func (a *App) documentSecurity() {
 		Description: "The portal's session cookie. State-changing calls also need the X-CSRF-Token header."}
 	oapi.OnAddOperation = append(oapi.OnAddOperation, func(_ *huma.OpenAPI, op *huma.Operation) {
 		if accounts.AccessOf(op).Public {
+			op.Security = []map[string][]string{} // "security: []": no credentials needed
 			return
 		}
 		op.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
-		if len(op.Responses) == 0 {
-			op.Responses = map[string]*huma.Response{}
+	})
+	// What the guard and the policy layer answer, documented on every
+	// operation they stand in front of.
+	a.Web.DocumentProblems(func(op *huma.Operation) []int {
+		var out []int
+		if !accounts.AccessOf(op).Public {
+			// 403: a role the operation does not allow, a token without
+			// the scope, a cookie call without its CSRF header.
+			out = append(out, http.StatusUnauthorized, http.StatusForbidden)
 		}
+		if web.HasPathParam(op) {
+			// An object that does not exist or is not the caller's.
+			out = append(out, http.StatusNotFound)
+		}
+		return out
 	})
 }

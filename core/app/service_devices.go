@@ -31,7 +31,7 @@ func (a *App) initDevices() error {
 	// before any job has run or anything was written.
 	a.runners = append([]Runner{a.Devices}, a.runners...)
 	return a.Schedule.Add(schedule.Job{
-		Name: "devices.retention", Cron: "15 * * * *",
+		Name: "devices.retention", Cron: "15 * * * *", CatchUp: schedule.CatchUpLatest, // one run rolls up everything past retention
 		Description: "Roll raw device readings older than devices.retention into hourly aggregates and delete them",
 		Run: func(ctx context.Context, r *schedule.Run) error {
 			n, err := a.Devices.Retain(ctx, r.Slot)

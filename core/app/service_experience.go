@@ -42,6 +42,9 @@ func (a *App) initExperience() error {
 	if err := a.initFeedback(); err != nil {
 		return err
 	}
+	if err := a.initQuiz(); err != nil {
+		return err
+	}
 	a.coreMigrations = append(a.coreMigrations, a.experienceMigrations()...)
 	a.wireMessages()
 
@@ -95,7 +98,7 @@ func (a *App) initDrafts() error {
 		return err
 	}
 	return a.Schedule.Add(schedule.Job{
-		Name: "drafts.purge", Cron: "25 3 * * *",
+		Name: "drafts.purge", Cron: "25 3 * * *", CatchUp: schedule.CatchUpLatest, // purges whatever has expired
 		Description: "Delete form drafts untouched for longer than drafts.ttl",
 		Run: func(ctx context.Context, r *schedule.Run) error {
 			n, err := d.Purge(ctx)
@@ -160,7 +163,7 @@ func (a *App) initFeedback() error {
 		return fb.RecordReaction(ctx, e.Tx, e.OrgID, e.SubjectID, feedback.HelpStep.ID, fmt.Sprintf("article:%v", data["article_id"]), score)
 	})
 	return a.Schedule.Add(schedule.Job{
-		Name: "feedback.expire", Cron: "35 3 * * *",
+		Name: "feedback.expire", Cron: "35 3 * * *", CatchUp: schedule.CatchUpLatest,
 		Description: "Close feedback asks left unanswered for longer than feedback.ask_ttl",
 		Run: func(ctx context.Context, r *schedule.Run) error {
 			n, err := fb.Expire(ctx)
@@ -190,6 +193,7 @@ func (a *App) experienceMigrations() []store.MigrationSet {
 		{Owner: "drafts", Migrations: a.Drafts.Migrations()},
 		{Owner: "timeline", Migrations: a.Timeline.Migrations()},
 		{Owner: "feedback", Migrations: a.Feedback.Migrations()},
+		{Owner: "quiz", Migrations: a.Quiz.Migrations()},
 	}
 }
 

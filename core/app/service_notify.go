@@ -12,6 +12,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
@@ -22,7 +23,7 @@ import (
 // declare kinds on it), adds its page templates and registers its
 // dispatcher as a background runner.
 func (a *App) newNotify() error {
-	svc, err := notify.New(notify.Options{Config: a.Config, Store: a.Store, Log: a.Log.With("service", "notify"), Events: a.Events})
+	svc, err := notify.New(notify.Options{Config: a.Config, Store: a.Store, Log: a.Log, Events: a.Events})
 	if err != nil {
 		return err
 	}
@@ -35,6 +36,10 @@ func (a *App) newNotify() error {
 	a.Notify = svc
 	a.coreMigrations = append(a.coreMigrations, notify.Migrations())
 	a.AddRunner(svc)
+	a.Web.Metrics().Registry.MustRegister(svc.Collectors()...)
+	// A failing channel is reported, not a reason to stop serving: the
+	// outbox keeps what it cannot deliver yet.
+	a.Web.AddReadyDetail("notifications", svc.ReadyDetail)
 	a.wireNotify()
 	// One e-mail a day folding the non-urgent notifications of users who
 	// chose the digest; 07:00 UTC, before most people start their day.
@@ -56,13 +61,14 @@ func (a *App) newNotify() error {
 func (a *App) wireNotify() {
 	a.Notify.SetDirectory(accountsDirectory{a.Accounts})
 	a.Notify.SetCatalog(a.Web.Catalog())
+	a.Notify.SetLive(a.Live)
+	a.Live.OnReady(a.liveReady)
 	for _, k := range accounts.MessageKinds {
 		a.Notify.Declare("accounts", notify.Kind{ID: k.ID, Title: k.Title, DefaultChannels: []string{"email"},
 			Mutable: false, Urgent: true, Templates: accounts.MailTemplates()})
 	}
 	a.Accounts.SetMessenger(accountMessenger{a.Notify})
 	a.Notify.RegisterAPI(a.Web.API)
-	a.Notify.MountStream(a.Web.App)
 	a.Notify.MountPages(a.Web.App, a.Accounts)
 	a.Notify.MountAdmin(a.Web.App, a.Accounts)
 	inbox := make([]string, len(notify.InboxRoles))
@@ -71,7 +77,7 @@ func (a *App) wireNotify() {
 	}
 	a.Web.AddNav(
 		web.NavItem{Label: "Notifications", Path: notify.InboxPath, Roles: inbox, Order: 800},
-		web.NavItem{Label: "Outbox", Path: notify.AdminPath, Roles: []string{string(accounts.Admin)}, Order: 940},
+		web.NavItem{Label: "Outbox", Path: notify.AdminPath, Roles: []string{string(accounts.Admin)}, Order: 940, Group: "Administration"},
 	)
 	a.Web.Decorate(func(c *fiber.Ctx, p *web.Page) {
 		who, ok := accounts.PrincipalOf(c)
@@ -79,15 +85,21 @@ func (a *App) wireNotify() {
 			return
 		}
 		n, err := a.Notify.UnreadCount(c.UserContext(), who.OrgID, who.UserID)
-		if err != nil || n == 0 {
+		if err != nil {
 			return
 		}
 		if p.Extra == nil {
 			p.Extra = map[string]any{}
 		}
-		label := p.T("%d unread", n)
+		// Always there (hidden at 0) so that live.js can show it when a
+		// notification arrives; data-label is the translated label.
+		hidden := ""
+		if n == 0 {
+			hidden = " hidden"
+		}
 		p.Extra["Unread"] = template.HTML(`<a class="unread badge" href="/notifications" aria-label="` +
-			template.HTMLEscapeString(label) + `">` + strconv.FormatInt(n, 10) + `</a>`)
+			template.HTMLEscapeString(p.T("%d unread", n)) + `" data-label="` + template.HTMLEscapeString(p.T("%d unread")) + `"` +
+			hidden + `>` + strconv.FormatInt(n, 10) + `</a>`)
 	})
 }
 
@@ -159,8 +171,9 @@ func (m accountMessenger) Send(ctx context.Context, tx *gorm.DB, msg accounts.Me
 // messageNotifier tells the recipient of a secure message through the
 // notification service (in-app and e-mail; only a preview leaves the portal).
 type messageNotifier struct {
-	n   *notify.Service
-	acc *accounts.Service
+	n    *notify.Service
+	acc  *accounts.Service
+	live *live.Service
 }
 
 func (m messageNotifier) MessageReceived(ctx context.Context, tx *gorm.DB, orgID, recipientID, conversationID uint, preview string) error {
@@ -182,12 +195,25 @@ func (m messageNotifier) MessageReceived(ctx context.Context, tx *gorm.DB, orgID
 	}
 	_, err := m.n.Send(ctx, tx, notify.Notification{OrgID: orgID, UserID: recipientID, Kind: "messages.received",
 		Data: map[string]any{"from": from, "preview": preview, "link": fmt.Sprintf("/messages/%d", conversationID)}})
-	return err
+	if err != nil {
+		return err
+	}
+	// The open conversation and inbox pages of both sides (the sender's
+	// other tabs too) show the message at once.
+	to := []uint{recipientID}
+	if p, ok := accounts.PrincipalFrom(ctx); ok && p.UserID != 0 && p.OrgID == orgID && p.UserID != recipientID {
+		to = append(to, p.UserID)
+	}
+	items := make([]live.Item, len(to))
+	for i, u := range to {
+		items[i] = live.Item{OrgID: orgID, UserID: u, Type: live.TypeMessage, Data: map[string]uint{"conversation_id": conversationID}}
+	}
+	return m.live.Append(ctx, tx, items)
 }
 
 // wireMessages declares the new-message notification and connects it.
 func (a *App) wireMessages() {
 	a.Notify.Declare("messages", notify.Kind{ID: "messages.received", Title: "New secure message",
 		DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true, Templates: messages.MailTemplates()})
-	a.Messages.SetNotifier(messageNotifier{a.Notify, a.Accounts})
+	a.Messages.SetNotifier(messageNotifier{a.Notify, a.Accounts, a.Live})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/schedule"
+	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
 )
 
@@ -25,6 +26,9 @@ func (a *App) initSchedule() error {
 		return fmt.Errorf("schedule: translations: %w", err)
 	}
 	a.AddRunner(a.Schedule)
+	if err := a.idempotencyJobs(); err != nil {
+		return err
+	}
 	return a.wireScheduleUI()
 }
 
@@ -71,9 +75,20 @@ func (a *App) wireScheduleUI() error {
 	})
 	a.Schedule.RegisterAPI(grp, scheduleWho)
 	a.Schedule.MountAdmin(a.Web.App.Group("/platform/jobs", a.Accounts.RequirePage(accounts.PlatformAdmin)), scheduleWho)
-	a.Web.AddNav(web.NavItem{Label: "Jobs", Path: "/platform/jobs", Roles: []string{string(accounts.PlatformAdmin)}, Order: 910})
+	a.Web.AddNav(web.NavItem{Label: "Jobs", Path: "/platform/jobs", Roles: []string{string(accounts.PlatformAdmin)}, Order: 910, Group: "Administration"})
+	if a.Store.Dialect == store.SQLite {
+		// PostgreSQL's autovacuum keeps its statistics; SQLite has none
+		// unless asked (docs/operations.md).
+		if err := a.Schedule.Add(schedule.Job{
+			Name: "store.optimize", Cron: "17 * * * *", CatchUp: schedule.CatchUpLatest,
+			Description: "Refresh the SQLite query planner's statistics (PRAGMA optimize)",
+			Run:         func(ctx context.Context, r *schedule.Run) error { return a.Store.Optimize(ctx) },
+		}); err != nil {
+			return err
+		}
+	}
 	return a.Schedule.Add(schedule.Job{
-		Name: "accounts.purge_deleted", Cron: "40 3 * * *",
+		Name: "accounts.purge_deleted", Cron: "40 3 * * *", CatchUp: schedule.CatchUpLatest,
 		Description: "Anonymise accounts closed longer ago than their organisation's retention period",
 		Run: func(ctx context.Context, r *schedule.Run) error {
 			n, err := a.Accounts.PurgeDeleted(ctx, r.Slot)

@@ -27,7 +27,17 @@ var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 //     across organisations even to admins);
 //   - a customer of another organisation is refused (403/404);
 //   - an anonymous caller gets 401;
-//   - a revoked API token gets 401.
+//   - a revoked API token gets 401;
+//   - an integrator token of the organisation succeeds where the operation
+//     allows accounts.Integrator, and is refused elsewhere.
+//
+// For operations on a customer's object (those customers may call, and
+// those marked accounts.MatrixReach) it checks staff reach on an object of
+// the owning customer: a staff member reaching the owner through a policy
+// group (of a kind opening every area) gets the same answer as one assigned
+// to the owner; staff assigned to nobody, and staff whose only group with
+// the owner is of a kind that does not open the operation's area (or who
+// share a group with another customer), are refused (403/404).
 //
 // Operations declare their fixture with accounts.Matrix, or opt out with
 // accounts.MatrixSkip and a reason, which is logged. An operation with
@@ -43,6 +53,9 @@ func AuthorizationMatrix(t *testing.T, ta *TestApp) {
 	ta.User(t, orgA.Slug, "other@matrix-a.example", accounts.Customer)
 	ta.User(t, orgB.Slug, "customer@matrix-b.example", accounts.Customer)
 	ta.User(t, orgB.Slug, "admin@matrix-b.example", accounts.Admin)
+	ta.User(t, orgA.Slug, "staff-group@matrix-a.example", accounts.Staff)
+	ta.User(t, orgA.Slug, "staff-none@matrix-a.example", accounts.Staff)
+	ta.User(t, orgA.Slug, "staff-narrow@matrix-a.example", accounts.Staff)
 
 	tokens := map[string]string{
 		"customer":   ta.Login(t, orgA.Slug, "owner@matrix-a.example"),
@@ -51,8 +64,12 @@ func AuthorizationMatrix(t *testing.T, ta *TestApp) {
 		"other":      ta.Login(t, orgA.Slug, "other@matrix-a.example"),
 		"foreign":    ta.Login(t, orgB.Slug, "customer@matrix-b.example"),
 		"foreignAdm": ta.Login(t, orgB.Slug, "admin@matrix-b.example"),
+		"staffGroup": ta.Login(t, orgA.Slug, "staff-group@matrix-a.example"),
+		"staffNone":  ta.Login(t, orgA.Slug, "staff-none@matrix-a.example"),
+		"staffNarrw": ta.Login(t, orgA.Slug, "staff-narrow@matrix-a.example"),
 	}
 	adminP := ta.Principal(t, tokens["admin"])
+	customerP := ta.Principal(t, tokens["customer"])
 	ct, err := ta.Accounts.CreateToken(ctx, adminP, accounts.NewToken{Name: "revoked", Scopes: []string{"*"}, ExpiresIn: time.Hour}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +78,12 @@ func AuthorizationMatrix(t *testing.T, ta *TestApp) {
 		t.Fatal(err)
 	}
 	revoked := ct.Secret
+	it, err := ta.Accounts.CreateToken(ctx, adminP, accounts.NewToken{Name: "integrator", Scopes: []string{"*"}, ExpiresIn: time.Hour}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens["integrator"] = it.Secret
+	matrixReach(t, ta, adminP, customerP, tokens)
 
 	oapi := ta.Web.API.OpenAPI()
 	paths := make([]string, 0, len(oapi.Paths))
@@ -107,8 +130,8 @@ func AuthorizationMatrix(t *testing.T, ta *TestApp) {
 			ownerP := ta.Principal(t, tokens[ownerKey])
 			customersAllowed := slices.Contains(acc.Roles, accounts.Customer)
 
-			call := func(who string, headers map[string]string) int {
-				params, body, err := fixture(ctx, ta.Store.DB.WithContext(ctx), ownerP)
+			callFor := func(owner *accounts.Principal, who string, headers map[string]string) int {
+				params, body, err := fixture(ctx, ta.Store.DB.WithContext(ctx), owner)
 				if err != nil {
 					t.Fatalf("%s: fixture: %v", name, err)
 				}
@@ -125,6 +148,7 @@ func AuthorizationMatrix(t *testing.T, ta *TestApp) {
 				}
 				return res.Status
 			}
+			call := func(who string, headers map[string]string) int { return callFor(ownerP, who, headers) }
 			t.Run(name, func(t *testing.T) {
 				expect := func(who string, headers map[string]string, ok func(int) bool, want string) {
 					if got := call(who, headers); !ok(got) {
@@ -145,7 +169,26 @@ func AuthorizationMatrix(t *testing.T, ta *TestApp) {
 				expect("a customer of another org", Bearer(tokens["foreign"]), is(403, 404), "403 or 404")
 				expect("an anonymous caller", nil, is(401), "401")
 				expect("a revoked token", Bearer(revoked), is(401), "401")
-				expect("the owner ("+ownerKey+")", Bearer(tokens[ownerKey]), func(c int) bool { return c >= 200 && c < 300 }, "2xx")
+				ok2xx := func(c int) bool { return c >= 200 && c < 300 }
+				expect("the owner ("+ownerKey+")", Bearer(tokens[ownerKey]), ok2xx, "2xx")
+				if slices.Contains(acc.Roles, accounts.Integrator) {
+					expect("an integrator token of the org", Bearer(tokens["integrator"]), ok2xx, "2xx")
+				} else {
+					expect("an integrator token of the org", Bearer(tokens["integrator"]), is(401, 403, 404), "401, 403 or 404")
+				}
+				if customersAllowed || accounts.MatrixReachOf(op) {
+					refused := is(403, 404)
+					assigned := callFor(customerP, "staff assigned to the owner", Bearer(tokens["staff"]))
+					if grouped := callFor(customerP, "staff in a group with the owner", Bearer(tokens["staffGroup"])); grouped != assigned {
+						t.Errorf("staff reaching the owner through a group: status %d, but %d through an assignment", grouped, assigned)
+					}
+					if got := callFor(customerP, "staff assigned to nobody", Bearer(tokens["staffNone"])); !refused(got) {
+						t.Errorf("as staff assigned to nobody: status %d, want 403 or 404", got)
+					}
+					if got := callFor(customerP, "staff whose group does not open this area", Bearer(tokens["staffNarrw"])); !refused(got) {
+						t.Errorf("as staff whose only group with the owner does not open this area: status %d, want 403 or 404", got)
+					}
+				}
 			})
 			checked++
 		}
@@ -154,4 +197,48 @@ func AuthorizationMatrix(t *testing.T, ta *TestApp) {
 		t.Fatal("the matrix checked no operation: no route declares accounts.Matrix")
 	}
 	t.Logf("authorization matrix: %d operations checked", checked)
+}
+
+// Group kinds the matrix declares: "portaltest.team" opens every area (its
+// staff reach like an assignment), "portaltest.narrow" only its own area,
+// which no route belongs to.
+const (
+	matrixTeam   = "portaltest.team"
+	matrixNarrow = "portaltest.narrow"
+)
+
+// matrixReach gives the matrix's staff their reach over owner@matrix-a:
+// staff@ by assignment, staff-group@ through a team group, staff-narrow@
+// only through a narrow group (and a team group with another customer),
+// staff-none@ none.
+func matrixReach(t *testing.T, ta *TestApp, adminP, customerP *accounts.Principal, tokens map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, k := range []accounts.GroupKind{{ID: matrixTeam, Opens: []string{accounts.AllAreas}}, {ID: matrixNarrow}} {
+		if !slices.ContainsFunc(ta.Accounts.GroupKinds(), func(d accounts.GroupKind) bool { return d.ID == k.ID }) {
+			if err := ta.Accounts.DeclareGroupKind(k); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	staff := ta.Principal(t, tokens["staff"])
+	if err := ta.Accounts.Assign(ctx, adminP, staff.UserID, customerP.UserID, "advisor"); err != nil {
+		t.Fatal(err)
+	}
+	other := ta.Principal(t, tokens["other"])
+	join := func(kind, ref string, staffKey string, customer uint) {
+		g, err := ta.Accounts.SaveGroup(ctx, nil, adminP.OrgID, kind, ref, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ta.Accounts.AddGroupMember(ctx, nil, adminP.OrgID, g.ID, ta.Principal(t, tokens[staffKey]).UserID, accounts.StaffSide, "member"); err != nil {
+			t.Fatal(err)
+		}
+		if err := ta.Accounts.AddGroupMember(ctx, nil, adminP.OrgID, g.ID, customer, accounts.CustomerSide, "member"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	join(matrixTeam, "matrix-team", "staffGroup", customerP.UserID)
+	join(matrixNarrow, "matrix-narrow", "staffNarrw", customerP.UserID)
+	join(matrixTeam, "matrix-other", "staffNarrw", other.UserID)
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -46,6 +47,7 @@ const (
 	EnvDB              = "PORTAL_TEST_DB"           // sqlite (default) or postgres
 	EnvDatabaseURL     = "PORTAL_TEST_DATABASE_URL" // a PostgreSQL server URL
 	EnvRequireServices = "PORTAL_REQUIRE_SERVICES"  // 1: missing services fail
+	EnvReplicaURL      = "PORTAL_TEST_REPLICA_URL"  // a streaming replica of EnvDatabaseURL's server
 )
 
 // Dialect returns the database this test run uses: "sqlite" or "postgres".
@@ -77,7 +79,10 @@ type TestApp struct {
 
 	mu     sync.Mutex
 	events []events.Event
-	Logs   *bytes.Buffer
+	// Logs is the app's log output; read it with LogText while the app
+	// runs (its writes take a lock that reading Logs directly skips).
+	Logs *bytes.Buffer
+	logs *syncBuffer
 }
 
 // Option changes how New builds the app.
@@ -118,7 +123,7 @@ func New(t testing.TB, mods []module.Module, opts ...Option) *TestApp {
 func NewWithConfig(t testing.TB, cfg config.Config, mods []module.Module) *TestApp {
 	t.Helper()
 	logs := &syncBuffer{}
-	ta := &TestApp{T: t, Logs: &logs.Buffer}
+	ta := &TestApp{T: t, Logs: &logs.Buffer, logs: logs}
 	a, err := app.New(context.Background(), app.Options{Config: cfg, Modules: mods, LogOutput: logs, Argon2: &TestArgon2})
 	if err != nil {
 		t.Fatalf("portaltest: building app: %v", err)
@@ -143,6 +148,14 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.Buffer.Write(p)
+}
+
+// LogText returns what the app has logged so far, safe to call while the
+// app is still writing.
+func (ta *TestApp) LogText() string {
+	ta.logs.mu.Lock()
+	defer ta.logs.mu.Unlock()
+	return ta.logs.String()
 }
 
 // Events returns the names of the events published so far.
@@ -204,3 +217,63 @@ func NewPostgresSchema(t testing.TB) string {
 }
 
 var _ io.Writer = (*syncBuffer)(nil)
+
+// ReplicaOf returns primary (a URL from NewPostgresSchema) pointed at the
+// streaming replica of PORTAL_TEST_REPLICA_URL: the replica's host, port and
+// database, primary's search_path. It waits until the replica has replayed
+// the schema's creation. Without a replica it skips loudly (fails under
+// PORTAL_REQUIRE_SERVICES=1); .ci/services.sh start_postgres_replica makes one.
+func ReplicaOf(t testing.TB, primary string) string {
+	t.Helper()
+	raw := os.Getenv(EnvReplicaURL)
+	RequireService(t, "PostgreSQL replica", raw != "", EnvReplicaURL+" is not set (.ci/services.sh start_postgres_replica)")
+	rep, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("portaltest: %s: %v", EnvReplicaURL, err)
+	}
+	u, err := url.Parse(primary)
+	if err != nil {
+		t.Fatalf("portaltest: %v", err)
+	}
+	u.Host, u.Path, u.User = rep.Host, rep.Path, rep.User
+	schema := u.Query().Get("search_path")
+	db, err := gorm.Open(postgres.Open(raw), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("portaltest: PostgreSQL replica at %s: %v", EnvReplicaURL, err)
+	}
+	sqlDB, _ := db.DB()
+	defer sqlDB.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int64
+		if err := db.Raw("SELECT count(*) FROM pg_namespace WHERE nspname = ?", schema).Scan(&n).Error; err != nil {
+			t.Fatalf("portaltest: PostgreSQL replica: %v", err)
+		}
+		if n == 1 {
+			return u.String()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("portaltest: the replica at %s has not replayed schema %s after 30 s: is it a replica of %s?", EnvReplicaURL, schema, EnvDatabaseURL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ServeLoopback serves the app on a free loopback port until t ends and
+// returns its base URL (http://127.0.0.1:port), for tests that talk to it
+// over the network: a browser, an SDK, a program run with `go run`.
+func (ta *TestApp) ServeLoopback(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ta.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return "http://" + ln.Addr().String()
+}

@@ -84,6 +84,19 @@ func (ta *TestApp) Do(t testing.TB, method, url string, body any, headers map[st
 	return &Response{Status: res.StatusCode, Header: res.Header, Body: string(b), Cookies: res.Cookies()}
 }
 
+// WithHeaders returns a copy of h with the header names and values kv
+// (name, value, name, value...) set.
+func WithHeaders(h map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(h)+len(kv)/2)
+	for k, v := range h {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
 // Run runs the scenario as a subtest of t.
 func (s Scenario) Run(t *testing.T, ta *TestApp) {
 	t.Helper()

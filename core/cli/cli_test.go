@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -6,13 +6,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/mail"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +30,7 @@ import (
 	"github.com/portalkit/portalkit/core/app/testdata/sample"
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/module"
+	"github.com/portalkit/portalkit/core/notify/notifytest"
 	"github.com/portalkit/portalkit/core/portaltest"
 )
 
@@ -98,6 +107,16 @@ func TestModulesAndVersion(t *testing.T) {
 	if !regexp.MustCompile(`sample\s+1\.0\.0\s+-\s+Notes, to prove`).MatchString(out.String()) {
 		t.Fatalf("modules output: %q", out.String())
 	}
+	// A module whose requirement is not compiled in is listed, and the
+	// command fails naming it.
+	env, out, errOut := testEnv(t)
+	env.modules = func() []module.Module { return []module.Module{needsBilling{}} }
+	if code := runWith(env, []string{"modules"}); code != exitError {
+		t.Errorf("missing requirement: exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(out.String(), "shop") || !strings.Contains(errOut.String(), `module "shop" requires module "billing", which is not loaded`) {
+		t.Errorf("missing requirement: out %q, err %q", out.String(), errOut.String())
+	}
 	env, out, _ = testEnv(t)
 	runWith(env, []string{"version"})
 	if !strings.HasPrefix(out.String(), "portal ") {
@@ -162,6 +181,28 @@ func TestConfigPrintMasksSecrets(t *testing.T) {
 	}
 }
 
+// TestConfigPrintWithConfigFlagAfterPrint: the form the usage text gives,
+// `config print --config FILE`, reads FILE (as does the flag first).
+func TestConfigPrintWithConfigFlagAfterPrint(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "portal.yaml")
+	if err := os.WriteFile(file, []byte("http:\n  addr: 127.0.0.1:22150\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"config", "print", "--config", file}, {"config", "--config", file, "print"}} {
+		env, out, errb := testEnv(t)
+		if code := runWith(env, args); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		if !strings.Contains(out.String(), "127.0.0.1:22150") {
+			t.Fatalf("%v: the file's http.addr is not in the output:\n%s", args, out.String())
+		}
+	}
+	env, _, errb := testEnv(t)
+	if code := runWith(env, []string{"config", "print", "extra"}); code == 0 || !strings.Contains(errb.String(), "extra") {
+		t.Fatalf("a stray argument: exit %d, %q", code, errb.String())
+	}
+}
+
 // portalEnv is the environment of a portal subprocess on the test run's
 // database.
 func portalEnv(t *testing.T) []string {
@@ -175,8 +216,14 @@ func portalEnv(t *testing.T) []string {
 // startPortal runs the test binary as the portal and returns its address.
 func startPortal(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
 	t.Helper()
+	return startPortalEnv(t, nil, args...)
+}
+
+// startPortalEnv is startPortal with more environment variables.
+func startPortalEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(portalEnv(t), "GO_TEST_PORTAL_MAIN=1")
+	cmd.Env = append(append(portalEnv(t), env...), "GO_TEST_PORTAL_MAIN=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +238,7 @@ func startPortal(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer
 	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		re := regexp.MustCompile(`serving on http://(\S+)`)
+		re := regexp.MustCompile(`serving on https?://(\S+)`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addrc <- m[1]
@@ -388,5 +435,133 @@ func TestSimulateCommandErrors(t *testing.T) {
 	run("orgs", "add", "--slug", "demo", "--name", "Demo")
 	if code, errs := run("simulate", "--org", "demo", "--duration", "1s"); code != 1 || !strings.Contains(errs, "declares a simulated stream") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("nothing to simulate: %d %q", code, errs)
+	}
+}
+
+// needsBilling requires a module that is not compiled in.
+type needsBilling struct{}
+
+func (needsBilling) Info() module.Info {
+	return module.Info{ID: "shop", Name: "Shop", Version: "1.0.0", Requires: []string{"billing"}}
+}
+func (needsBilling) Init(module.Host) error { return nil }
+
+// TestEmailLinkOpensThePage starts the portal on a port the system picks,
+// with no base_url and a real SMTP server, asks for a password reset, and
+// follows the link in the e-mail: it names the port the portal listens on
+// (base_url follows --addr) and opens the reset form for that token.
+func TestEmailLinkOpensThePage(t *testing.T) {
+	sink, err := notifytest.NewSMTPSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sink.Close)
+	_, addr, stderr := startPortalEnv(t, []string{"PORTAL_NOTIFY_SMTP_HOST=127.0.0.1", fmt.Sprintf("PORTAL_NOTIFY_SMTP_PORT=%d", sink.Port),
+		"PORTAL_NOTIFY_SMTP_TLS=none", "PORTAL_NOTIFY_POLL_INTERVAL=100ms"}, "serve", "--addr", "127.0.0.1:0", "--demo")
+	base := "http://" + addr
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) (int, string) {
+		t.Helper()
+		res, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	_, form := get(base + "/password/forgot?org=demo")
+	csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(form)
+	if csrf == nil {
+		t.Fatalf("no CSRF token on the form: %s", form)
+	}
+	res, err := client.PostForm(base+"/password/forgot", url.Values{"_csrf": {csrf[1]}, "org": {"demo"}, "email": {"customer@demo.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 303 {
+		t.Fatalf("reset request: %d", res.StatusCode)
+	}
+	// The demo's own notifications arrive too; wait for the reset e-mail.
+	resetLink := regexp.MustCompile(`https?://[^\s"<>]+/password/reset\?token=[A-Za-z0-9_%-]+`)
+	var link string
+	for deadline := time.Now().Add(15 * time.Second); link == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, m := range sink.Messages() {
+			if l := resetLink.FindString(mailText(t, m.Raw)); l != "" && slices.Contains(m.To, "customer@demo.example") {
+				link = l
+			}
+		}
+	}
+	if link == "" {
+		t.Fatalf("no e-mail with a reset link arrived (%d e-mails); stderr:\n%s", sink.Count(), stderr.String())
+	}
+	if !strings.HasPrefix(link, base+"/") {
+		t.Fatalf("the link %s does not point at the portal on %s", link, base)
+	}
+	status, page := get(link)
+	token, _ := url.Parse(link)
+	if status != 200 || !strings.Contains(page, "Choose a new password") || !strings.Contains(page, `value="`+token.Query().Get("token")+`"`) {
+		t.Fatalf("the link opened %d:\n%s", status, page)
+	}
+}
+
+// mailText returns the text parts of a raw e-mail, decoded.
+func mailText(t *testing.T, raw []byte) string {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	var walk func(ct string, body io.Reader)
+	walk = func(ct string, body io.Reader) {
+		mt, params, _ := mime.ParseMediaType(ct)
+		if strings.HasPrefix(mt, "multipart/") {
+			mr := multipart.NewReader(body, params["boundary"])
+			for {
+				p, err := mr.NextPart()
+				if err != nil {
+					return
+				}
+				walk(p.Header.Get("Content-Type"), p)
+			}
+		}
+		b, _ := io.ReadAll(body)
+		out.Write(b)
+		out.WriteString("\n")
+	}
+	body := io.Reader(msg.Body)
+	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	walk(msg.Header.Get("Content-Type"), body)
+	return out.String()
+}
+
+// TestPublicEntryPoint: Run (and so Main) hosts the modules it is given
+// beside the registered ones, with every command.
+func TestPublicEntryPoint(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Run([]string{"modules"}, &out, &errOut, &sample.Module{}); code != exitOK {
+		t.Fatalf("modules: exit %d: %s", code, errOut.String())
+	}
+	if !regexp.MustCompile(`(?m)^sample\s+1\.0\.0`).MatchString(out.String()) {
+		t.Errorf("the given module is not listed: %q", out.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := Run([]string{"modules"}, &out, &errOut, needsBilling{}); code != exitError || !strings.Contains(errOut.String(), `requires module "billing"`) {
+		t.Errorf("a missing requirement: exit %d, %q", code, errOut.String())
+	}
+	out.Reset()
+	if code := Run([]string{"--help"}, &out, &errOut); code != exitOK {
+		t.Errorf("--help: exit %d", code)
+	}
+	for _, c := range []string{"serve", "migrate", "demo", "jobs", "devices", "simulate", "modules", "config", "orgs", "users", "version"} {
+		if !regexp.MustCompile(`(?m)^  ` + c + `\s`).MatchString(out.String()) {
+			t.Errorf("the public entry point lacks the %s command", c)
+		}
 	}
 }

@@ -1,4 +1,20 @@
-package main
+// Package cli is the whole portal command as a library: serve, migrate,
+// demo, db, orgs, users, modules, devices, simulate, jobs, config and
+// version. cmd/portal is a main that calls Main with the bundled verticals
+// blank-imported; an integrator's main is the same, with their own modules
+// (docs/writing-a-module.md, "Your own portal binary"):
+//
+//	package main
+//
+//	import (
+//		"github.com/portalkit/portalkit/core/cli"
+//		_ "github.com/portalkit/portalkit/verticals/banking"
+//
+//		"example.com/shop/bookshop"
+//	)
+//
+//	func main() { cli.Main(bookshop.New()) }
+package cli
 
 import (
 	"context"
@@ -65,13 +81,31 @@ func commands() []command {
 		{"simulate", "connect simulated devices and publish readings (progress and achieved rate)", cmdSimulate},
 		{"jobs", "list the scheduled jobs, or run one now with a progress bar", cmdJobs},
 		{"config", "show the effective configuration (config print)", cmdConfig},
+		{"db", "copy the embedded SQLite database into PostgreSQL (db copy --to URL)", cmdDB},
+		{"backup", "write a consistent copy of the SQLite database (backup --out FILE)", cmdBackup},
+		{"restore", "put a backup in place of the SQLite database (restore --from FILE)", cmdRestore},
+		{"health", "ask the running portal's /healthz (container health checks)", cmdHealth},
 		{"version", "print the version", cmdVersion},
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// Main runs the portal command on the process's arguments and exits with
+// its status. The portal hosts the modules registered in init() (the
+// bundled verticals an integrator blank-imports, such as verticals/all)
+// and mods, which need no registration:
+//
+//	func main() { cli.Main(works.New(), bookshop.New()) }
+func Main(mods ...module.Module) {
+	os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr, mods...))
+}
+
+// Run runs the command line args (without the program name) and returns
+// the exit status: 0 done, 1 failed, 2 a wrong command line. The modules
+// are the registered ones and mods, as for Main.
+func Run(args []string, stdout, stderr io.Writer, mods ...module.Module) int {
 	env := &cliEnv{
-		stdout: stdout, stderr: stderr, environ: os.Environ(), modules: module.Registered,
+		stdout: stdout, stderr: stderr, environ: os.Environ(),
+		modules: func() []module.Module { return append(module.Registered(), mods...) },
 		signals: signalContext,
 	}
 	return runWith(env, args)
@@ -210,16 +244,27 @@ func cmdModules(_ context.Context, env *cliEnv, args []string) error {
 	if len(mods) == 0 {
 		fmt.Fprintln(tw, "(none)\t\t\t")
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// A module whose requirement is missing (or a cycle) would stop
+	// `portal serve`: say so now, and fail.
+	_, err := module.Order(mods)
+	return err
 }
 
 func cmdConfig(_ context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "config", "config print [--config FILE]")
 	load := configFlag(env, fs)
-	if err := parse(fs, args, 1); err != nil {
+	// Flags may follow "print", as the synopsis shows.
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || fs.Arg(0) != "print" {
+	if len(pos) > 1 {
+		return usagef("unexpected argument %q", pos[1])
+	}
+	if len(pos) != 1 || pos[0] != "print" {
 		return usagef("want `portal config print`")
 	}
 	cfg, err := load()
@@ -321,6 +366,15 @@ func cmdServe(_ context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	scheme := "http"
+	if cfg.HTTP.TLSCert != "" {
+		tln, err := web.ListenTLS(ln, cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln, scheme = tln, "https"
+	}
 	// The embedded MQTT broker's port too (it binds later, in Start).
 	if cfg.MQTT.URL == "" && cfg.MQTT.Listen != "" {
 		probe, err := net.Listen("tcp", cfg.MQTT.Listen)
@@ -332,6 +386,12 @@ func cmdServe(_ context.Context, env *cliEnv, args []string) error {
 	}
 	ctx, stop := env.signals()
 	defer stop()
+	// Links in e-mails and notifications point where the portal really
+	// listens (--addr, a port chosen by the system for :0) unless
+	// http.base_url names its public address.
+	if cfg.HTTP.BaseURL == "" {
+		cfg.HTTP.BaseURL = scheme + strings.TrimPrefix(config.URLOf(ln.Addr().String()), "http")
+	}
 	a, err := app.New(ctx, app.Options{Config: cfg, Modules: env.modules(), LogOutput: env.stderr})
 	if err != nil {
 		ln.Close()
@@ -346,13 +406,16 @@ func cmdServe(_ context.Context, env *cliEnv, args []string) error {
 		}
 		printDemoAccounts(env.stdout, pw)
 	}
-	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(env.stdout, "PortalKit %s serving on %s (database: %s)\n", app.Version, url, a.Store.Dialect)
-	fmt.Fprintf(env.stdout, "  portal:   %s/\n  API docs: %s/api/docs\n  health:   %s/readyz\n", url, url, url)
-	if env.notifyReady != nil {
-		env.notifyReady(ln.Addr().String())
-	}
-	return a.Serve(ctx, ln)
+	// The banner only once the portal serves: migrations done, background
+	// services started, the listener answering.
+	return a.ServeReady(ctx, ln, func() {
+		url := scheme + "://" + ln.Addr().String()
+		fmt.Fprintf(env.stdout, "PortalKit %s serving on %s (database: %s)\n", app.Version, url, a.Store.Dialect)
+		fmt.Fprintf(env.stdout, "  portal:   %s/\n  API docs: %s/api/docs\n  health:   %s/readyz\n", url, url, url)
+		if env.notifyReady != nil {
+			env.notifyReady(ln.Addr().String())
+		}
+	})
 }
 
 // quietForCLI keeps administrative commands to their one line of output:
