@@ -6,4 +6,6 @@ package all
 import (
 	_ "github.com/portalkit/portalkit/verticals/automotive"
 	_ "github.com/portalkit/portalkit/verticals/banking"
+	_ "github.com/portalkit/portalkit/verticals/education"
+	_ "github.com/portalkit/portalkit/verticals/health"
 )

@@ -13,6 +13,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 var (
@@ -36,10 +37,10 @@ type vehicleBody struct {
 	VIN        string `json:"vin" minLength:"1" maxLength:"40" doc:"17-character vehicle identification number"`
 	Make       string `json:"make" minLength:"1" maxLength:"60"`
 	Model      string `json:"model" minLength:"1" maxLength:"60"`
-	Year       int    `json:"year"`
+	Year       int    `json:"year" minimum:"1980" maximum:"2100"`
 	Fuel       string `json:"fuel" enum:"petrol,diesel,hybrid,electric"`
 	Nickname   string `json:"nickname,omitempty" maxLength:"60"`
-	OdometerKm int    `json:"odometer_km,omitempty"`
+	OdometerKm int    `json:"odometer_km,omitempty" minimum:"0" maximum:"2000000"`
 }
 
 type vehicleOut struct{ Body *Vehicle }
@@ -163,7 +164,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &vehicleOut{Body: v}, nil
-		}, accounts.Allow(persons...), tag)
+		}, accounts.Allow(persons...), tag, web.Idempotent())
 
 	accounts.Register(api, huma.Operation{OperationID: "automotive-vehicle", Method: http.MethodGet, Path: "/vehicles/{id}",
 		Summary: "A vehicle at a glance", Description: "Latest diagnostics, health summary, service status, active alerts, open recalls and the next booking."},
@@ -181,7 +182,7 @@ func (s *Service) registerAPI(api huma.API) {
 			ID   uint `path:"id"`
 			Body struct {
 				Nickname   *string `json:"nickname,omitempty" maxLength:"60"`
-				OdometerKm *int    `json:"odometer_km,omitempty"`
+				OdometerKm *int    `json:"odometer_km,omitempty" minimum:"0" maximum:"2000000"`
 			}
 		}) (*vehicleOut, error) {
 			v, err := s.UpdateVehicle(ctx, principal(ctx), in.ID, VehicleUpdate{Nickname: in.Body.Nickname, OdometerKm: in.Body.OdometerKm})
@@ -229,7 +230,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &vehicleOut{Body: v}, nil
-		}, accounts.Allow(workshop...), tag, accounts.Matrix(s.vehicleFixture(map[string]any{"device_id": ""})))
+		}, accounts.Allow(workshop...), tag, accounts.Matrix(s.vehicleFixture(map[string]any{"device_id": ""})), web.Problems(http.StatusServiceUnavailable))
 
 	accounts.Register(api, huma.Operation{OperationID: "automotive-vehicle-refresh", Method: http.MethodPost, Path: "/vehicles/{id}/refresh",
 		Summary: "Ask the car for a fresh diagnostics reading", DefaultStatus: http.StatusAccepted,
@@ -238,7 +239,7 @@ func (s *Service) registerAPI(api huma.API) {
 			ID uint `path:"id"`
 		}) (*struct{}, error) {
 			return nil, s.RefreshDiagnostics(ctx, principal(ctx), in.ID)
-		}, accounts.Allow(accounts.Customer, accounts.Staff, accounts.Admin), tag, accounts.MatrixSkip("needs a vehicle with a connected device; covered by TestCarReadingsOverMQTT"))
+		}, accounts.Allow(accounts.Customer, accounts.Staff, accounts.Admin), tag, accounts.MatrixSkip("needs a vehicle with a connected device; covered by TestCarReadingsOverMQTT"), web.Problems(http.StatusServiceUnavailable))
 
 	type seriesIn struct {
 		ID   uint      `path:"id"`
@@ -286,8 +287,8 @@ func (s *Service) registerAPI(api huma.API) {
 		Body struct {
 			Kind         string    `json:"kind" enum:"loan,lease"`
 			Currency     string    `json:"currency" minLength:"3" maxLength:"3"`
-			Principal    int64     `json:"principal_minor" minimum:"1"`
-			Residual     int64     `json:"residual_minor,omitempty" minimum:"0"`
+			Principal    int64     `json:"principal_minor" minimum:"1" maximum:"1000000000000000"`
+			Residual     int64     `json:"residual_minor,omitempty" minimum:"0" maximum:"1000000000000000"`
 			AnnualRateBP int64     `json:"annual_rate_bp" minimum:"0" maximum:"10000" doc:"Annual nominal rate in basis points: 650 = 6.50%"`
 			Months       int       `json:"months" minimum:"1" maximum:"600"`
 			Start        time.Time `json:"start"`
@@ -305,7 +306,7 @@ func (s *Service) registerAPI(api huma.API) {
 			}
 			return &loanCreated{Body: l}, nil
 		}, accounts.Allow(workshop...), tag, accounts.Matrix(s.vehicleFixture(map[string]any{
-			"kind": "loan", "currency": "EUR", "principal_minor": 1_200_000, "annual_rate_bp": 450, "months": 24, "start": "2026-01-01T00:00:00Z"})))
+			"kind": "loan", "currency": "EUR", "principal_minor": 1_200_000, "annual_rate_bp": 450, "months": 24, "start": "2026-01-01T00:00:00Z"})), web.Idempotent())
 
 	// --- centres, slots, bookings ---
 	type centresOut struct {
@@ -340,7 +341,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &struct{ Body *Centre }{Body: c}, nil
-		}, accounts.Allow(accounts.Admin), tag)
+		}, accounts.Allow(accounts.Admin), tag, web.Idempotent())
 
 	type slotsIn struct {
 		ID   uint      `path:"id"`
@@ -401,7 +402,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, nil, err
 			}
 			return id(c.ID), map[string]any{"from": s.now().Add(48 * time.Hour).Format(time.RFC3339), "count": 2, "every": "1h", "capacity": 1}, nil
-		}))
+		}), web.Idempotent())
 
 	type bookingsOut struct {
 		Body struct {
@@ -435,7 +436,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bookingOut{Body: b}, nil
-		}, accounts.Allow(persons...), tag)
+		}, accounts.Allow(persons...), tag, web.Idempotent())
 
 	type rescheduleIn struct {
 		ID   uint `path:"id"`
@@ -460,7 +461,7 @@ func (s *Service) registerAPI(api huma.API) {
 	type doneIn struct {
 		ID   uint `path:"id"`
 		Body struct {
-			OdometerKm int `json:"odometer_km" minimum:"0"`
+			OdometerKm int `json:"odometer_km" minimum:"0" maximum:"2000000"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "automotive-service-done", Method: http.MethodPost, Path: "/bookings/{id}/done",
@@ -496,7 +497,7 @@ func (s *Service) registerAPI(api huma.API) {
 		Body struct {
 			BillID    uint      `json:"bill_id" minimum:"1"`
 			Reference string    `json:"reference" minLength:"1" maxLength:"100" doc:"The payment system's reference; the same reference twice is applied once"`
-			Amount    int64     `json:"amount_minor" minimum:"1"`
+			Amount    int64     `json:"amount_minor" minimum:"1" maximum:"1000000000000000"`
 			Currency  string    `json:"currency" minLength:"3" maxLength:"3"`
 			PaidAt    time.Time `json:"paid_at,omitempty"`
 		}
@@ -524,7 +525,7 @@ func (s *Service) registerAPI(api huma.API) {
 			}
 			out.Body.Payment, out.Body.Bill, out.Body.Replay = pay, bill, !created
 			return out, nil
-		}, accounts.Allow(paymentsR...), tag)
+		}, accounts.Allow(paymentsR...), tag, web.Idempotent())
 
 	s.registerRecallAPI(api, tag)
 }

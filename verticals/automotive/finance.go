@@ -2,6 +2,7 @@ package automotive
 
 import (
 	"errors"
+	"fmt"
 	"math/big"
 	"time"
 
@@ -38,8 +39,8 @@ type LoanTerms struct {
 // (zero for a loan), which is then paid as the balloon.
 func Schedule(t LoanTerms) ([]Instalment, error) {
 	cur := t.Principal.Currency
-	if t.Principal.Minor <= 0 {
-		return nil, errors.New("principal must be positive")
+	if t.Principal.Minor <= 0 || t.Principal.Minor > money.MaxMinor {
+		return nil, fmt.Errorf("principal must be positive and at most %d minor units", money.MaxMinor)
 	}
 	if t.Months < 1 || t.Months > 600 {
 		return nil, errors.New("term must be between 1 and 600 months")

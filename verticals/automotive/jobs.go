@@ -88,6 +88,7 @@ func (s *Service) fanOutRecall(ctx context.Context, r *Recall, progress func(don
 	}
 	for {
 		done := false
+		matched := 0 // the campaign's recorded vehicles after this chunk, for progress
 		err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 			// Another instance may be walking the same campaign: lock its row
 			// (PostgreSQL; SQLite's transaction already holds the write lock)
@@ -100,6 +101,7 @@ func (s *Service) fanOutRecall(ctx context.Context, r *Recall, progress func(don
 			if err := q.First(&cur, r.ID).Error; err != nil {
 				return err
 			}
+			matched = cur.Matched
 			if cur.CompletedAt != nil {
 				done = true
 				return nil
@@ -109,6 +111,7 @@ func (s *Service) fanOutRecall(ctx context.Context, r *Recall, progress func(don
 			if err != nil {
 				return err
 			}
+			matched += len(notices)
 			if next == 0 {
 				done = true
 				now := s.now()
@@ -125,9 +128,9 @@ func (s *Service) fanOutRecall(ctx context.Context, r *Recall, progress func(don
 			return err
 		}
 		if progress != nil {
-			var n int64
-			store.Org(s.st.DB.WithContext(ctx), r.OrgID).Model(&RecallVehicle{}).Where("recall_id = ?", r.ID).Count(&n)
-			progress(int(n), int(total))
+			// The counter the chunk moved in its own transaction: counting
+			// the campaign's rows after every chunk grew with the campaign.
+			progress(matched, int(total))
 		}
 		if done {
 			return nil
@@ -140,23 +143,11 @@ func (s *Service) notifyRecall(ctx context.Context, tx *gorm.DB, r *Recall, noti
 	if len(notices) == 0 || s.notify == nil {
 		return nil
 	}
-	var vs []Vehicle
-	ids := make([]uint, len(notices))
-	for i, n := range notices {
-		ids[i] = n.VehicleID
-	}
-	if err := store.Org(tx, r.OrgID).Select("id", "make", "model", "nickname").Where("id IN ?", ids).Find(&vs).Error; err != nil {
-		return err
-	}
-	names := map[uint]string{}
-	for i := range vs {
-		names[vs[i].ID] = vehicleName(&vs[i])
-	}
 	batch := make([]notify.Notification, len(notices))
 	for i, n := range notices {
 		batch[i] = notify.Notification{OrgID: r.OrgID, UserID: n.OwnerID, Kind: KindRecall,
 			DedupeKey: fmt.Sprintf("recall:%d:%d", r.ID, n.VehicleID),
-			Data: map[string]any{"vehicle": names[n.VehicleID], "vin": n.VIN, "code": r.Code, "title": r.Title,
+			Data: map[string]any{"vehicle": n.Vehicle, "vin": n.VIN, "code": r.Code, "title": r.Title,
 				"description": r.Description, "remedy": r.Remedy, "link": vehicleLink(n.VehicleID)}}
 	}
 	_, err := s.notify.SendMany(ctx, tx, batch)
@@ -306,7 +297,9 @@ func (s *Service) BookingReminders(ctx context.Context, now time.Time) error {
 
 func (s *Service) jobs() []schedule.Job {
 	return []schedule.Job{
-		{Name: "recall_fanout", Cron: "* * * * *", Description: "Notify the owners of vehicles affected by new recall campaigns, once each",
+		// Every run covers every campaign not yet fanned out: after an
+		// outage one run does the work of all the missed minutes.
+		{Name: "recall_fanout", Cron: "* * * * *", CatchUp: schedule.CatchUpLatest, Description: "Notify the owners of vehicles affected by new recall campaigns, once each",
 			Run: func(ctx context.Context, r *schedule.Run) error {
 				return s.FanOutRecalls(ctx, func(done, total int) { r.Progress(int64(done), int64(total)) })
 			}},

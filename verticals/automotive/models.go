@@ -1,6 +1,7 @@
 package automotive
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/portalkit/portalkit/core/store"
@@ -188,6 +189,20 @@ type Bill struct {
 	DueOn       time.Time  `gorm:"not null;index" json:"due_on"`
 	Status      string     `gorm:"size:8;not null;index" json:"status"`
 	PaidAt      *time.Time `json:"paid_at,omitempty"`
+}
+
+// InstalmentOf is the number of instalments of the loan a loan bill
+// belongs to, read from its description ("Loan instalment 14 of 48"), so
+// pages say it in the reader's language; 0 for any other bill.
+func (b Bill) InstalmentOf() int {
+	var n, of int
+	if b.LoanID == nil {
+		return 0
+	}
+	if _, err := fmt.Sscanf(b.Description, "Loan instalment %d of %d", &n, &of); err != nil || n != b.Number {
+		return 0
+	}
+	return of
 }
 
 // TableName keeps the table in the module's namespace.

@@ -65,7 +65,7 @@ func (m *Module) Init(h module.Host) error {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), devices: h.Devices(), now: now}
+	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), devices: h.Devices(), live: h.Live(), now: now}
 	// After a service is marked done the owner is asked, once, how it went.
 	h.JourneyStep(feedback.Step{ID: StepService, Kind: feedback.CSAT, Question: "How satisfied are you with your car's service?"})
 	// Cars publish diagnostics on t/{org}/d/{device}/automotive/diagnostics;
@@ -109,7 +109,7 @@ func (m *Module) Init(h module.Host) error {
 	for _, j := range m.svc.jobs() {
 		h.Job(j)
 	}
-	for _, w := range m.svc.widgets() {
+	for _, w := range append(m.svc.widgets(), m.svc.staffWidgets()...) {
 		h.Widget(w)
 	}
 	tpl, _ := fs.Sub(templateFS, "templates")
@@ -122,6 +122,19 @@ func (m *Module) Init(h module.Host) error {
 	h.Pages(m.svc.mountPages)
 	help, _ := fs.Sub(helpFS, "help")
 	h.HelpArticles(help)
+	// The words drivers use for what the articles call otherwise.
+	h.HelpSynonyms("en",
+		"service booking, service appointment, garage appointment, workshop appointment, workshop visit, maintenance, oil change, reschedule",
+		"financing, loan, lease, car payment, instalment, installment, bill",
+		"warning, warning light, check engine, dashboard light, fault",
+		"recall, safety notice, safety campaign",
+		"tyre, tire")
+	h.HelpSynonyms("it",
+		"tagliando, manutenzione, cambio olio, intervento, appuntamento in officina, officina",
+		"finanziamento, prestito, leasing, rata, rate",
+		"avviso, spia, spia motore, guasto",
+		"richiamo, campagna di richiamo, avviso di sicurezza",
+		"pneumatico, pneumatici, gomma, gomme")
 	h.Demo(m.svc.demo)
 	return nil
 }

@@ -51,7 +51,7 @@ func TestVehiclesAndVINErrors(t *testing.T) {
 			ExpectedStatus: 422, ExpectedContent: []string{"already registered"}},
 		{Name: "several fields at once", Method: "POST", URL: "/api/v1/automotive/vehicles", Headers: ann,
 			Body:           map[string]any{"vin": vin(2), "make": "VW", "model": "Golf", "year": 1900, "fuel": "petrol", "odometer_km": -5},
-			ExpectedStatus: 422, ExpectedContent: []string{`"location":"year"`, `"location":"odometer_km"`}},
+			ExpectedStatus: 422, ExpectedContent: []string{`"location":"body.year"`, `"location":"body.odometer_km"`}},
 		{Name: "the owner sees it", Method: "GET", URL: fmt.Sprintf("/api/v1/automotive/vehicles/%d", id), Headers: ann,
 			ExpectedStatus: 200, ExpectedContent: []string{`"health":"good"`, `"state":"ok"`}},
 		{Name: "another customer does not", Method: "GET", URL: fmt.Sprintf("/api/v1/automotive/vehicles/%d", id), Headers: bob, ExpectedStatus: 404},
@@ -193,6 +193,13 @@ func TestServiceDoneRemediesTheRecall(t *testing.T) {
 	}
 	if rr := ta.Do(t, "POST", fmt.Sprintf("/api/v1/automotive/bookings/%d/done", b.ID), map[string]any{"odometer_km": 1200}, ann); rr.Status != 403 {
 		t.Fatalf("a customer marked a service done: %d", rr.Status)
+	}
+	// An odometer beyond its range is refused before any arithmetic
+	// (issue 19 item 9): it used to wrap the next-service distance.
+	for _, km := range []any{int64(9223372036854775807), 2_000_001, -1} {
+		if rr := ta.Do(t, "POST", fmt.Sprintf("/api/v1/automotive/bookings/%d/done", b.ID), map[string]any{"odometer_km": km}, staff); rr.Status != 422 || !strings.Contains(rr.Body, "odometer_km") {
+			t.Fatalf("done at %v km: %d %s", km, rr.Status, rr.Body)
+		}
 	}
 	ta.ResetEvents()
 	if rr := ta.Do(t, "POST", fmt.Sprintf("/api/v1/automotive/bookings/%d/done", b.ID), map[string]any{"odometer_km": 1200}, staff); rr.Status != 200 {
@@ -430,5 +437,41 @@ func TestAddYourCarKeepsADraftUntilSubmitted(t *testing.T) {
 	p := &accounts.Principal{OrgID: u.OrgID, UserID: u.ID, Role: accounts.Customer}
 	if _, err := ta.App.Drafts.Load(ctx, p, automotive.VehicleDraftKey); err == nil {
 		t.Fatal("the draft is still there after the car was registered")
+	}
+}
+
+// TestNumericInputsHaveBounds: years and odometer readings outside their
+// documented range answer 422 naming the field, on the API (issue 19 item
+// 9), and the OpenAPI document shows the ranges.
+func TestNumericInputsHaveBounds(t *testing.T) {
+	ta, _ := newApp(t)
+	ann := ta.As(t, "acme", "ann@acme.example", accounts.Customer)
+	staff := ta.As(t, "acme", "sam@acme.example", accounts.Staff)
+	id := addVehicle(t, ta, ann, 1)
+	recall := func(from, to int) map[string]any {
+		return map[string]any{"code": "R-1", "title": "Buckle", "description": "d", "remedy": "replace", "make": "volkswagen", "year_from": from, "year_to": to}
+	}
+	for _, c := range []struct {
+		method, path string
+		h            map[string]string
+		body         map[string]any
+		field        string
+	}{
+		{"POST", "/api/v1/automotive/recalls", staff, recall(-1, 2020), "year_from"},
+		{"POST", "/api/v1/automotive/recalls", staff, recall(2020, 1_000_000), "year_to"},
+		{"POST", "/api/v1/automotive/vehicles", ann, map[string]any{"vin": vin(2), "make": "VW", "model": "Golf", "year": -2024, "fuel": "petrol"}, "year"},
+		{"POST", "/api/v1/automotive/vehicles", ann, map[string]any{"vin": vin(2), "make": "VW", "model": "Golf", "year": 2024, "fuel": "petrol", "odometer_km": int64(9223372036854775807)}, "odometer_km"},
+		{"PATCH", fmt.Sprintf("/api/v1/automotive/vehicles/%d", id), ann, map[string]any{"odometer_km": int64(9223372036854775807)}, "odometer_km"},
+		{"POST", fmt.Sprintf("/api/v1/automotive/vehicles/%d/loan", id), staff, map[string]any{"kind": "loan", "currency": "EUR", "principal_minor": int64(9223372036854775807), "annual_rate_bp": 500, "months": 12, "start": "2026-01-01T00:00:00Z"}, "principal_minor"},
+	} {
+		if r := ta.Do(t, c.method, c.path, c.body, c.h); r.Status != 422 || !strings.Contains(r.Body, c.field) {
+			t.Errorf("%s %s %v: %d %s, want 422 naming %s", c.method, c.path, c.body, r.Status, r.Body, c.field)
+		}
+	}
+	doc := ta.Do(t, "GET", "/api/openapi.json", nil, nil).Body
+	for _, want := range []string{`"maximum":2000000`, `"maximum":2100`, `"minimum":1980`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the OpenAPI document lacks %s", want)
+		}
 	}
 }

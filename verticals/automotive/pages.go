@@ -53,14 +53,6 @@ func render(c *fiber.Ctx, name, title string, data map[string]any) error {
 	return web.RenderPage(c, "automotive/"+name, page)
 }
 
-func pathID(c *fiber.Ctx) (uint, error) {
-	n, err := strconv.ParseUint(c.Params("id"), 10, 64)
-	if err != nil || n == 0 {
-		return 0, errs.NotFoundf("not found")
-	}
-	return uint(n), nil
-}
-
 // form carries what was typed and the errors per field.
 type form struct {
 	Values map[string]string
@@ -164,7 +156,7 @@ func (s *Service) addVehicleSubmit(c *fiber.Ctx) error {
 
 func (s *Service) vehiclePage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -222,7 +214,7 @@ func (s *Service) vehiclePage(c *fiber.Ctx) error {
 
 func (s *Service) bookPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -251,7 +243,7 @@ func (s *Service) bookPage(c *fiber.Ctx) error {
 
 func (s *Service) bookSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -271,7 +263,7 @@ func (s *Service) bookSubmit(c *fiber.Ctx) error {
 
 func (s *Service) cancelSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -287,7 +279,7 @@ func (s *Service) cancelSubmit(c *fiber.Ctx) error {
 
 func (s *Service) doneSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -305,7 +297,7 @@ func (s *Service) doneSubmit(c *fiber.Ctx) error {
 // (staff and admins).
 func (s *Service) transferSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -324,7 +316,7 @@ func (s *Service) transferSubmit(c *fiber.Ctx) error {
 // unlinks it with an empty ID (staff and admins).
 func (s *Service) linkDeviceSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -342,7 +334,7 @@ func (s *Service) linkDeviceSubmit(c *fiber.Ctx) error {
 // refreshSubmit asks the car for a fresh diagnostics reading.
 func (s *Service) refreshSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

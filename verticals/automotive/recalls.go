@@ -13,6 +13,7 @@ import (
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 // NewRecall is a campaign staff publish.
@@ -53,6 +54,11 @@ func (s *Service) PublishRecall(ctx context.Context, p *accounts.Principal, in N
 	}
 	if len(vins) == 0 && in.Make == "" {
 		fields = append(fields, errs.Field("make", "name the affected make (and model and years) or list the VINs"))
+	}
+	for name, y := range map[string]int{"year_from": in.YearFrom, "year_to": in.YearTo} {
+		if y != 0 && (y < MinYear || y > MaxYear) {
+			fields = append(fields, errs.Field(name, fmt.Sprintf("must be a year from %d to %d", MinYear, MaxYear)))
+		}
 	}
 	if in.YearFrom != 0 && in.YearTo != 0 && in.YearFrom > in.YearTo {
 		fields = append(fields, errs.Field("year_to", "must not be before year_from"))
@@ -98,6 +104,8 @@ type RecallNotice struct {
 	OrgID, OwnerID, VehicleID uint
 	Recall                    *Recall
 	VIN                       string
+	// Vehicle is the vehicle's name as its owner knows it.
+	Vehicle string
 }
 
 // FanOutChunk records the next chunk of affected vehicles of a recall
@@ -106,7 +114,7 @@ type RecallNotice struct {
 // retried chunk notifies nobody twice: notify only the notices returned.
 func (s *Service) FanOutChunk(ctx context.Context, tx *gorm.DB, r *Recall, after uint, size int) ([]RecallNotice, uint, error) {
 	var vs []Vehicle
-	if err := matchQuery(tx.WithContext(ctx), r).Select("id", "owner_id", "vin").Where("id > ?", after).Order("id").Limit(size).Find(&vs).Error; err != nil {
+	if err := matchQuery(tx.WithContext(ctx), r).Select("id", "owner_id", "vin", "make", "model", "nickname").Where("id > ?", after).Order("id").Limit(size).Find(&vs).Error; err != nil {
 		return nil, 0, err
 	}
 	if len(vs) == 0 {
@@ -136,7 +144,7 @@ func (s *Service) FanOutChunk(ctx context.Context, tx *gorm.DB, r *Recall, after
 	notices := make([]RecallNotice, 0, len(fresh))
 	for _, id := range fresh {
 		v := byID[id]
-		notices = append(notices, RecallNotice{OrgID: r.OrgID, OwnerID: v.OwnerID, VehicleID: v.ID, Recall: r, VIN: v.VIN})
+		notices = append(notices, RecallNotice{OrgID: r.OrgID, OwnerID: v.OwnerID, VehicleID: v.ID, Recall: r, VIN: v.VIN, Vehicle: vehicleName(v)})
 	}
 	if len(fresh) > 0 {
 		if err := store.Org(tx, r.OrgID).Model(&Recall{}).Where("id = ?", r.ID).
@@ -228,8 +236,8 @@ func (s *Service) registerRecallAPI(api huma.API, tag func(*huma.Operation)) {
 			Remedy      string   `json:"remedy" minLength:"1" maxLength:"2000"`
 			Make        string   `json:"make,omitempty" maxLength:"60"`
 			Model       string   `json:"model,omitempty" maxLength:"60"`
-			YearFrom    int      `json:"year_from,omitempty"`
-			YearTo      int      `json:"year_to,omitempty"`
+			YearFrom    int      `json:"year_from,omitempty" minimum:"1980" maximum:"2100"`
+			YearTo      int      `json:"year_to,omitempty" minimum:"1980" maximum:"2100"`
 			VINs        []string `json:"vins,omitempty" maxItems:"100000"`
 		}
 	}
@@ -243,7 +251,7 @@ func (s *Service) registerRecallAPI(api huma.API, tag func(*huma.Operation)) {
 				return nil, err
 			}
 			return &struct{ Body *Recall }{Body: r}, nil
-		}, accounts.Allow(workshop...), tag)
+		}, accounts.Allow(workshop...), tag, web.Idempotent())
 	type recallsOut struct {
 		Body struct {
 			Recalls []RecallStats `json:"recalls"`

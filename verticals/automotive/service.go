@@ -16,6 +16,7 @@ import (
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/drafts"
 	"github.com/portalkit/portalkit/core/experience/feedback"
+	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/money"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/store"
@@ -43,7 +44,9 @@ type Service struct {
 	// devices is the device registry and gateway (nil in unit tests that
 	// build a Service by hand).
 	devices *devices.Service
-	now     func() time.Time
+	// live publishes the module's live events (the zero value: none).
+	live live.Publisher
+	now  func() time.Time
 }
 
 func (s *Service) db(ctx context.Context, org uint) *gorm.DB {
@@ -70,6 +73,14 @@ type NewVehicle struct {
 	OdometerKm int
 }
 
+// MaxOdometerKm bounds every odometer reading a person or a device sends
+// (the schemas say minimum 0, maximum 2000000): beyond it the distances to
+// the next service would stop meaning anything.
+const MaxOdometerKm = 2_000_000
+
+// MinYear and MaxYear bound a model year (a vehicle's, a recall's range).
+const MinYear, MaxYear = 1980, 2100
+
 // AddVehicle registers a vehicle.
 func (s *Service) AddVehicle(ctx context.Context, p *accounts.Principal, in NewVehicle) (*Vehicle, error) {
 	owner := p.UserID
@@ -80,7 +91,7 @@ func (s *Service) AddVehicle(ctx context.Context, p *accounts.Principal, in NewV
 		if u, err := s.acc.UserByID(ctx, p.OrgID, owner); err != nil || u.Role != accounts.Customer {
 			return nil, errs.InvalidField("owner_id", "is not a customer of this organisation")
 		}
-		if err := s.acc.CanWrite(ctx, p, p.OrgID, owner, true); err != nil {
+		if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, owner, true); err != nil {
 			return nil, err
 		}
 	}
@@ -96,13 +107,13 @@ func (s *Service) AddVehicle(ctx context.Context, p *accounts.Principal, in NewV
 	if in.Model == "" || len(in.Model) > 60 {
 		fields = append(fields, errs.Field("model", "is required"))
 	}
-	if y := s.now().Year(); in.Year < 1980 || in.Year > y+1 {
-		fields = append(fields, errs.Field("year", fmt.Sprintf("must be between 1980 and %d", y+1)))
+	if y := s.now().Year(); in.Year < MinYear || in.Year > y+1 {
+		fields = append(fields, errs.Field("year", fmt.Sprintf("must be between %d and %d", MinYear, y+1)))
 	}
 	if !ValidFuel(in.Fuel) {
 		fields = append(fields, errs.Field("fuel", "must be petrol, diesel, hybrid or electric"))
 	}
-	if in.OdometerKm < 0 || in.OdometerKm > 2_000_000 {
+	if in.OdometerKm < 0 || in.OdometerKm > MaxOdometerKm {
 		fields = append(fields, errs.Field("odometer_km", "must be between 0 and 2,000,000"))
 	}
 	if len(fields) > 0 {
@@ -156,10 +167,12 @@ func (s *Service) FindVehicles(ctx context.Context, p *accounts.Principal, f Veh
 		return nil, 0, err
 	}
 	q = q.Where("id > ?", f.After)
-	if term := strings.ToLower(store.EscapeLike(strings.TrimSpace(f.Query))); term != "" {
-		like := "%" + term + "%"
-		q = q.Where("(vin LIKE ? OR LOWER(make) LIKE ? OR LOWER(model) LIKE ? OR LOWER(nickname) LIKE ? OR owner_id IN (SELECT u.id FROM accounts_users u WHERE u.org_id = ? AND (LOWER(u.name) LIKE ? OR LOWER(u.email) LIKE ?)))",
-			strings.ToUpper(term)+"%", like, like, like, p.OrgID, like, like)
+	if term := strings.ToLower(strings.TrimSpace(f.Query)); term != "" {
+		like := store.ContainsLike(term)
+		e := store.LikeEscape
+		q = q.Where("(vin LIKE ?"+e+" OR LOWER(make) LIKE ?"+e+" OR LOWER(model) LIKE ?"+e+" OR LOWER(nickname) LIKE ?"+e+
+			" OR owner_id IN (SELECT u.id FROM accounts_users u WHERE u.org_id = ? AND (LOWER(u.name) LIKE ?"+e+" OR LOWER(u.email) LIKE ?"+e+")))",
+			store.EscapeLike(strings.ToUpper(term))+"%", like, like, like, p.OrgID, like, like)
 	}
 	var out []Vehicle
 	if err := q.Limit(f.Limit + 1).Find(&out).Error; err != nil {
@@ -188,7 +201,7 @@ func (s *Service) Vehicles(ctx context.Context, p *accounts.Principal, ownerID u
 // when not 0), in ID order.
 func (s *Service) visibleVehicles(ctx context.Context, p *accounts.Principal, ownerID uint) (*gorm.DB, error) {
 	q := s.db(ctx, p.OrgID).Order("id")
-	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
+	q, err := s.acc.Reach(ID).WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +217,7 @@ func (s *Service) Vehicle(ctx context.Context, p *accounts.Principal, id uint) (
 	if err := s.db(ctx, p.OrgID).First(&v, id).Error; err != nil {
 		return nil, notFound(err, "vehicle", id)
 	}
-	if err := s.acc.CanRead(ctx, p, v.OrgID, v.OwnerID); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, v.OrgID, v.OwnerID); err != nil {
 		return nil, errs.NotFoundf("no vehicle %d", id)
 	}
 	return &v, nil
@@ -230,7 +243,7 @@ func (s *Service) UpdateVehicle(ctx context.Context, p *accounts.Principal, id u
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acc.CanWrite(ctx, p, v.OrgID, v.OwnerID, true); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, v.OrgID, v.OwnerID, true); err != nil {
 		return nil, err
 	}
 	up := map[string]any{}
@@ -242,7 +255,7 @@ func (s *Service) UpdateVehicle(ctx context.Context, p *accounts.Principal, id u
 		up["nickname"], v.Nickname = n, n
 	}
 	if in.OdometerKm != nil {
-		if *in.OdometerKm < v.OdometerKm || *in.OdometerKm > 2_000_000 {
+		if *in.OdometerKm < v.OdometerKm || *in.OdometerKm > MaxOdometerKm {
 			return nil, errs.InvalidField("odometer_km", fmt.Sprintf("must be at least the last reading (%d km)", v.OdometerKm))
 		}
 		up["odometer_km"], v.OdometerKm = *in.OdometerKm, *in.OdometerKm
@@ -414,7 +427,7 @@ func (s *Service) Book(ctx context.Context, p *accounts.Principal, vehicleID, sl
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acc.CanWrite(ctx, p, v.OrgID, v.OwnerID, true); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, v.OrgID, v.OwnerID, true); err != nil {
 		return nil, err
 	}
 	if len(notes) > 500 {
@@ -457,7 +470,7 @@ func (s *Service) booking(ctx context.Context, p *accounts.Principal, id uint) (
 	if err := s.db(ctx, p.OrgID).First(&b, id).Error; err != nil {
 		return nil, notFound(err, "booking", id)
 	}
-	if err := s.acc.CanRead(ctx, p, b.OrgID, b.OwnerID); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, b.OrgID, b.OwnerID); err != nil {
 		return nil, errs.NotFoundf("no booking %d", id)
 	}
 	return &b, nil
@@ -466,7 +479,7 @@ func (s *Service) booking(ctx context.Context, p *accounts.Principal, id uint) (
 // Bookings lists the caller's visible bookings, newest first.
 func (s *Service) Bookings(ctx context.Context, p *accounts.Principal) ([]Booking, error) {
 	q := s.db(ctx, p.OrgID).Order("id DESC")
-	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
+	q, err := s.acc.Reach(ID).WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +494,7 @@ func (s *Service) Reschedule(ctx context.Context, p *accounts.Principal, id, slo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acc.CanWrite(ctx, p, b.OrgID, b.OwnerID, true); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, b.OrgID, b.OwnerID, true); err != nil {
 		return nil, err
 	}
 	if b.Status != BookingBooked {
@@ -513,7 +526,7 @@ func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, id uint) er
 	if err != nil {
 		return err
 	}
-	if err := s.acc.CanWrite(ctx, p, b.OrgID, b.OwnerID, true); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, b.OrgID, b.OwnerID, true); err != nil {
 		return err
 	}
 	if b.Status != BookingBooked {
@@ -558,6 +571,9 @@ func (s *Service) MarkDone(ctx context.Context, p *accounts.Principal, id uint, 
 	var v Vehicle
 	if err := s.db(ctx, p.OrgID).First(&v, b.VehicleID).Error; err != nil {
 		return nil, err
+	}
+	if odometerKm > MaxOdometerKm {
+		return nil, errs.InvalidField("odometer_km", fmt.Sprintf("must be at most %d km", MaxOdometerKm))
 	}
 	if odometerKm < v.OdometerKm {
 		return nil, errs.InvalidField("odometer_km", fmt.Sprintf("must be at least the last reading (%d km)", v.OdometerKm))
@@ -616,6 +632,9 @@ func (s *Service) CreateLoan(ctx context.Context, p *accounts.Principal, vehicle
 	if !money.ValidCurrency(in.Currency) {
 		return nil, errs.InvalidField("currency", "must be an ISO 4217 code such as EUR")
 	}
+	if msg := money.CheckPositive(in.Principal); msg != "" {
+		return nil, errs.InvalidField("principal_minor", msg)
+	}
 	if in.Kind == "loan" && in.Residual != 0 {
 		return nil, errs.InvalidField("residual_minor", "a loan has no residual; use a lease")
 	}
@@ -671,7 +690,7 @@ func (s *Service) LoanOf(ctx context.Context, p *accounts.Principal, vehicleID u
 // overdue, or "" for all).
 func (s *Service) Bills(ctx context.Context, p *accounts.Principal, status string) ([]Bill, error) {
 	q := s.db(ctx, p.OrgID).Order("due_on, id")
-	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
+	q, err := s.acc.Reach(ID).WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
 	}
@@ -702,8 +721,8 @@ func (s *Service) RecordPayment(ctx context.Context, p *accounts.Principal, in P
 	if ref == "" || len(ref) > 100 {
 		return nil, nil, false, errs.InvalidField("reference", "is required (at most 100 characters)")
 	}
-	if in.Amount <= 0 {
-		return nil, nil, false, errs.InvalidField("amount_minor", "must be positive")
+	if msg := money.CheckPositive(in.Amount); msg != "" {
+		return nil, nil, false, errs.InvalidField("amount_minor", msg)
 	}
 	var existing Payment
 	if err := s.db(ctx, p.OrgID).Where("reference = ?", ref).First(&existing).Error; err == nil {

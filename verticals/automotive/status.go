@@ -76,14 +76,13 @@ func byVehicleIDs(ids []uint) func(*gorm.DB) *gorm.DB {
 // ownedBy selects, for statuses, the vehicles of owner that p may read (as
 // Vehicles does), at most 500.
 func (s *Service) ownedBy(ctx context.Context, p *accounts.Principal, owner uint) (func(*gorm.DB) *gorm.DB, error) {
-	ids, all, err := s.acc.VisibleCustomers(ctx, p)
-	if err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, p.OrgID, owner); errs.Is(err, errs.NotFound) {
+		// Nothing of owner's is visible: no vehicle matches.
+		return func(q *gorm.DB) *gorm.DB { return q.Where("1 = 0") }, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return func(q *gorm.DB) *gorm.DB {
-		if !all {
-			q = q.Where("automotive_vehicles.owner_id IN ?", append(ids, 0))
-		}
 		return q.Where("automotive_vehicles.owner_id = ?", owner).Limit(500)
 	}, nil
 }

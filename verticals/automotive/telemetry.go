@@ -3,6 +3,7 @@ package automotive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -48,7 +50,13 @@ func (s *Service) ApplyDeviceReading(ctx context.Context, org uint, deviceID str
 		if err != nil {
 			return err
 		}
-		return s.ApplyReading(ctx, tx, &v, &d)
+		if err := s.ApplyReading(ctx, tx, &v, &d); err != nil {
+			return err
+		}
+		// The car's page (health, warnings, diagnostics chart) and the
+		// dashboard of everyone who may see the car refresh on commit.
+		return s.live.Publish(ctx, tx, live.Event{OrgID: org, Name: "reading", Owner: v.OwnerID,
+			Subject: fmt.Sprintf("vehicle:%d", v.ID), Data: map[string]any{"vehicle": v.ID, "at": d.Time}})
 	})
 }
 

@@ -3,7 +3,9 @@ package automotive_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +90,30 @@ func TestDeviceReadingReachesTheLinkedVehicle(t *testing.T) {
 	store.Org(ta.Store.DB, v.OrgID).Model(&automotive.Alert{}).Where("vehicle_id = ? AND cleared_at IS NULL AND key IN ?", v.ID, []string{"battery", "dtc:P0300"}).Count(&alerts)
 	if readings != 1 || alerts != 2 {
 		t.Fatalf("%d readings and %d alerts, want 1 and 2", readings, alerts)
+	}
+	// The owner's open pages hear of it live (the car page and the "My car"
+	// widget refresh); no one outside the car's audience does.
+	var live []struct {
+		UserID uint
+		Data   string
+	}
+	ta.Store.DB.Raw(`SELECT user_id, data FROM live_events WHERE org_id = ? AND type = 'module' AND data LIKE ?`, v.OrgID, `%"automotive.reading"%`).Scan(&live)
+	if len(live) == 0 {
+		t.Fatal("no live event for the reading")
+	}
+	aud, err := ta.Accounts.Audience(ctx, ta.Store.DB, v.OrgID, v.OwnerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := false
+	for _, e := range live {
+		owner = owner || e.UserID == v.OwnerID
+		if !slices.Contains(aud, e.UserID) || !strings.Contains(e.Data, fmt.Sprintf(`"subject":"vehicle:%d"`, v.ID)) {
+			t.Fatalf("live event %+v outside the car's audience %v", e, aud)
+		}
+	}
+	if !owner {
+		t.Fatalf("the owner got no live event: %+v", live)
 	}
 	if err := m.Service().ApplyDeviceReading(ctx, v.OrgID, "dev-unlinked", d); !errors.Is(err, automotive.ErrNoVehicle) {
 		t.Fatalf("a device of no vehicle: %v", err)

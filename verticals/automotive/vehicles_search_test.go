@@ -79,7 +79,7 @@ func TestVehicleListIsSearchedAndPagedWithinWhatTheCallerMaySee(t *testing.T) {
 	if p := list(admin, url.Values{"q": {"golf"}}); len(p.Vehicles) != 8 {
 		t.Fatalf("search by model found %d", len(p.Vehicles))
 	}
-	if p := list(admin, url.Values{"q": {"%"}}); len(p.Vehicles) != 8 {
+	if p := list(admin, url.Values{"q": {"%"}}); len(p.Vehicles) != 0 {
 		t.Fatalf("a wildcard is a plain character, not a match-all: %d", len(p.Vehicles))
 	}
 	if p := list(ann, url.Values{"q": {"rossi"}}); len(p.Vehicles) != 0 {
@@ -106,5 +106,50 @@ func TestVehicleListIsSearchedAndPagedWithinWhatTheCallerMaySee(t *testing.T) {
 	}
 	if bad := b.Get(t, "/m/automotive/staff?after=abc"); bad.Status != 200 || !strings.Contains(bad.Body, vin(1)) {
 		t.Fatalf("a bad cursor: %d", bad.Status)
+	}
+}
+
+// TestVehicleSearchMatchesWildcardsLiterally: % and _ typed in the search
+// box are characters to find, not LIKE wildcards (issue 19 item 10), on
+// the API and the workshop page.
+func TestVehicleSearchMatchesWildcardsLiterally(t *testing.T) {
+	ta, _ := newApp(t)
+	ann := ta.As(t, "acme", "ann@acme.example", accounts.Customer)
+	admin := ta.As(t, "acme", "admin@acme.example", accounts.Admin)
+	nick := func(n int, name string) uint {
+		t.Helper()
+		id := addVehicle(t, ta, ann, n)
+		if r := ta.Do(t, "PATCH", fmt.Sprintf("/api/v1/automotive/vehicles/%d", id), map[string]any{"nickname": name}, ann); r.Status != 200 {
+			t.Fatalf("nickname %q: %d %s", name, r.Status, r.Body)
+		}
+		return id
+	}
+	pct := nick(1, "100% electric")
+	under := nick(2, "red_car")
+	nick(3, "1000 electric")
+	nick(4, "redXcar")
+	search := func(q string) []uint {
+		t.Helper()
+		var p struct{ Vehicles []automotive.Vehicle }
+		r := ta.Do(t, "GET", "/api/v1/automotive/vehicles?"+url.Values{"q": {q}}.Encode(), nil, admin)
+		if r.Status != 200 {
+			t.Fatalf("search %q: %d %s", q, r.Status, r.Body)
+		}
+		r.JSON(t, &p)
+		var ids []uint
+		for _, v := range p.Vehicles {
+			ids = append(ids, v.ID)
+		}
+		return ids
+	}
+	for q, want := range map[string][]uint{"0%": {pct}, "%": {pct}, "d_c": {under}, "_": {under}, `\`: nil, "%_%": nil} {
+		if got := search(q); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("search %q found %v, want %v", q, got, want)
+		}
+	}
+	b := ta.Browser()
+	b.SignIn(t, "acme", "admin@acme.example")
+	if ws := b.Get(t, "/m/automotive/staff?q=d_c"); ws.Status != 200 || !strings.Contains(ws.Body, vin(2)) || strings.Contains(ws.Body, vin(4)) {
+		t.Fatalf("workshop search for d_c: %d", ws.Status)
 	}
 }

@@ -2,6 +2,8 @@ package automotive_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +62,79 @@ func TestDashboardShowsARaisedAlertAtOnce(t *testing.T) {
 	after := board()
 	if !strings.Contains(after, "P0301") || !strings.Contains(after, "Cached-Nick") {
 		t.Fatalf("after the alert, the dashboard still shows the old status: %s", after)
+	}
+}
+
+// The staff work cards list the bookings of today and tomorrow and the
+// customers with open warnings of the customers the viewer looks after
+// only, each linking to the car.
+func TestStaffWorkCards(t *testing.T) {
+	ta, _ := newApp(t)
+	ta.Demo(t)
+	ctx := context.Background()
+	org := ta.Org(t, "demo").ID
+	owner, err := ta.Accounts.UserByEmail(ctx, org, "customer@demo.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v automotive.Vehicle
+	if err := store.Org(ta.Store.DB, org).Where("owner_id = ?", owner.ID).Order("id").First(&v).Error; err != nil {
+		t.Fatal(err)
+	}
+	var centre automotive.Centre
+	if err := store.Org(ta.Store.DB, org).Order("id").First(&centre).Error; err != nil {
+		t.Fatal(err)
+	}
+	db := store.Org(ta.Store.DB, org)
+	now := time.Now().UTC()
+	for _, at := range []time.Time{now.Add(time.Hour), now.AddDate(0, 0, 3)} {
+		slot := automotive.Slot{CentreID: centre.ID, StartsAt: at, Capacity: 1, Booked: 1}
+		if err := db.Create(&slot).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Create(&automotive.Booking{SlotID: slot.ID, VehicleID: v.ID, OwnerID: owner.ID, Status: automotive.BookingBooked}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Create(&automotive.Alert{VehicleID: v.ID, OwnerID: owner.ID, Key: "test", Severity: "warning",
+		Title: "Battery voltage is low", Advice: "x", RaisedAt: now.Add(-time.Hour)}).Error; err != nil {
+		t.Fatal(err)
+	}
+	staff := portaltest.Bearer(ta.Login(t, "demo", "staff@demo.example"))
+	lonely := ta.As(t, "demo", "lonely@demo.example", "staff")
+	card := func(h map[string]string, id string) (count float64, body string) {
+		t.Helper()
+		r := ta.Do(t, "GET", "/api/v1/dashboard", nil, h)
+		var b struct {
+			Widgets []struct {
+				ID    string
+				Data  map[string]any
+				Error string
+			}
+		}
+		r.JSON(t, &b)
+		for _, w := range b.Widgets {
+			if w.ID == id {
+				if w.Error != "" {
+					t.Fatalf("%s: %s", id, w.Error)
+				}
+				raw, _ := json.Marshal(w.Data)
+				return w.Data["count"].(float64), string(raw)
+			}
+		}
+		t.Fatalf("no widget %s: %s", id, r.Body)
+		return 0, ""
+	}
+	link := fmt.Sprintf(`"link":"/m/automotive/vehicles/%d"`, v.ID)
+	if n, body := card(staff, "automotive.bookings_soon"); n < 1 || !strings.Contains(body, link) || !strings.Contains(body, centre.Name) {
+		t.Errorf("staff bookings: %v %s", n, body)
+	}
+	if n, body := card(staff, "automotive.open_alerts"); n < 1 || !strings.Contains(body, link) || !strings.Contains(body, `"note":`) {
+		t.Errorf("staff alerts: %v %s", n, body)
+	}
+	for _, id := range []string{"automotive.bookings_soon", "automotive.open_alerts"} {
+		if n, body := card(lonely, id); n != 0 || strings.Contains(body, link) {
+			t.Errorf("a staff member without customers sees %s: %s", id, body)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/core/web"
 )
 
 var (
@@ -187,7 +188,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankAccountOut{Body: &AccountView{Account: *a}}, nil
-		}, accounts.Allow(bankSide...), tag)
+		}, accounts.Allow(bankSide...), tag, web.Idempotent())
 
 	accounts.Register(api, huma.Operation{OperationID: "banking-account", Method: http.MethodGet, Path: "/accounts/{id}", Summary: "An account with its balance"},
 		func(ctx context.Context, in *bankIDInput) (*bankAccountOut, error) {
@@ -204,14 +205,14 @@ func (s *Service) registerAPI(api huma.API) {
 			ID   uint `path:"id"`
 			Body struct {
 				ToAccountID uint   `json:"to_account_id" minimum:"1"`
-				Amount      int64  `json:"amount_minor" minimum:"1"`
+				Amount      int64  `json:"amount_minor" minimum:"1" maximum:"1000000000000000"`
 				Reference   string `json:"reference,omitempty" maxLength:"60" doc:"Your reference; the same reference twice moves money once"`
 			}
 		}) (*struct{}, error) {
 			return nil, s.TransferBetween(ctx, principal(ctx), in.ID, in.Body.ToAccountID, in.Body.Amount, in.Body.Reference)
 		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.accountFixture(func(cur, sav *Account) any {
 			return map[string]any{"to_account_id": sav.ID, "amount_minor": 1000}
-		})))
+		})), web.Idempotent())
 
 	type bankSavingsIn struct {
 		Body struct {
@@ -229,7 +230,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankAccountOut{Body: &AccountView{Account: *a}}, nil
-		}, accounts.Allow(custOnly...), tag)
+		}, accounts.Allow(custOnly...), tag, web.Idempotent())
 
 	// --- transactions ---
 	type bankBatchIn struct {
@@ -248,7 +249,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankBatchOut{Body: r}, nil
-		}, accounts.Allow(settlers...), tag)
+		}, accounts.Allow(settlers...), tag, web.Idempotent())
 
 	type bankTxnsIn struct {
 		OwnerID   uint      `query:"owner_id"`
@@ -310,7 +311,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankPreviewOut{Body: pv}, nil
-		}, accounts.Allow(custOnly...), tag)
+		}, accounts.Allow(custOnly...), tag, web.Idempotent())
 
 	type bankMappingIn struct {
 		ID   uint `path:"id"`
@@ -336,7 +337,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankBatchOut{Body: r}, nil
-		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.importFixture(map[string]any{})))
+		}, accounts.Allow(custOnly...), tag, accounts.Matrix(s.importFixture(map[string]any{})), web.Idempotent())
 
 	// --- categorisation rules ---
 	type bankRulesOut struct {
@@ -369,7 +370,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankRuleOut{Body: r}, nil
-		}, accounts.Allow(staffAdm...), tag)
+		}, accounts.Allow(staffAdm...), tag, web.Idempotent())
 
 	accounts.Register(api, huma.Operation{OperationID: "banking-rule-delete", Method: http.MethodDelete, Path: "/rules/{id}", Summary: "Remove an organisation rule (staff)", DefaultStatus: 204},
 		func(ctx context.Context, in *bankIDInput) (*struct{}, error) {
@@ -415,7 +416,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankBillOut{Body: b}, nil
-		}, accounts.Allow(custOnly...), tag)
+		}, accounts.Allow(custOnly...), tag, web.Idempotent())
 	accounts.Register(api, huma.Operation{OperationID: "banking-bill-delete", Method: http.MethodDelete, Path: "/bills/{id}", Summary: "Remove a bill", DefaultStatus: 204},
 		func(ctx context.Context, in *bankIDInput) (*struct{}, error) {
 			return nil, s.DeleteBill(ctx, principal(ctx), in.ID)
@@ -448,7 +449,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankPaymentOut{Body: pay}, nil
-		}, accounts.Allow(custOnly...), tag)
+		}, accounts.Allow(custOnly...), tag, web.Idempotent())
 	paymentFixture := func(body any) accounts.Fixture {
 		return s.ownedFixture(func(tx *gorm.DB, org, cust uint, cur *Account) (uint, error) {
 			pay := BankPayment{OwnerID: cust, AccountID: cur.ID, Payee: "ACEA", Amount: 5000, Currency: "EUR", DueOn: day(s.now()).AddDate(0, 0, 3), Status: PaymentScheduled}
@@ -520,7 +521,7 @@ func (s *Service) registerAPI(api huma.API) {
 		func(ctx context.Context, in *struct {
 			Body struct {
 				Category string `json:"category"`
-				Amount   int64  `json:"amount_minor" minimum:"1"`
+				Amount   int64  `json:"amount_minor" minimum:"1" maximum:"1000000000000000"`
 				Currency string `json:"currency,omitempty"`
 				AlertPct int    `json:"alert_pct,omitempty" doc:"Default 80"`
 			}
@@ -565,7 +566,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, err
 			}
 			return &bankGoalOut{Body: g}, nil
-		}, accounts.Allow(custOnly...), tag)
+		}, accounts.Allow(custOnly...), tag, web.Idempotent())
 	accounts.Register(api, huma.Operation{OperationID: "banking-goal", Method: http.MethodGet, Path: "/goals/{id}", Summary: "A savings goal"},
 		func(ctx context.Context, in *bankIDInput) (*bankGoalOut, error) {
 			g, err := s.Goal(ctx, principal(ctx), in.ID)
@@ -624,7 +625,7 @@ func (s *Service) registerAPI(api huma.API) {
 				return nil, nil, err
 			}
 			return params, body, store.Org(tx, owner.OrgID).Create(&accounts.Assignment{StaffID: adv.ID, CustomerID: owner.UserID, Relation: "advisor"}).Error
-		}))
+		}), web.Idempotent())
 
 	type bankPlanOut struct {
 		Body struct {

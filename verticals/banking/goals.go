@@ -21,7 +21,7 @@ import (
 // NewGoal is a goal to create or change.
 type NewGoal struct {
 	Name     string    `json:"name" minLength:"1" maxLength:"80"`
-	Target   int64     `json:"target_minor" minimum:"1"`
+	Target   int64     `json:"target_minor" minimum:"1" maximum:"1000000000000000"`
 	Currency string    `json:"currency,omitempty" doc:"Default EUR"`
 	Deadline time.Time `json:"deadline"`
 	Priority int       `json:"priority" minimum:"1" maximum:"10"`
@@ -33,8 +33,8 @@ func (s *Service) validGoal(in *NewGoal) error {
 	if in.Name == "" {
 		fields = append(fields, errs.Field("name", "is required"))
 	}
-	if in.Target <= 0 {
-		fields = append(fields, errs.Field("target_minor", "must be positive"))
+	if msg := money.CheckPositive(in.Target); msg != "" {
+		fields = append(fields, errs.Field("target_minor", msg))
 	}
 	if in.Currency == "" {
 		in.Currency = "EUR"
@@ -73,7 +73,7 @@ func (s *Service) Goal(ctx context.Context, p *accounts.Principal, id uint) (*Sa
 	if err := s.db(ctx, p.OrgID).First(&g, id).Error; err != nil {
 		return nil, errs.NotFoundf("goal not found")
 	}
-	if err := s.acc.CanRead(ctx, p, p.OrgID, g.OwnerID); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, p.OrgID, g.OwnerID); err != nil {
 		return nil, errs.NotFoundf("goal not found")
 	}
 	return &g, nil
@@ -85,7 +85,7 @@ func (s *Service) UpdateGoal(ctx context.Context, p *accounts.Principal, id uint
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, g.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, g.OwnerID, false); err != nil {
 		return nil, err
 	}
 	if err := s.validGoal(&in); err != nil {
@@ -102,7 +102,7 @@ func (s *Service) DeleteGoal(ctx context.Context, p *accounts.Principal, id uint
 	if err != nil {
 		return err
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, g.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, g.OwnerID, false); err != nil {
 		return err
 	}
 	return s.db(ctx, p.OrgID).Delete(&SavingsGoal{}, g.ID).Error

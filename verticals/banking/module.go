@@ -58,7 +58,7 @@ func (m *Module) Init(h module.Host) error {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), msgs: h.Messages(), now: now, log: h.Logger()}
+	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), msgs: h.Messages(), live: h.Live(), now: now, log: h.Logger()}
 	h.Models(models...)
 	h.Migrations(store.Migration{ID: "0001_tables", Up: func(tx *gorm.DB) error {
 		if err := store.CreateTables(models...)(tx); err != nil {
@@ -86,6 +86,15 @@ func (m *Module) Init(h module.Host) error {
 	h.Translations(tr)
 	help, _ := fs.Sub(helpFS, "help")
 	h.HelpArticles(help)
+	// The words bank customers use for what the articles call otherwise.
+	h.HelpSynonyms("en",
+		"transactions, spending, spent, expenses, purchases, payments",
+		"savings, save, saving, savings account, put money aside",
+		"import a statement, upload, csv file, other bank")
+	h.HelpSynonyms("it",
+		"movimenti, spese, speso, spendere, acquisti, uscite",
+		"risparmio, risparmiare, conto deposito, mettere da parte",
+		"importare un estratto conto, caricare, file csv, altra banca")
 	h.Nav(web.NavItem{Label: "My money", Path: "/m/banking/", Roles: []string{"customer"}, Order: 110},
 		web.NavItem{Label: "Banking customers", Path: "/m/banking/advisor", Roles: []string{"staff", "admin"}, Order: 110})
 	h.API(m.svc.registerAPI)

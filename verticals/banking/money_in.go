@@ -24,9 +24,9 @@ type TxnInput struct {
 	ExternalID  string    `json:"external_id" minLength:"1" maxLength:"100" doc:"The bank's own ID; unique per account, so a replay adds nothing"`
 	BookedOn    time.Time `json:"booked_on" doc:"Booking date (RFC 3339)"`
 	Description string    `json:"description" maxLength:"300"`
-	AmountMinor int64     `json:"amount_minor" doc:"Credit positive, debit negative, in minor units"`
+	AmountMinor int64     `json:"amount_minor" minimum:"-1000000000000000" maximum:"1000000000000000" doc:"Credit positive, debit negative, in minor units"`
 	Currency    string    `json:"currency"`
-	MCC         int       `json:"mcc,omitempty" doc:"ISO 18245 merchant category code, when known"`
+	MCC         int       `json:"mcc,omitempty" minimum:"0" maximum:"9999" doc:"ISO 18245 merchant category code, when known"`
 }
 
 // BatchResult says what a batch did.
@@ -95,7 +95,7 @@ func (s *Service) BookBatch(ctx context.Context, p *accounts.Principal, items []
 	}
 	byID := map[uint]*Account{}
 	for i := range accts {
-		if s.acc.CanWrite(ctx, p, p.OrgID, accts[i].OwnerID, false) == nil {
+		if s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, accts[i].OwnerID, false) == nil {
 			byID[accts[i].ID] = &accts[i]
 		}
 	}
@@ -122,6 +122,8 @@ func (s *Service) BookBatch(ctx context.Context, p *accounts.Principal, items []
 		}
 		if it.AmountMinor == 0 {
 			f("amount_minor", "must not be zero")
+		} else if !money.InRange(it.AmountMinor) {
+			f("amount_minor", fmt.Sprintf("must be within ±%d minor units", money.MaxMinor))
 		}
 		if it.BookedOn.IsZero() || it.BookedOn.After(s.now().AddDate(0, 0, 7)) {
 			f("booked_on", "must be a date, not in the future")
@@ -200,7 +202,7 @@ func (s *Service) UploadStatement(ctx context.Context, p *accounts.Principal, ac
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, a.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, a.OwnerID, false); err != nil {
 		return nil, err
 	}
 	st, err := ReadStatement(data)
@@ -233,7 +235,7 @@ func (s *Service) importOf(ctx context.Context, p *accounts.Principal, id uint) 
 	if err := s.db(ctx, p.OrgID).First(&im, id).Error; err != nil {
 		return nil, nil, errs.NotFoundf("import not found")
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, im.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, im.OwnerID, false); err != nil {
 		return nil, nil, errs.NotFoundf("import not found")
 	}
 	var a Account
@@ -337,7 +339,7 @@ func (s *Service) Recategorise(ctx context.Context, p *accounts.Principal, entry
 	if err := s.db(ctx, p.OrgID).First(&e, entryID).Error; err != nil {
 		return nil, errs.NotFoundf("transaction not found")
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, e.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, e.OwnerID, false); err != nil {
 		return nil, errs.NotFoundf("transaction not found")
 	}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
@@ -383,7 +385,7 @@ func (s *Service) AddOrgRule(ctx context.Context, p *accounts.Principal, match s
 			}
 			return err
 		}
-		return store.Org(tx, p.OrgID).Model(&Entry{}).Where("category_source <> ? AND (' ' || merchant || ' ') LIKE ?", "customer", "%"+match+"%").
+		return store.Org(tx, p.OrgID).Model(&Entry{}).Where("category_source <> ? AND (' ' || merchant || ' ') LIKE ?"+store.LikeEscape, "customer", store.ContainsLike(match)).
 			Updates(map[string]any{"category": cat, "category_source": "org"}).Error
 	})
 	return r, err
@@ -421,7 +423,7 @@ type TxnFilter struct {
 // Transactions searches the transactions the caller may see, newest first.
 func (s *Service) Transactions(ctx context.Context, p *accounts.Principal, f TxnFilter) ([]Entry, int64, error) {
 	q := s.db(ctx, p.OrgID).Model(&Entry{})
-	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
+	q, err := s.acc.Reach(ID).WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -435,7 +437,14 @@ func (s *Service) Transactions(ctx context.Context, p *accounts.Principal, f Txn
 		q = q.Where("category = ?", f.Category)
 	}
 	if qs := strings.TrimSpace(f.Query); qs != "" {
-		q = q.Where("merchant LIKE ?", "%"+NormalizeMerchant(qs)+"%")
+		// Merchants are stored normalised (capitals, digits, . & and
+		// spaces), so the term is normalised alike; one that normalises to
+		// nothing (only symbols such as % or _) matches no merchant.
+		if term := NormalizeMerchant(qs); term != "" {
+			q = q.Where("merchant LIKE ?"+store.LikeEscape, store.ContainsLike(term))
+		} else {
+			q = q.Where("1 = 0")
+		}
 	}
 	if !f.From.IsZero() {
 		q = q.Where("booked_on >= ?", day(f.From))

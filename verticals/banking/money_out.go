@@ -38,7 +38,7 @@ func (s *Service) ownerFor(ctx context.Context, p *accounts.Principal, ownerID u
 		}
 		return p.UserID, nil
 	}
-	if err := s.acc.CanRead(ctx, p, p.OrgID, ownerID); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, p.OrgID, ownerID); err != nil {
 		return 0, err
 	}
 	return ownerID, nil
@@ -47,7 +47,7 @@ func (s *Service) ownerFor(ctx context.Context, p *accounts.Principal, ownerID u
 // NewBill is a bill entered by hand.
 type NewBill struct {
 	Name     string    `json:"name" minLength:"1" maxLength:"120"`
-	Amount   int64     `json:"amount_minor" minimum:"1"`
+	Amount   int64     `json:"amount_minor" minimum:"1" maximum:"1000000000000000"`
 	Currency string    `json:"currency" minLength:"3" maxLength:"3"`
 	Every    int       `json:"every_days" minimum:"7" maximum:"366"`
 	NextDue  time.Time `json:"next_due"`
@@ -62,8 +62,8 @@ func (s *Service) AddBill(ctx context.Context, p *accounts.Principal, in NewBill
 	if strings.TrimSpace(in.Name) == "" {
 		fields = append(fields, errs.Field("name", "is required"))
 	}
-	if in.Amount <= 0 {
-		fields = append(fields, errs.Field("amount_minor", "must be positive"))
+	if msg := money.CheckPositive(in.Amount); msg != "" {
+		fields = append(fields, errs.Field("amount_minor", msg))
 	}
 	if !money.ValidCurrency(strings.ToUpper(in.Currency)) {
 		fields = append(fields, errs.Field("currency", "must be an ISO 4217 code such as EUR"))
@@ -87,7 +87,7 @@ func (s *Service) DeleteBill(ctx context.Context, p *accounts.Principal, id uint
 	if err := s.db(ctx, p.OrgID).First(&b, id).Error; err != nil {
 		return errs.NotFoundf("bill not found")
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, b.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, b.OwnerID, false); err != nil {
 		return errs.NotFoundf("bill not found")
 	}
 	return s.db(ctx, p.OrgID).Delete(&BankBill{}, b.ID).Error
@@ -139,7 +139,7 @@ func (s *Service) DetectBills(ctx context.Context, p *accounts.Principal, ownerI
 type NewPayment struct {
 	AccountID uint      `json:"account_id" minimum:"1"`
 	Payee     string    `json:"payee" minLength:"1" maxLength:"120"`
-	Amount    int64     `json:"amount_minor" minimum:"1"`
+	Amount    int64     `json:"amount_minor" minimum:"1" maximum:"1000000000000000"`
 	DueOn     time.Time `json:"due_on"`
 }
 
@@ -150,7 +150,7 @@ func (s *Service) SchedulePayment(ctx context.Context, p *accounts.Principal, in
 	if err != nil {
 		return nil, errs.InvalidField("account_id", "is not one of your accounts")
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, a.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, a.OwnerID, false); err != nil {
 		return nil, err
 	}
 	if in.DueOn.IsZero() || day(in.DueOn).Before(day(s.now())) {
@@ -176,7 +176,7 @@ func (s *Service) payment(ctx context.Context, p *accounts.Principal, id uint) (
 	if err := s.db(ctx, p.OrgID).First(&pay, id).Error; err != nil {
 		return nil, errs.NotFoundf("payment not found")
 	}
-	if err := s.acc.CanRead(ctx, p, p.OrgID, pay.OwnerID); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, p.OrgID, pay.OwnerID); err != nil {
 		return nil, errs.NotFoundf("payment not found")
 	}
 	return &pay, nil
@@ -188,7 +188,7 @@ func (s *Service) CancelPayment(ctx context.Context, p *accounts.Principal, id u
 	if err != nil {
 		return err
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, pay.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, pay.OwnerID, false); err != nil {
 		return err
 	}
 	res := s.db(ctx, p.OrgID).Where("id = ? AND status = ?", id, PaymentScheduled).Delete(&BankPayment{})
@@ -324,8 +324,8 @@ func (s *Service) SetBudget(ctx context.Context, p *accounts.Principal, cat Cate
 	if !ValidCategory(cat) || cat == CatIncome {
 		fields = append(fields, errs.Field("category", "is not a spending category"))
 	}
-	if amount <= 0 {
-		fields = append(fields, errs.Field("amount_minor", "must be positive"))
+	if msg := money.CheckPositive(amount); msg != "" {
+		fields = append(fields, errs.Field("amount_minor", msg))
 	}
 	if alertPct == 0 {
 		alertPct = 80
@@ -355,7 +355,7 @@ func (s *Service) DeleteBudget(ctx context.Context, p *accounts.Principal, id ui
 	if err := s.db(ctx, p.OrgID).First(&b, id).Error; err != nil {
 		return errs.NotFoundf("budget not found")
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, b.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, b.OwnerID, false); err != nil {
 		return errs.NotFoundf("budget not found")
 	}
 	return s.db(ctx, p.OrgID).Delete(&Budget{}, b.ID).Error

@@ -108,14 +108,6 @@ func failed(c *fiber.Ctx, err error, again fiber.Handler) error {
 	return again(c)
 }
 
-func pathID(c *fiber.Ctx, name string) (uint, error) {
-	n, err := strconv.ParseUint(c.Params(name), 10, 64)
-	if err != nil || n == 0 {
-		return 0, errs.NotFoundf("not found")
-	}
-	return uint(n), nil
-}
-
 // formMoney reads an amount typed in the viewer's format ("12,50" in
 // Italian) as minor units.
 func formMoney(c *fiber.Ctx, field, locale string) (int64, error) {
@@ -184,7 +176,7 @@ func (s *Service) transactionsPage(c *fiber.Ctx) error {
 
 func (s *Service) categorySubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -243,7 +235,7 @@ func mappingFrom(c *fiber.Ctx) *ColumnMap {
 
 func (s *Service) importConfirm(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -395,7 +387,7 @@ func (s *Service) goalSubmit(c *fiber.Ctx) error {
 
 func (s *Service) goalMessageSubmit(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
-	id, err := pathID(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -572,7 +564,7 @@ func (s *Service) savingsSubmit(c *fiber.Ctx) error {
 func (s *Service) advisorPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
 	ctx := c.UserContext()
-	q, err := s.acc.WhereVisible(ctx, p, s.db(ctx, p.OrgID).Table("accounts_users").Where("role = ?", accounts.Customer).
+	q, err := s.acc.Reach(ID).WhereVisible(ctx, p, s.db(ctx, p.OrgID).Table("accounts_users").Where("role = ?", accounts.Customer).
 		Where("EXISTS (SELECT 1 FROM banking_accounts a WHERE a.org_id = accounts_users.org_id AND a.owner_id = accounts_users.id)"), "id")
 	if err != nil {
 		return err
@@ -606,11 +598,11 @@ const advisorPageSize = 100
 func (s *Service) customerPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
 	ctx := c.UserContext()
-	id, err := pathID(c, "customer")
+	id, err := web.PathID(c, "customer")
 	if err != nil {
 		return err
 	}
-	if err := s.acc.CanRead(ctx, p, p.OrgID, id); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, p.OrgID, id); err != nil {
 		return err
 	}
 	u, err := s.acc.UserByID(ctx, p.OrgID, id)

@@ -50,6 +50,9 @@ func TestDemoPagesInEnglish(t *testing.T) {
 	if pdf.Status != 200 || !strings.HasPrefix(pdf.Body, "%PDF") {
 		t.Fatalf("PDF: %d %.40q", pdf.Status, pdf.Body)
 	}
+	if cc := pdf.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("the report PDF is cacheable: Cache-Control %q, want no-store (issue 19, item 8)", cc)
+	}
 	expectPage(t, "savings", b.Get(t, "/m/banking/savings/open"), 200, `id="savings-step-1"`, `data-draft="banking.savings"`)
 	expectPage(t, "dashboard", b.Get(t, "/"), 200, "My accounts", "Savings goals", "Latest monthly report")
 	// Another customer sees none of it.

@@ -66,11 +66,17 @@ func monthsUntil(from, deadline time.Time) int64 {
 	return n
 }
 
+// ceilDiv is a ÷ b rounded up, for a ≥ 0; it cannot overflow (a + b − 1
+// would, for a near math.MaxInt64).
 func ceilDiv(a, b int64) int64 {
 	if b <= 0 {
 		return a
 	}
-	return (a + b - 1) / b
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
 }
 
 // MakePlan computes the month's plan: what is available after bills,
@@ -80,12 +86,14 @@ func ceilDiv(a, b int64) int64 {
 // highest-priority unfinished goals, up to what each still lacks.
 func MakePlan(in PlanInput) (SavingsPlan, error) {
 	cur := in.ExpectedIncome.Currency
-	avail := in.ExpectedIncome.Minor
+	avail := in.ExpectedIncome
 	for _, x := range []money.Amount{in.Bills, in.Pending, in.Budgets} {
-		if x.Currency != cur {
+		var err error
+		if avail, err = avail.Sub(x); errors.Is(err, money.ErrCurrencyMismatch) {
 			return SavingsPlan{}, errors.New("the plan's amounts must share one currency")
+		} else if err != nil {
+			return SavingsPlan{}, err
 		}
-		avail -= x.Minor
 	}
 	month := time.Date(in.Month.Year(), in.Month.Month(), 1, 0, 0, 0, 0, time.UTC)
 	goals := append([]Goal(nil), in.Goals...)
@@ -95,8 +103,8 @@ func MakePlan(in PlanInput) (SavingsPlan, error) {
 		}
 		return goals[i].Deadline.Before(goals[j].Deadline)
 	})
-	p := SavingsPlan{Month: month, Available: money.New(avail, cur)}
-	left := avail
+	p := SavingsPlan{Month: month, Available: avail}
+	left := avail.Minor
 	if left < 0 {
 		left = 0
 	}
@@ -104,7 +112,10 @@ func MakePlan(in PlanInput) (SavingsPlan, error) {
 		if g.Target.Currency != cur || g.Saved.Currency != cur {
 			return SavingsPlan{}, errors.New("goals must be in the plan's currency")
 		}
-		rem := g.Target.Minor - g.Saved.Minor
+		rem, err := money.SubMinor(g.Target.Minor, g.Saved.Minor)
+		if err != nil {
+			return SavingsPlan{}, err
+		}
 		if rem < 0 {
 			rem = 0
 		}
@@ -134,7 +145,10 @@ func MakePlan(in PlanInput) (SavingsPlan, error) {
 	var toSave int64
 	for i := range p.Goals {
 		gp := &p.Goals[i]
-		toSave += gp.Monthly.Minor
+		var err error
+		if toSave, err = money.AddMinor(toSave, gp.Monthly.Minor); err != nil {
+			return SavingsPlan{}, err
+		}
 		switch {
 		case gp.Remaining.Minor == 0:
 			gp.Status = "done"

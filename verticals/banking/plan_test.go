@@ -1,6 +1,8 @@
 package banking
 
 import (
+	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -74,5 +76,28 @@ func TestPlanWithSurplusAndShortfall(t *testing.T) {
 	}
 	if _, err := MakePlan(PlanInput{Month: nov, ExpectedIncome: eur(1), Bills: money.New(1, "USD")}); err == nil {
 		t.Fatal("mixed currencies accepted")
+	}
+}
+
+// TestPlanNeverWraps: a goal of 2^63−1 (older rows, or a caller of
+// MakePlan without the API's bounds) needs a huge positive amount and is
+// behind, never negative and "on track"; sums past int64 are an error, not
+// a wrapped number (issue 19 item 9).
+func TestPlanNeverWraps(t *testing.T) {
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	huge := Goal{ID: 1, Target: eur(math.MaxInt64), Saved: eur(0), Deadline: time.Date(2027, 11, 1, 0, 0, 0, 0, time.UTC), Priority: 1}
+	p, err := MakePlan(PlanInput{Month: nov, ExpectedIncome: eur(300000), Bills: eur(0), Pending: eur(0), Budgets: eur(0), Goals: []Goal{huge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := p.Goals[0]; g.Needed.Minor <= 0 || g.Status != "behind" || g.Monthly.Minor != 300000 {
+		t.Fatalf("goal of 2^63-1: %+v", g)
+	}
+	if _, err := MakePlan(PlanInput{Month: nov, ExpectedIncome: eur(math.MinInt64 + 1), Bills: eur(2), Pending: eur(0), Budgets: eur(0)}); !errors.Is(err, money.ErrOverflow) {
+		t.Fatalf("available below int64: %v", err)
+	}
+	negSaved := Goal{ID: 2, Target: eur(math.MaxInt64), Saved: eur(-1), Deadline: huge.Deadline, Priority: 1}
+	if _, err := MakePlan(PlanInput{Month: nov, ExpectedIncome: eur(1), Bills: eur(0), Pending: eur(0), Budgets: eur(0), Goals: []Goal{negSaved}}); !errors.Is(err, money.ErrOverflow) {
+		t.Fatalf("remaining past int64: %v", err)
 	}
 }

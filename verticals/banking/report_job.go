@@ -471,7 +471,7 @@ func (s *Service) StoredReport(ctx context.Context, p *accounts.Principal, id ui
 	if err := s.db(ctx, p.OrgID).First(&r, id).Error; err != nil || r.Data == "" {
 		return nil, 0, errs.NotFoundf("report not found")
 	}
-	if err := s.acc.CanRead(ctx, p, p.OrgID, r.OwnerID); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, p.OrgID, r.OwnerID); err != nil {
 		return nil, 0, errs.NotFoundf("report not found")
 	}
 	v := &ReportView{Month: r.Month, CreatedAt: r.CreatedAt}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/messages"
+	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/money"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/store"
@@ -35,18 +37,35 @@ const (
 
 // booked publishes EventBooked in tx for each owner of rows.
 func (s *Service) booked(ctx context.Context, tx *gorm.DB, org, actor uint, rows []Entry) error {
-	if s.bus == nil || len(rows) == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	seen := map[uint]bool{}
+	accountsOf := map[uint][]uint{}
+	var owners []uint
 	var es []events.Event
 	for _, r := range rows {
-		if !seen[r.OwnerID] {
-			seen[r.OwnerID] = true
+		if _, ok := accountsOf[r.OwnerID]; !ok {
+			owners = append(owners, r.OwnerID)
 			es = append(es, events.Event{Name: EventBooked, OrgID: org, ActorID: actor, SubjectID: r.OwnerID, Tx: tx})
 		}
+		if !slices.Contains(accountsOf[r.OwnerID], r.AccountID) {
+			accountsOf[r.OwnerID] = append(accountsOf[r.OwnerID], r.AccountID)
+		}
 	}
-	return s.bus.PublishMany(ctx, es)
+	if s.bus != nil {
+		if err := s.bus.PublishMany(ctx, es); err != nil {
+			return err
+		}
+	}
+	// Balances, budgets and goals on the open pages of everyone who may see
+	// the customer's accounts refresh when this commits.
+	for _, owner := range owners {
+		if err := s.live.Publish(ctx, tx, live.Event{OrgID: org, Name: "balance", Owner: owner,
+			Subject: fmt.Sprintf("customer:%d", owner), Data: map[string]any{"accounts": accountsOf[owner]}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Service is the banking module's business logic. Every method that reads
@@ -58,8 +77,10 @@ type Service struct {
 	bus    *events.Bus
 	notify *notify.Service
 	msgs   *messages.Service
-	now    func() time.Time
-	log    *slog.Logger
+	// live publishes the module's live events (the zero value: none).
+	live live.Publisher
+	now  func() time.Time
+	log  *slog.Logger
 }
 
 func (s *Service) db(ctx context.Context, org uint) *gorm.DB {
@@ -142,7 +163,7 @@ func (s *Service) CreateAccount(ctx context.Context, p *accounts.Principal, in N
 	if u, err := s.acc.UserByID(ctx, p.OrgID, in.OwnerID); err != nil || u.Role != accounts.Customer {
 		return nil, errs.InvalidField("owner_id", "is not a customer of this organisation")
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, in.OwnerID, true); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, in.OwnerID, true); err != nil {
 		return nil, err
 	}
 	var a *Account
@@ -163,7 +184,7 @@ type AccountView struct {
 // Accounts lists the accounts the caller may see, with balances.
 func (s *Service) Accounts(ctx context.Context, p *accounts.Principal, ownerID uint) ([]AccountView, error) {
 	q := s.db(ctx, p.OrgID).Order("id")
-	q, err := s.acc.WhereVisible(ctx, p, q, "owner_id")
+	q, err := s.acc.Reach(ID).WhereVisible(ctx, p, q, "owner_id")
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +231,7 @@ func (s *Service) Account(ctx context.Context, p *accounts.Principal, id uint) (
 	if err := s.db(ctx, p.OrgID).First(&a, id).Error; err != nil {
 		return nil, errs.NotFoundf("account not found")
 	}
-	if err := s.acc.CanRead(ctx, p, p.OrgID, a.OwnerID); err != nil {
+	if err := s.acc.Reach(ID).CanRead(ctx, p, p.OrgID, a.OwnerID); err != nil {
 		return nil, errs.NotFoundf("account not found")
 	}
 	v, err := s.withBalances(ctx, p.OrgID, []Account{a})
@@ -247,8 +268,8 @@ var ErrInsufficientFunds = errs.Conflictf("the account does not have enough mone
 // Move moves amount from one account to another of the same owner in tx,
 // refusing to overdraw the source. The external IDs make it idempotent.
 func (s *Service) Move(ctx context.Context, tx *gorm.DB, org uint, from, to *Account, amount int64, key, description string, on time.Time) (bool, error) {
-	if amount <= 0 {
-		return false, errs.InvalidField("amount_minor", "must be positive")
+	if msg := money.CheckPositive(amount); msg != "" {
+		return false, errs.InvalidField("amount_minor", msg)
 	}
 	if from.Currency != to.Currency {
 		return false, errs.InvalidField("to_account_id", "is in another currency")
@@ -297,7 +318,7 @@ func (s *Service) TransferBetween(ctx context.Context, p *accounts.Principal, fr
 	if err != nil {
 		return errs.InvalidField("to_account_id", "is not one of your accounts")
 	}
-	if err := s.acc.CanWrite(ctx, p, p.OrgID, from.OwnerID, false); err != nil {
+	if err := s.acc.Reach(ID).CanWrite(ctx, p, p.OrgID, from.OwnerID, false); err != nil {
 		return err
 	}
 	if from.OwnerID != to.OwnerID || from.ID == to.ID {

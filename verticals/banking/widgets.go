@@ -50,6 +50,7 @@ func (s *Service) widgets() []dashboard.Widget {
 	cust := []accounts.Role{accounts.Customer}
 	return []dashboard.Widget{
 		{ID: "balances", Title: "My accounts", Roles: cust, Size: dashboard.Small, Order: 20, Template: "widget_balances",
+			LiveOn: []string{"banking.balance"},
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
 				// What Accounts returns for a customer, in one read: their
 				// accounts with each balance as a subquery.
@@ -61,11 +62,13 @@ func (s *Service) widgets() []dashboard.Widget {
 				return BalancesWidget{Accounts: list}, err
 			}},
 		{ID: "budgets", Title: "Budgets this month", Roles: cust, Size: dashboard.Medium, Order: 21, Template: "widget_budgets",
+			LiveOn: []string{"banking.balance"},
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
 				bs, err := s.Budgets(ctx, p, 0)
 				return BudgetWidget{Budgets: bs, Charts: budgetCharts(bs)}, err
 			}},
 		{ID: "goals", Title: "Savings goals", Roles: cust, Size: dashboard.Small, Order: 22, Template: "widget_goals",
+			LiveOn: []string{"banking.balance"},
 			Data: func(ctx context.Context, p *accounts.Principal) (any, error) {
 				gs, err := s.Goals(ctx, p, 0)
 				return GoalsWidget{Goals: gs, Charts: goalCharts(gs)}, err
