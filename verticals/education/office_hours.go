@@ -1,0 +1,300 @@
+package education
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/notify"
+	"github.com/portalkit/portalkit/core/store"
+)
+
+// CancelCutoff is how long before a slot a booking can still be cancelled.
+const CancelCutoff = 2 * time.Hour
+
+// NewSlots publishes office hours: one slot, or the same slot every week
+// for Weeks weeks.
+type NewSlots struct {
+	StartsAt time.Time `json:"starts_at"`
+	Minutes  int       `json:"minutes" doc:"Length of the slot (5-480)"`
+	Place    string    `json:"place,omitempty" doc:"A room; or give link"`
+	Link     string    `json:"link,omitempty" doc:"An online meeting (https)"`
+	Capacity int       `json:"capacity,omitempty" doc:"Students per slot (default 1)"`
+	Weeks    int       `json:"weeks,omitempty" doc:"Repeat weekly this many times (default 1, at most 16)"`
+	TAID     uint      `json:"ta_id,omitempty" doc:"Admins and integrators: the TA (staff of the course); staff publish their own"`
+}
+
+// PublishSlots creates office-hour slots of a course for a TA.
+func (s *Service) PublishSlots(ctx context.Context, tx *gorm.DB, p *accounts.Principal, c *Course, in NewSlots) ([]Slot, error) {
+	ta := in.TAID
+	if p.Role == accounts.Staff {
+		ta = p.UserID
+	}
+	var n int64
+	if err := store.Org(tx, c.OrgID).Model(&CourseStaff{}).Where("course_id = ? AND user_id = ?", c.ID, ta).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errs.InvalidField("ta_id", "must be a professor or TA of this course")
+	}
+	in.Place, in.Link = strings.TrimSpace(in.Place), strings.TrimSpace(in.Link)
+	switch {
+	case in.StartsAt.IsZero() || !in.StartsAt.After(s.now()):
+		return nil, errs.InvalidField("starts_at", "must be in the future")
+	case in.Minutes < 5 || in.Minutes > 480:
+		return nil, errs.InvalidField("minutes", "must be between 5 and 480")
+	case in.Place == "" && in.Link == "":
+		return nil, errs.InvalidField("place", "give a place or an online link")
+	case len(in.Place) > 200:
+		return nil, errs.InvalidField("place", "is longer than 200 characters")
+	case in.Capacity < 0 || in.Capacity > 50:
+		return nil, errs.InvalidField("capacity", "must be between 1 and 50")
+	case in.Weeks < 0 || in.Weeks > 16:
+		return nil, errs.InvalidField("weeks", "must be between 1 and 16")
+	}
+	if in.Link != "" {
+		u, err := url.Parse(in.Link)
+		if err != nil || u.Scheme != "https" || u.Host == "" || len(in.Link) > 500 {
+			return nil, errs.InvalidField("link", "must be an https address")
+		}
+	}
+	in.Capacity, in.Weeks = max(in.Capacity, 1), max(in.Weeks, 1)
+	out := make([]Slot, in.Weeks)
+	for w := range in.Weeks {
+		start := in.StartsAt.UTC().AddDate(0, 0, 7*w)
+		out[w] = Slot{CourseID: c.ID, TAID: ta, StartsAt: start, EndsAt: start.Add(time.Duration(in.Minutes) * time.Minute), Place: in.Place, Link: in.Link, Capacity: in.Capacity}
+	}
+	return out, store.Org(tx, c.OrgID).Create(&out).Error
+}
+
+// SlotView is a slot with its TA's name and, for the student asking, their
+// booking.
+type SlotView struct {
+	Slot
+	TAName    string `json:"ta_name"`
+	Free      int    `json:"free"`
+	BookingID uint   `json:"booking_id,omitempty" doc:"The caller's booking of this slot"`
+}
+
+// Slots returns a course's upcoming slots, soonest first.
+func (s *Service) Slots(ctx context.Context, p *accounts.Principal, courseID uint) ([]SlotView, error) {
+	var slots []Slot
+	if err := s.db(ctx, p.OrgID).Where("course_id = ? AND starts_at > ?", courseID, s.now()).Order("starts_at, id").Limit(200).Find(&slots).Error; err != nil {
+		return nil, err
+	}
+	names := map[uint]string{}
+	mine := map[uint]uint{}
+	if len(slots) > 0 {
+		var us []accounts.User
+		ids := make([]uint, 0, len(slots))
+		sids := make([]uint, 0, len(slots))
+		for _, sl := range slots {
+			ids = append(ids, sl.TAID)
+			sids = append(sids, sl.ID)
+		}
+		if err := s.db(ctx, p.OrgID).Select("id, name").Where("id IN ?", ids).Find(&us).Error; err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			names[u.ID] = u.Name
+		}
+		var bs []Booking
+		if err := s.db(ctx, p.OrgID).Where("slot_id IN ? AND student_id = ? AND status = ?", sids, p.UserID, BookingActive).Find(&bs).Error; err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			mine[b.SlotID] = b.ID
+		}
+	}
+	out := make([]SlotView, len(slots))
+	for i, sl := range slots {
+		out[i] = SlotView{Slot: sl, TAName: names[sl.TAID], Free: sl.Capacity - sl.Booked, BookingID: mine[sl.ID]}
+	}
+	return out, nil
+}
+
+// slot returns a slot p reaches through its course.
+func (s *Service) slot(ctx context.Context, p *accounts.Principal, id uint) (*Slot, string, error) {
+	var sl Slot
+	if err := s.db(ctx, p.OrgID).First(&sl, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, "", errs.NotFoundf("no slot %d", id)
+	} else if err != nil {
+		return nil, "", err
+	}
+	if _, access, err := s.courseAccess(ctx, p, sl.CourseID); err != nil {
+		return nil, "", errs.NotFoundf("no slot %d", id)
+	} else {
+		return &sl, access, nil
+	}
+}
+
+// Book takes a place in a slot for the student. One conditional update
+// claims the place (booked < capacity), so concurrent requests for the last
+// place leave exactly one winner; the loser gets a conflict.
+func (s *Service) Book(ctx context.Context, p *accounts.Principal, slotID uint, note string) (*Booking, error) {
+	sl, access, err := s.slot(ctx, p, slotID)
+	if err != nil {
+		return nil, err
+	}
+	if access != accessStudent {
+		return nil, errs.Forbiddenf("only the course's students book office hours")
+	}
+	note = strings.TrimSpace(note)
+	if len(note) > 1000 {
+		return nil, errs.InvalidField("note", "is longer than 1000 characters")
+	}
+	if !sl.StartsAt.After(s.now()) {
+		return nil, errs.Conflictf("this slot has already started")
+	}
+	var b Booking
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var old Booking
+		q := store.Org(tx, p.OrgID).Where("slot_id = ? AND student_id = ?", sl.ID, p.UserID).Limit(1).Find(&old)
+		if q.Error != nil {
+			return q.Error
+		}
+		if q.RowsAffected > 0 && old.Status == BookingActive {
+			return errs.Conflictf("you have already booked this slot")
+		}
+		res := store.Org(tx, p.OrgID).Model(&Slot{}).Where("id = ? AND booked < capacity", sl.ID).Update("booked", gorm.Expr("booked + 1"))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errs.Conflictf("this slot is full")
+		}
+		if q.RowsAffected > 0 {
+			b = old
+			b.Status, b.Note = BookingActive, note
+			if err := store.Org(tx, p.OrgID).Model(&b).Updates(map[string]any{"status": BookingActive, "note": note}).Error; err != nil {
+				return err
+			}
+		} else {
+			b = Booking{SlotID: sl.ID, StudentID: p.UserID, Note: note, Status: BookingActive}
+			if err := store.Org(tx, p.OrgID).Create(&b).Error; err != nil {
+				return err
+			}
+		}
+		where := sl.Place
+		if where == "" {
+			where = sl.Link
+		}
+		var course Course
+		if err := store.Org(tx, p.OrgID).First(&course, sl.CourseID).Error; err != nil {
+			return err
+		}
+		var ta accounts.User
+		if err := store.Org(tx, p.OrgID).Select("name").First(&ta, sl.TAID).Error; err != nil {
+			return err
+		}
+		_, err := s.notify.Send(ctx, tx, notify.Notification{OrgID: p.OrgID, UserID: p.UserID, Kind: KindBookingConfirmed,
+			DedupeKey: fmt.Sprintf("booking:%d:%d", b.ID, s.now().Unix()),
+			Data:      map[string]any{"starts_at": sl.StartsAt, "where": where, "link": fmt.Sprintf("/m/education/courses/%d#office-hours", sl.CourseID)},
+			Attachments: []notify.Attachment{{Name: "office-hours.ics", ContentType: "text/calendar; charset=utf-8",
+				Content: BookingICS(&b, sl, &course, ta.Name, s.host, s.now())}}})
+		return err
+	})
+	if store.IsUniqueViolation(err) {
+		return nil, errs.Conflictf("you have already booked this slot")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Cancel cancels the student's booking up to CancelCutoff before the slot
+// and frees the place.
+func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, bookingID uint) error {
+	var b Booking
+	if err := s.db(ctx, p.OrgID).First(&b, bookingID).Error; err != nil || b.StudentID != p.UserID {
+		return errs.NotFoundf("no booking %d", bookingID)
+	}
+	sl, _, err := s.slot(ctx, p, b.SlotID)
+	if err != nil {
+		return err
+	}
+	if b.Status != BookingActive {
+		return errs.Conflictf("this booking is already cancelled")
+	}
+	if sl.StartsAt.Sub(s.now()) < CancelCutoff {
+		return errs.Conflictf("bookings can be cancelled up to two hours before the slot")
+	}
+	return s.st.Tx(ctx, func(tx *gorm.DB) error {
+		res := store.Org(tx, p.OrgID).Model(&Booking{}).Where("id = ? AND status = ?", b.ID, BookingActive).Update("status", BookingCancelled)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return store.Org(tx, p.OrgID).Model(&Slot{}).Where("id = ? AND booked > 0", sl.ID).Update("booked", gorm.Expr("booked - 1")).Error
+	})
+}
+
+// BookingView is a booking as the TA sees it: the student, their note and
+// their weak topics in the slot's course.
+type BookingView struct {
+	Booking
+	StudentName string       `json:"student_name"`
+	WeakTopics  []Suggestion `json:"weak_topics"`
+}
+
+// SlotBookings returns a slot's active bookings for its course staff.
+func (s *Service) SlotBookings(ctx context.Context, p *accounts.Principal, slotID uint) (*Slot, []BookingView, error) {
+	sl, access, err := s.slot(ctx, p, slotID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if access == accessStudent {
+		return nil, nil, errs.Forbiddenf("only the course's staff see a slot's bookings")
+	}
+	var bs []Booking
+	if err := s.db(ctx, p.OrgID).Where("slot_id = ? AND status = ?", sl.ID, BookingActive).Order("created_at, id").Find(&bs).Error; err != nil {
+		return nil, nil, err
+	}
+	out := make([]BookingView, len(bs))
+	for i, b := range bs {
+		u, err := s.acc.UserByID(ctx, p.OrgID, b.StudentID)
+		if err != nil {
+			return nil, nil, err
+		}
+		weak, err := s.Suggestions(ctx, p.OrgID, b.StudentID, sl.CourseID)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = BookingView{Booking: b, StudentName: u.Name, WeakTopics: append([]Suggestion{}, weak...)}
+	}
+	return sl, out, nil
+}
+
+// MySlots returns the upcoming slots a TA holds, across their courses.
+func (s *Service) MySlots(ctx context.Context, p *accounts.Principal) ([]Slot, error) {
+	var out []Slot
+	return out, s.db(ctx, p.OrgID).Where("ta_id = ? AND ends_at > ?", p.UserID, s.now()).Order("starts_at, id").Limit(100).Find(&out).Error
+}
+
+// Calendar returns the iCalendar file of the student's booking.
+func (s *Service) Calendar(ctx context.Context, p *accounts.Principal, bookingID uint) ([]byte, error) {
+	var b Booking
+	if err := s.db(ctx, p.OrgID).First(&b, bookingID).Error; err != nil || b.StudentID != p.UserID {
+		return nil, errs.NotFoundf("no booking %d", bookingID)
+	}
+	sl, _, err := s.slot(ctx, p, b.SlotID)
+	if err != nil {
+		return nil, err
+	}
+	var course Course
+	if err := s.db(ctx, p.OrgID).First(&course, sl.CourseID).Error; err != nil {
+		return nil, err
+	}
+	ta, err := s.acc.UserByID(ctx, p.OrgID, sl.TAID)
+	if err != nil {
+		return nil, err
+	}
+	return BookingICS(&b, sl, &course, ta.Name, s.host, s.now()), nil
+}
