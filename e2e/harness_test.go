@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,17 +41,14 @@ func Start(t *testing.T) *Env {
 	portaltest.RequireService(t, "Chromium", err == nil, chromeBin()+" not found; install Debian's chromium or set CHROME_BIN")
 	ta := portaltest.New(t, module.Registered())
 	ta.Demo(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ta.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	base := ta.ServeLoopback(t)
+	browser := startBrowser(t, 1280, 900)
+	return &Env{App: ta, Base: base, browser: browser}
+}
+
+// startBrowser starts a Chromium whose windows are w × h pixels.
+func startBrowser(t *testing.T, w, h int) context.Context {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromeBin()),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -62,7 +58,7 @@ func Start(t *testing.T) *Env {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(w, h),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
@@ -71,7 +67,7 @@ func Start(t *testing.T) *Env {
 	if err := chromedp.Do(browser); err != nil { // starts Chromium
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	return &Env{App: ta, Base: "http://" + ln.Addr().String(), browser: browser}
+	return browser
 }
 
 // Tab is one browser tab in its own browser context: its own cookies, like
@@ -100,8 +96,38 @@ func (tb *Tab) AllowConsole(pattern string) {
 // exceptions and CSP violations fail the test when it ends.
 func (e *Env) Tab(t *testing.T, name string) *Tab {
 	t.Helper()
+	return e.TabFor(t, name, 90*time.Second)
+}
+
+// PhoneTab is Tab at a phone's size, 360 × 740 px (DevTools' viewport
+// emulation: headless Chromium's windows are at least 500 px wide).
+func (e *Env) PhoneTab(t *testing.T, name string) *Tab {
+	t.Helper()
+	tb := e.Tab(t, name)
+	tb.Do(chromedp.EmulateViewport(360, 740))
+	return tb
+}
+
+// TabFor is Tab for a test that drives one tab longer than 90 seconds (the
+// crawl): every action of the tab must end within timeout.
+func (e *Env) TabFor(t *testing.T, name string, timeout time.Duration) *Tab {
+	t.Helper()
 	bctx, cancel := chromedp.NewContext(e.browser, chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
+	return e.tab(t, name, bctx, cancel, timeout)
+}
+
+// Open opens another tab in tb's browser context: the same cookies and
+// the same browser-wide resources (shared workers), as a person opening a
+// second tab.
+func (tb *Tab) Open(name string) *Tab {
+	tb.t.Helper()
+	bctx, cancel := chromedp.NewContext(tb.ctx)
+	return tb.env.tab(tb.t, name, bctx, cancel, 90*time.Second)
+}
+
+func (e *Env) tab(t *testing.T, name string, bctx context.Context, cancel context.CancelFunc, timeout time.Duration) *Tab {
+	t.Helper()
+	ctx, cancelTimeout := context.WithTimeout(bctx, timeout)
 	tab := &Tab{t: t, env: e, ctx: ctx, name: name}
 	if err := chromedp.Do(ctx); err != nil { // start the browser and the target
 		cancelTimeout()
@@ -153,7 +179,7 @@ func (tb *Tab) Do(actions ...chromedp.Action[chromedp.Void]) {
 // Go opens path on the portal and waits for the page's main area.
 func (tb *Tab) Go(path string) {
 	tb.t.Helper()
-	tb.Do(chromedp.Navigate(tb.env.Base+path), chromedp.WaitVisible("main"))
+	tb.Do(chromedp.Navigate(tb.env.Base+path), chromedp.WaitVisible(chromedp.CSS("main")))
 }
 
 // Location returns the current URL's path and query.
@@ -166,39 +192,68 @@ func (tb *Tab) Location() string {
 }
 
 // Text returns the visible text of the first element matching sel.
+//
+// It is read by one script, retried until the element exists, so a page
+// that is still being replaced (after a click, a live refresh) is read once
+// it is there rather than failing on a node that has gone.
 func (tb *Tab) Text(sel string) string {
 	tb.t.Helper()
-	s, err := chromedp.Run(tb.ctx, chromedp.Text(sel))
-	if err != nil {
-		tb.Shot("failure")
-		tb.t.Fatalf("%s: reading %s: %v", tb.name, sel, err)
+	const missing = "\x00missing"
+	expr := fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e?e.innerText:%q})()`, sel, missing)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](expr))
+		if err == nil && s != missing {
+			return s
+		}
+		if time.Now().After(deadline) || tb.ctx.Err() != nil {
+			tb.Shot("failure")
+			tb.t.Fatalf("%s: reading %s: %v", tb.name, sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 // Fill sets form fields by CSS selector.
 func (tb *Tab) Fill(fields map[string]string) {
 	tb.t.Helper()
 	for sel, v := range fields {
-		tb.Do(chromedp.SetValue(sel, v))
+		tb.Do(chromedp.SetValue(chromedp.CSS(sel), v))
 	}
 }
 
 // Click clicks the element and waits for the next page's main area.
 func (tb *Tab) Click(sel string) {
 	tb.t.Helper()
-	tb.Do(chromedp.Click(sel), chromedp.Sleep(150*time.Millisecond), chromedp.WaitVisible("main"))
+	tb.Do(chromedp.Click(chromedp.CSS(sel)), chromedp.Sleep(150*time.Millisecond), chromedp.WaitVisible(chromedp.CSS("main")))
 }
 
-// Expect fails unless the page's main area contains every text.
+// Expect fails unless the page contains every text.
+//
+// The body is read again until every text is there (up to ten seconds): a
+// page still being parsed after a click already has a body holding its
+// top half (CI once read a car page without its last chart, which the
+// screenshot taken a moment later showed).
 func (tb *Tab) Expect(texts ...string) {
 	tb.t.Helper()
-	body := tb.Text("body")
-	for _, want := range texts {
-		if !strings.Contains(body, want) {
-			tb.Shot("missing")
-			tb.t.Fatalf("%s at %s: page lacks %q", tb.name, tb.Location(), want)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		body := tb.Text("body")
+		missing := ""
+		for _, want := range texts {
+			if !strings.Contains(body, want) {
+				missing = want
+				break
+			}
 		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Shot("missing")
+			tb.t.Fatalf("%s at %s: page lacks %q", tb.name, tb.Location(), missing)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -37,7 +37,7 @@ func TestNotificationsInTheBrowser(t *testing.T) {
 	// The page's stream is connected before anything is sent: a fresh stream
 	// pushes only what is newer than its connection.
 	deadline := time.Now().Add(15 * time.Second)
-	for env.App.Notify.Hub().Connected() == 0 {
+	for env.App.Live.Connected() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the inbox page never opened its live stream")
 		}
