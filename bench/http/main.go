@@ -31,7 +31,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -66,6 +65,7 @@ type options struct {
 	out      string
 	cold     bool
 	cacheTTL time.Duration // negative: the default
+	ports    string
 }
 
 func main() {
@@ -74,7 +74,7 @@ func main() {
 	flag.StringVar(&o.db, "db", "sqlite", "database: sqlite, postgres or both")
 	flag.StringVar(&o.pgURL, "pg-url", os.Getenv("PORTAL_TEST_DATABASE_URL"), "PostgreSQL server URL with rights to CREATE DATABASE (a fresh database is created and dropped)")
 	flag.StringVar(&o.portal, "portal", "", "portal binary (default: built from ./cmd/portal)")
-	flag.StringVar(&o.before, "before", "", "a second portal binary (e.g. built from an earlier commit) measured in the same rounds, for a before/after comparison")
+	flag.StringVar(&o.before, "before", "", "a second portal binary (e.g. built from an earlier commit) measured in the same rounds, for a before/after comparison (with -cold, also with its cache off)")
 	flag.IntVar(&o.conns, "c", 200, "concurrent connections")
 	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured duration per route and round")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every route once, interleaved")
@@ -83,9 +83,14 @@ func main() {
 	flag.StringVar(&o.out, "o", "", "also append the Markdown results to this file")
 	flag.BoolVar(&o.cold, "cold", true, "also measure the dashboard with the dashboard cache off, on a second portal")
 	flag.DurationVar(&o.cacheTTL, "cache-ttl", -1, "-cpuprofile only: the portal's dashboard.cache_ttl (e.g. 0s for the uncached path; negative: the default)")
+	flag.StringVar(&o.ports, "ports", "", "take the bench's listening ports from this range (e.g. 22800-22899) instead of any free port")
 	profile := flag.String("cpuprofile", "", "instead of the comparison: run the portal in this process and write a CPU profile of loading -route")
 	route := flag.String("route", "/api/v1/dashboard", "the route -cpuprofile loads")
 	flag.Parse()
+	if err := setPorts(o.ports); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if *profile != "" {
 		if err := profileRoute(o, *route, *profile); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -152,14 +157,24 @@ func run(o options) error {
 		return fmt.Errorf("-db %q: want sqlite, postgres or both", o.db)
 	}
 	var all []result
+	loads := map[string][2]loadAvg{}
 	for _, db := range dbs {
-		rs, err := runDB(o, db, tmp)
+		rs, avg, err := runDB(o, db, tmp)
 		if err != nil {
 			return fmt.Errorf("%s: %w", db, err)
 		}
 		all = append(all, rs...)
+		loads[db] = avg
 	}
-	md := markdown(o, all)
+	pg := ""
+	for _, db := range dbs {
+		if db == "postgres" {
+			if pg, err = pgSettings(o.pgURL); err != nil {
+				return err
+			}
+		}
+	}
+	md := markdown(o, all, dbs, loads, pg)
 	fmt.Println(md)
 	if o.out != "" {
 		f, err := os.OpenFile(o.out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -173,53 +188,73 @@ func run(o options) error {
 	return nil
 }
 
-func runDB(o options, db, tmp string) ([]result, error) {
+// runDB measures one database's routes; avg is the load average just
+// before the first measured route and just after the last.
+func runDB(o options, db, tmp string) (_ []result, avg [2]loadAvg, err error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, avg, err
 	}
 	bareAddr, err := freeAddr()
 	if err != nil {
-		return nil, err
+		return nil, avg, err
 	}
 	bare := exec.Command(self, "-serve-bare", bareAddr)
 	bare.Stderr = os.Stderr
 	if err := bare.Start(); err != nil {
-		return nil, err
+		return nil, avg, err
 	}
 	defer stop(bare)
 
 	if err := waitReady("http://"+bareAddr+"/json", 10*time.Second); err != nil {
-		return nil, fmt.Errorf("bare server: %w", err)
+		return nil, avg, fmt.Errorf("bare server: %w", err)
 	}
 	portalAddr, auth, stopPortal, err := startPortal(o, o.portal, db, tmp, "", nil)
 	if err != nil {
-		return nil, err
+		return nil, avg, err
 	}
 	defer stopPortal()
-	targets := []struct{ name, addr, path, auth string }{
+	var stops []func()
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	type target struct{ name, addr, path, auth string }
+	targets := []target{
 		{"bare Fiber JSON (baseline)", bareAddr, "/json", ""},
 		{"GET /api/v1/me", portalAddr, "/api/v1/me", auth},
 		{"GET /api/v1/dashboard", portalAddr, "/api/v1/dashboard", auth},
 	}
-	if o.cold {
-		coldAddr, coldAuth, stopCold, err := startPortal(o, o.portal, db, tmp, "-nocache", []string{"PORTAL_DASHBOARD_CACHE_TTL=0s"})
+	// cold adds binary's dashboard with the cache off, on a portal of its own.
+	cold := func(binary, prefix, suffix string) error {
+		addr, auth, stop, err := startPortal(o, binary, db, tmp, suffix, []string{"PORTAL_DASHBOARD_CACHE_TTL=0s"})
 		if err != nil {
-			return nil, fmt.Errorf("cache-off portal: %w", err)
+			return fmt.Errorf("%scache-off portal: %w", prefix, err)
 		}
-		defer stopCold()
-		targets = append(targets,
-			struct{ name, addr, path, auth string }{"GET /api/v1/dashboard, cache off (cold)", coldAddr, "/api/v1/dashboard", coldAuth})
+		stops = append(stops, stop)
+		targets = append(targets, target{prefix + "GET /api/v1/dashboard, cache off (cold)", addr, "/api/v1/dashboard", auth})
+		return nil
+	}
+	if o.cold {
+		if err := cold(o.portal, "", "-nocache"); err != nil {
+			return nil, avg, err
+		}
 	}
 	if o.before != "" {
 		beforeAddr, beforeAuth, stopBefore, err := startPortal(o, o.before, db, tmp, "-before", nil)
 		if err != nil {
-			return nil, fmt.Errorf("-before portal: %w", err)
+			return nil, avg, fmt.Errorf("-before portal: %w", err)
 		}
-		defer stopBefore()
+		stops = append(stops, stopBefore)
 		targets = append(targets,
-			struct{ name, addr, path, auth string }{"before: GET /api/v1/me", beforeAddr, "/api/v1/me", beforeAuth},
-			struct{ name, addr, path, auth string }{"before: GET /api/v1/dashboard", beforeAddr, "/api/v1/dashboard", beforeAuth})
+			target{"before: GET /api/v1/me", beforeAddr, "/api/v1/me", beforeAuth},
+			target{"before: GET /api/v1/dashboard", beforeAddr, "/api/v1/dashboard", beforeAuth})
+		if o.cold {
+			if err := cold(o.before, "before: ", "-before-nocache"); err != nil {
+				return nil, avg, err
+			}
+		}
 	}
 	per := o.warmup + o.duration
 	steps := int64(per.Seconds()) * int64(len(targets)*o.rounds)
@@ -229,6 +264,8 @@ func runDB(o options, db, tmp string) ([]result, error) {
 		progressbar.OptionThrottle(time.Second))
 	// Rounds interleave the routes, so a change in the machine's load
 	// (it is shared) affects the baseline and the portal alike.
+	avg[0] = readLoad()
+	warnLoad(db, "before", avg[0])
 	samples := make([][]sample, len(targets))
 	step := int64(0)
 	for round := 1; round <= o.rounds; round++ {
@@ -239,23 +276,25 @@ func runDB(o options, db, tmp string) ([]result, error) {
 				_ = bar.Set64(base + int64(elapsed.Seconds()))
 			})
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", t.name, err)
+				return nil, avg, fmt.Errorf("%s: %w", t.name, err)
 			}
 			samples[i] = append(samples[i], s)
 			step += int64(per.Seconds())
 		}
 	}
+	avg[1] = readLoad()
+	warnLoad(db, "after", avg[1])
 	var out []result
 	for i, t := range targets {
 		r, err := summarise(samples[i])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.name, err)
+			return nil, avg, fmt.Errorf("%s: %w", t.name, err)
 		}
 		r.DB, r.Name, r.Path = db, t.name, t.path
 		out = append(out, r)
 	}
 	_ = bar.Finish()
-	return out, nil
+	return out, avg, nil
 }
 
 // startPortal starts binary with demo data on db (its own data dir, or a
@@ -436,11 +475,23 @@ func summarise(ss []sample) (result, error) {
 	return r, nil
 }
 
-func markdown(o options, rs []result) string {
+func markdown(o options, rs []result, dbs []string, loads map[string][2]loadAvg, pg string) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "Run %s on %s (%d CPUs, %s), %d connections, %d interleaved rounds of %s measured after %s warm-up per route, portal log level %s.\n\n",
+	fmt.Fprintf(&b, "Run %s on %s (%d CPUs, %s), %d connections, %d interleaved rounds of %s measured after %s warm-up per route, portal log level %s.\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.Version(), o.conns, o.rounds, o.duration, o.warmup, o.logLevel)
+	for _, db := range dbs {
+		l := loads[db]
+		fmt.Fprintf(&b, "Load average (1/5/15 min) during %s: %s before, %s after", db, l[0], l[1])
+		if l[0].busy() || l[1].busy() {
+			fmt.Fprintf(&b, " — **above %g: repeat the run on a quieter machine**", busyLoad)
+		}
+		b.WriteString(".\n")
+	}
+	if pg != "" {
+		fmt.Fprintf(&b, "PostgreSQL server settings: %s.\n", pg)
+	}
+	b.WriteString("\n")
 	b.WriteString("| database | route | requests/s | per round | p50 | p90 | p99 | max | errors | body bytes | of baseline |\n")
 	b.WriteString("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	base := map[string]float64{}
@@ -555,7 +606,7 @@ func freshDatabase(serverURL string) (string, func(), error) {
 }
 
 func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listen()
 	if err != nil {
 		return "", err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -43,7 +42,7 @@ func profileRoute(o options, route, file string) error {
 		defer drop()
 		cfg.Database.URL = dbURL
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listen()
 	if err != nil {
 		return err
 	}

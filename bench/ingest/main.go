@@ -111,6 +111,9 @@ func main() {
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the portal's ingest phase to this file")
 	flag.StringVar(&mosquittoBin, "mosquitto", "", "also measure the production path with this Mosquitto binary and deploy/mosquitto/mosquitto.conf: ingest through it into a second portal instance, and its memory with the idle devices")
 	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile of the portal with the idle devices connected to this file")
+	fleet := flag.String("fleet", "", "instead of the ingest phases: grow idle raw-MQTT devices on -mosquitto through these counts (e.g. 1000,10000,50000,100000), measuring the portal and Mosquitto at each (fleet.go)")
+	fleetSrc := flag.String("fleet-src", "", "internal: the fleet child's loopback source address")
+	fleetRange := flag.String("fleet-range", "", "internal: the fleet child's devices, from:to")
 	flag.Parse()
 	var err error
 	switch *role {
@@ -120,7 +123,17 @@ func main() {
 		err = idleClients(*credsPath, *brokerURL)
 	case "bare":
 		err = bareBroker()
+	case "fleet":
+		err = fleetChild(*credsPath, *brokerURL, *fleetSrc, *fleetRange)
 	default:
+		if *fleet != "" {
+			var steps []int
+			steps, err = parseSteps(*fleet)
+			if err == nil {
+				err = runFleet(steps, *dur)
+			}
+			break
+		}
 		err = run(*n, *dur, *window, *idle, *batch)
 	}
 	if err != nil {
@@ -131,41 +144,22 @@ func main() {
 
 func run(n int, dur time.Duration, window, idle, batch int) error {
 	ctx := context.Background()
-	dsn, drop, err := benchdb.Schema()
+	cfg, tmp, cleanup, err := benchConfig()
 	if err != nil {
 		return err
 	}
-	defer drop()
-	tmp, _ := os.MkdirTemp("", "portal-bench-ingest-")
-	defer os.RemoveAll(tmp)
-
-	cfg := config.Default()
-	cfg.DataDir = tmp
-	cfg.Database.URL = dsn
-	cfg.HTTP.BaseURL = "http://portal.bench"
-	cfg.Log.Level = "warn"
-	cfg.MQTT.Listen = "127.0.0.1:0"
-	cfg.MQTT.RatePerDevice = 0
+	defer cleanup()
 	if batch > 0 {
 		cfg.MQTT.BatchSize = batch
 	}
 	if writers > 0 {
 		cfg.MQTT.Writers = writers
 	}
-	a, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard,
-		Argon2: &accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}})
+	a, org, owner, err := benchApp(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	org, err := a.Accounts.CreateOrg(ctx, accounts.NewOrg{Slug: "bench", Name: "Bench", TimeZone: "UTC"})
-	if err != nil {
-		return err
-	}
-	owner, err := a.Accounts.CreateUser(ctx, nil, org.ID, accounts.NewUser{Email: "owner@bench.example", Name: "Owner", Role: accounts.Customer, Password: "bench-password-123", Verified: true})
-	if err != nil {
-		return err
-	}
 	creds, err := register(ctx, a.Store, org, owner.ID, n)
 	if err != nil {
 		return err
@@ -208,12 +202,54 @@ func run(n int, dur time.Duration, window, idle, batch int) error {
 	return nil
 }
 
+// benchConfig returns the portal configuration of a run: a fresh schema
+// and a temporary data directory, which cleanup removes.
+func benchConfig() (cfg config.Config, tmp string, cleanup func(), err error) {
+	dsn, drop, err := benchdb.Schema()
+	if err != nil {
+		return cfg, "", nil, err
+	}
+	tmp, _ = os.MkdirTemp("", "portal-bench-ingest-")
+	cfg = config.Default()
+	cfg.DataDir = tmp
+	cfg.Database.URL = dsn
+	cfg.HTTP.BaseURL = "http://portal.bench"
+	cfg.Log.Level = "warn"
+	cfg.MQTT.Listen = "127.0.0.1:0"
+	cfg.MQTT.RatePerDevice = 0
+	return cfg, tmp, func() { os.RemoveAll(tmp); drop() }, nil
+}
+
+// benchArgon2 keeps password hashing cheap: no bench measures it.
+var benchArgon2 = &accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}
+
+// benchApp builds a portal with the bench module on cfg and, on a
+// database without them, the bench organisation and the devices' owner.
+func benchApp(ctx context.Context, cfg config.Config) (*app.App, *accounts.Org, *accounts.User, error) {
+	a, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard, Argon2: benchArgon2})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	org, err := a.Accounts.CreateOrg(ctx, accounts.NewOrg{Slug: "bench", Name: "Bench", TimeZone: "UTC"})
+	if err != nil {
+		a.Close()
+		return nil, nil, nil, err
+	}
+	owner, err := a.Accounts.CreateUser(ctx, nil, org.ID, accounts.NewUser{Email: "owner@bench.example", Name: "Owner", Role: accounts.Customer, Password: "bench-password-123", Verified: true})
+	if err != nil {
+		a.Close()
+		return nil, nil, nil, err
+	}
+	return a, org, owner, nil
+}
+
 // phase is what one ingest phase measured.
 type phase struct {
 	published, stored, rows int64
 	elapsed                 time.Duration
 	acked                   float64 // acknowledged to the devices per second
 	p50, p99                time.Duration
+	heldP50                 time.Duration // from routing (the portal got it) to commit
 	rssBefore, rssPeak      int64
 }
 
@@ -223,20 +259,23 @@ type phase struct {
 func ingestPhase(a *app.App, credsPath, url string, dur time.Duration, window int, profile string) (*phase, error) {
 	var stored atomic.Int64
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat, held []time.Duration
 	var first, last atomic.Int64
 	a.Devices.ObserveCommits(func(rows []devices.Reading, at time.Time) {
 		stored.Add(int64(len(rows)))
 		first.CompareAndSwap(0, at.UnixNano())
 		last.Store(at.UnixNano())
 		ds := make([]time.Duration, 0, len(rows))
+		hs := make([]time.Duration, 0, len(rows))
 		for i := range rows {
 			if sent := sentOf(rows[i].Payload); sent > 0 {
 				ds = append(ds, at.Sub(time.Unix(0, sent)))
 			}
+			hs = append(hs, at.Sub(rows[i].ReceivedAt))
 		}
 		mu.Lock()
 		lat = append(lat, ds...)
+		held = append(held, hs...)
 		mu.Unlock()
 	})
 	var rowsBefore int64
@@ -275,12 +314,15 @@ func ingestPhase(a *app.App, credsPath, url string, dur time.Duration, window in
 	mu.Lock()
 	defer mu.Unlock()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
+	sort.Slice(held, func(i, j int) bool { return held[i] < held[j] })
+	pctOf := func(ds []time.Duration, p float64) time.Duration {
+		if len(ds) == 0 {
 			return 0
 		}
-		return lat[int(p*float64(len(lat)-1))]
+		return ds[int(p*float64(len(ds)-1))]
 	}
+	pct := func(p float64) time.Duration { return pctOf(lat, p) }
+	res.heldP50 = pctOf(held, 0.50)
 	// From the first commit to the last: the child's connecting is not
 	// ingest time.
 	res.published, res.stored, res.rows = published, stored.Load(), rows-rowsBefore
@@ -295,7 +337,7 @@ func (r *phase) print(label string, baseRate, baseAcked float64) {
 	fmt.Printf("%-10s published %d, committed %d (new rows in table %d) in %s\n", label, r.published, r.stored, r.rows, r.elapsed.Round(time.Millisecond))
 	fmt.Printf("%-10s stored and committed:                %8.0f msg/s   ratio to baseline %.2f (to the publishers' acknowledged rate %.2f)\n", label, rate, rate/baseRate, rate/baseAcked)
 	fmt.Printf("%-10s acknowledged to the devices:         %8.0f msg/s\n", label, r.acked)
-	fmt.Printf("%-10s publish -> commit latency: p50 %s, p99 %s\n", label, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond))
+	fmt.Printf("%-10s publish -> commit latency: p50 %s, p99 %s; of it in the portal (routed -> committed): p50 %s\n", label, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.heldP50.Round(time.Millisecond))
 	fmt.Printf("%-10s memory: RSS %d MiB before, peak %d MiB during ingest\n", label, r.rssBefore>>20, r.rssPeak>>20)
 	if r.stored != r.published || r.rows != r.published {
 		fmt.Printf("WARNING: %d published but %d committed, %d new rows\n", r.published, r.stored, r.rows)
@@ -516,6 +558,10 @@ func mosquittoIdle(ctx context.Context, a *app.App, credsPath string, idle int, 
 	return nil
 }
 
+// mosquittoLog receives the Mosquitto processes' log (-fleet sends it to a
+// file: a line per connecting device).
+var mosquittoLog io.Writer = os.Stderr
+
 // mosquitto is a Mosquitto process the bench started.
 type mosquitto struct {
 	cmd *exec.Cmd
@@ -551,11 +597,14 @@ func startMosquitto(ctx context.Context, a *app.App, dir string, portal ...devic
 		return nil, err
 	}
 	m := &mosquitto{cmd: exec.Command(mosquittoBin, "-c", filepath.Join(dir, "mosquitto.conf")), url: fmt.Sprintf("tcp://127.0.0.1:%d", port)}
-	m.cmd.Stdout, m.cmd.Stderr = os.Stderr, os.Stderr
+	m.cmd.Stdout, m.cmd.Stderr = mosquittoLog, mosquittoLog
 	if err := m.cmd.Start(); err != nil {
 		return nil, err
 	}
-	for range 100 {
+	// It reads the whole password file and ACL before it listens: with
+	// 100 000 devices that takes minutes (Mosquitto 2.0 loads a per-user
+	// ACL in quadratic time: docs/scaling.md).
+	for range 12000 {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			return m, nil
@@ -563,7 +612,7 @@ func startMosquitto(ctx context.Context, a *app.App, dir string, portal ...devic
 		time.Sleep(50 * time.Millisecond)
 	}
 	m.stop()
-	return nil, fmt.Errorf("%s did not listen on port %d within 5 s", mosquittoBin, port)
+	return nil, fmt.Errorf("%s did not listen on port %d within 10 minutes", mosquittoBin, port)
 }
 
 func (m *mosquitto) stop() { _ = m.cmd.Process.Signal(syscall.SIGTERM); _ = m.cmd.Wait() }
@@ -590,21 +639,11 @@ func mosquittoIngest(ctx context.Context, cfg config.Config, a *app.App, credsPa
 		return fmt.Errorf("baseline: %w", err)
 	}
 	fmt.Printf("mosquitto  baseline publisher -> plain subscriber: %8.0f msg/s; acknowledged to the publishers: %8.0f msg/s\n", baseRate, baseAcked)
-	cfg.MQTT.URL, cfg.MQTT.Username, cfg.MQTT.Password, cfg.MQTT.ClientID = broker.url, "portal-bench", pw, "portal-bench"
-	b, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard,
-		Argon2: &accounts.Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}})
+	b, stop, err := portalOnMosquitto(ctx, cfg, broker.url, pw)
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	if err := b.Start(ctx); err != nil {
-		return err
-	}
-	defer b.Stop(ctx)
-	deadline := time.Now().Add(10 * time.Second)
-	for b.Devices.Ready(ctx) != nil && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	defer stop()
 	profile := ""
 	if cpuProfile != "" {
 		profile = cpuProfile + ".mosquitto"
@@ -729,17 +768,8 @@ type idleFleet struct {
 // url and returns once all are connected and two more seconds have passed
 // (for the broker to settle), or with an error if the child stops first.
 func connectIdle(credsPath, url string) (*idleFleet, error) {
-	cmd := exec.Command(os.Args[0], "-role", "idle", "-creds", credsPath, "-url", url)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
+	cmd, stdin, stdout, err := startChild("-role", "idle", "-creds", credsPath, "-url", url)
 	if err != nil {
-		return nil, err
-	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	f := &idleFleet{cmd: cmd, stdin: stdin, read: make(chan struct{})}
@@ -901,3 +931,43 @@ func readJSON(p string, v any) error {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// portalOnMosquitto starts the measured portal with Mosquitto's client, as
+// in production, and waits (up to 10 s) until its ingest is connected; stop
+// stops and closes it.
+func portalOnMosquitto(ctx context.Context, cfg config.Config, url, password string) (*app.App, func(), error) {
+	cfg.MQTT.URL, cfg.MQTT.Username, cfg.MQTT.Password, cfg.MQTT.ClientID = url, "portal-bench", password, "portal-bench"
+	a, err := app.New(ctx, app.Options{Config: cfg, Modules: []module.Module{benchModule{}}, LogOutput: io.Discard, Argon2: benchArgon2})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Devices.Ready(ctx) != nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return a, func() { a.Stop(ctx); a.Close() }, nil
+}
+
+// startChild starts this program again with args (a -role child), its
+// stderr ours, and returns the pipes to its stdin (closing it ends the
+// child) and from its stdout (its reports).
+func startChild(args ...string) (*exec.Cmd, io.WriteCloser, io.ReadCloser, error) {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, stdin, stdout, nil
+}
