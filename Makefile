@@ -4,7 +4,7 @@ GO ?= go
 TESTFLAGS ?= -count=1 -timeout 25m
 PKGS ?= ./...
 
-.PHONY: run test test-sqlite test-postgres bench lint build clean fuzz
+.PHONY: run test test-sqlite test-postgres test-deploy test-cluster bench lint build clean fuzz api api-lint sdk sdk-test
 
 ## run: start the portal on embedded defaults with demo data
 run:
@@ -14,8 +14,8 @@ run:
 build:
 	$(GO) build -o bin/portal ./cmd/portal
 
-## test: every suite on SQLite, then on PostgreSQL (PORTAL_TEST_DATABASE_URL)
-test: test-sqlite test-postgres
+## test: every suite on SQLite, then on PostgreSQL (PORTAL_TEST_DATABASE_URL), and the deployment files
+test: test-sqlite test-postgres test-deploy
 
 test-sqlite:
 	PORTAL_TEST_DB=sqlite $(GO) test $(TESTFLAGS) $(PKGS)
@@ -45,10 +45,37 @@ fuzz:
 		done; \
 	done
 
+## api: refresh the committed OpenAPI document api/openapi.json from the
+## code (review the diff; TestCommittedDocumentIsCurrent fails while stale)
+api:
+	$(GO) generate ./api
+
+## sdk: regenerate the Go SDK's client and the TypeScript SDK's types from api/openapi.json (after make api; npm ci in sdk/typescript first)
+sdk:
+	cd sdk/go && $(GO) generate ./...
+	cd sdk/typescript && npm run --silent generate
+
+## sdk-test: the Go SDK module's own tests (its go.mod is separate)
+sdk-test:
+	cd sdk/go && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## api-lint: Redocly's recommended rules on api/openapi.json (npm; 0 errors)
+api-lint:
+	cd api && npm ci --no-audit --no-fund --loglevel=error && npx redocly lint --extends=recommended openapi.json --format=summary
+
+## test-deploy: the Dockerfile, compose cluster and Kubernetes manifests, read by their own tools (module deploy/)
+test-deploy:
+	cd deploy && $(GO) test $(TESTFLAGS) ./...
+
+## test-cluster: two portal processes behind HAProxy on PostgreSQL and Mosquitto (docs/scaling.md)
+test-cluster:
+	PORTAL_TEST_CLUSTER=1 $(GO) test $(TESTFLAGS) -run TestCluster -v ./e2e/cluster/
+
 ## lint: formatting, vet and staticcheck as CI runs them
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 clean:

@@ -44,7 +44,22 @@ ensure_service_user() {
   fi
 }
 
+# start_postgres [fast|durable] starts a PostgreSQL server and exports
+# PORTAL_TEST_DATABASE_URL, PG_PROD_URL and PG_SETTINGS (the durability
+# settings, for benchmarks to record with their figures).
+#   fast (the default; CI's tests): fsync, synchronous_commit and
+#     full_page_writes off — nothing survives a crash, writes cost no flush.
+#   durable (benchmarks that claim "durably stored"): the three on, as a
+#     production server runs.
+# PG_PORT, when set, is the port to use (a machine whose users share out
+# port ranges); otherwise a free one.
 start_postgres() {
+  local mode=${1:-fast} durability
+  case "$mode" in
+    fast) durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+    durable) durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+    *) echo "start_postgres: unknown mode \"$mode\" (want fast or durable)" >&2; return 1 ;;
+  esac
   ensure_service_user
   local bin
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -55,11 +70,11 @@ start_postgres() {
   PG_DIR="$CI_TMP/pg"
   mkdir -p "$PG_DIR"
   [ "$(id -u)" = 0 ] && chown "$SERVICE_USER" "$PG_DIR"
-  PG_PORT=$(free_port)
+  PG_PORT=${PG_PORT:-$(free_port)}
   as_service_user "$bin/initdb" -D "$PG_DIR/data" -U portal --auth=trust -E UTF8 --locale=C.UTF-8 >"$CI_TMP/initdb.log" 2>&1 \
     || { cat "$CI_TMP/initdb.log" >&2; return 1; }
   as_service_user "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 $durability -c wal_level=replica -c max_wal_senders=4" \
     >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
   PG_BIN=$bin
   STOP_FNS+=(stop_postgres)
@@ -67,11 +82,43 @@ start_postgres() {
   "$bin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U portal -d postgres -c "CREATE DATABASE portal_prod" >/dev/null
   export PORTAL_TEST_DATABASE_URL="postgres://portal@127.0.0.1:$PG_PORT/portal_test?sslmode=disable"
   export PG_PROD_URL="postgres://portal@127.0.0.1:$PG_PORT/portal_prod?sslmode=disable"
-  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
+  export PG_SETTINGS="$mode: $("$bin/psql" -At -h 127.0.0.1 -p "$PG_PORT" -U portal -d postgres \
+    -c "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT ($PG_SETTINGS)"
 }
 
 stop_postgres() {
   as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
+}
+
+# start_postgres_replica makes a streaming replica (hot standby) of the
+# server start_postgres started: pg_basebackup -R from it (initdb's
+# pg_hba.conf lets local replication connections in; start_postgres sets
+# wal_level and max_wal_senders), then a second postgres on a free port. It
+# exports PORTAL_TEST_REPLICA_URL, the replica's portal_test, which the
+# read-replica tests point database.replica_url at.
+start_postgres_replica() {
+  if [ -z "${PG_PORT:-}" ]; then
+    echo "start_postgres_replica: start_postgres first" >&2
+    return 1
+  fi
+  PG_REPLICA_DIR="$CI_TMP/pg-replica"
+  mkdir -p "$PG_REPLICA_DIR"
+  [ "$(id -u)" = 0 ] && chown "$SERVICE_USER" "$PG_REPLICA_DIR"
+  PG_REPLICA_PORT=$(free_port)
+  as_service_user "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U portal -D "$PG_REPLICA_DIR/data" \
+    -R -X stream -c fast >"$PG_REPLICA_DIR/basebackup.log" 2>&1 \
+    || { cat "$PG_REPLICA_DIR/basebackup.log" >&2; return 1; }
+  as_service_user "$PG_BIN/pg_ctl" -D "$PG_REPLICA_DIR/data" -l "$PG_REPLICA_DIR/server.log" -w -t 60 start \
+    -o "-p $PG_REPLICA_PORT -k $PG_REPLICA_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c hot_standby=on" \
+    >/dev/null || { cat "$PG_REPLICA_DIR/server.log" >&2; return 1; }
+  STOP_FNS+=(stop_postgres_replica)
+  export PORTAL_TEST_REPLICA_URL="postgres://portal@127.0.0.1:$PG_REPLICA_PORT/portal_test?sslmode=disable"
+  echo "PostgreSQL streaming replica on 127.0.0.1:$PG_REPLICA_PORT ($("$PG_BIN/psql" -Atq -h 127.0.0.1 -p "$PG_REPLICA_PORT" -U portal -d postgres -c 'SELECT pg_is_in_recovery()') in recovery)"
+}
+
+stop_postgres_replica() {
+  as_service_user "$PG_BIN/pg_ctl" -D "$PG_REPLICA_DIR/data" -m immediate stop >/dev/null 2>&1
 }
 
 # start_mosquitto proves that deploy/mosquitto/mosquitto.conf loads (on a
