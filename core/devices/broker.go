@@ -345,7 +345,11 @@ func (h *gatewayHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 		return pk, packets.ErrRejectPacket
 	}
 	release := func() { <-st.pending }
-	r, ok := h.b.s.route(context.Background(), pk.TopicName, pk.Payload)
+	r, ok, stopped := h.b.s.routeHeld(p.stop, pk.TopicName, pk.Payload)
+	if stopped {
+		release()
+		return pk, packets.ErrRejectPacket // not acknowledged: the device sends it again
+	}
 	m := inbound{r: r, store: ok}
 	switch pk.FixedHeader.Qos {
 	case 0:

@@ -196,6 +196,9 @@ type Service struct {
 	auth     *authCache
 	devCache sync.Map // device ID -> cachedDevice (router)
 	modCache sync.Map // "org/module" -> cachedFlag (router)
+	// heldLogged is when routeHeld last logged (Unix ns): one warning per
+	// 10 s of an outage, not one per held message.
+	heldLogged atomic.Int64
 	// routeFlights makes concurrent misses of one device share a lookup;
 	// routeGen counts changes to devices, so a lookup that overlapped one
 	// does not cache what it read.
@@ -242,6 +245,9 @@ type Stats struct {
 	Batches         atomic.Int64
 	// ApplyFailed counts stored readings a module could not act on.
 	ApplyFailed atomic.Int64
+	// Held counts attempts to route a message that the database could not
+	// answer: the message waited and was routed again (routeHeld).
+	Held atomic.Int64
 }
 
 // New builds the service.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/portalkit/portalkit/core/errs"
 )
 
 // Ingest is the portal's MQTT subscriber at an external broker
@@ -126,7 +128,10 @@ func (in *Ingest) worker() {
 }
 
 func (in *Ingest) handle(m paho.Message) {
-	r, ok := in.s.route(context.Background(), m.Topic(), m.Payload())
+	r, ok, stopped := in.s.routeHeld(in.p.stop, m.Topic(), m.Payload())
+	if stopped {
+		return // not acknowledged: the broker delivers it again to the session
+	}
 	if !ok {
 		m.Ack()
 		return
@@ -136,28 +141,65 @@ func (in *Ingest) handle(m paho.Message) {
 	in.p.put(r.DeviceID, inbound{r: r, store: true, ack: m.Ack})
 }
 
+// routeRetryMax bounds the wait between two attempts to route a message
+// while the database does not answer.
+const routeRetryMax = 2 * time.Second
+
+// routeHeld routes a message like route, and while the database cannot
+// say where it goes, holds it and tries again (50 ms, doubling to
+// routeRetryMax) until it can or stop closes (stopped: the caller does not
+// acknowledge it, so the device or broker delivers it again). A message is
+// acknowledged only once it is stored or knowingly refused, never because
+// a lookup failed. Held messages hold their routing worker or device
+// connection, so a database outage slows devices down instead of losing
+// what they send.
+func (s *Service) routeHeld(stop <-chan struct{}, topic string, payload []byte) (r Reading, ok, stopped bool) {
+	wait := 50 * time.Millisecond
+	for {
+		r, ok, err := s.route(context.Background(), topic, payload)
+		if err == nil {
+			return r, ok, false
+		}
+		s.stats.Held.Add(1)
+		if now, last := time.Now().UnixNano(), s.heldLogged.Load(); now-last > int64(10*time.Second) && s.heldLogged.CompareAndSwap(last, now) {
+			s.log.Warn("device messages held: the database cannot route them; retrying", "topic", topic, "err", err)
+		}
+		select {
+		case <-stop:
+			return Reading{}, false, true
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, routeRetryMax)
+	}
+}
+
 // route checks a message's topic against the registry and decodes it with
 // the module's stream. ok is false when the message was refused or
-// rejected (and recorded): it is acknowledged without storing.
-func (s *Service) route(ctx context.Context, topic string, payload []byte) (Reading, bool) {
+// rejected (and recorded): it is acknowledged without storing. err is set
+// when the database could not answer a lookup: the message is neither
+// stored nor refused, and must not be acknowledged (routeHeld).
+func (s *Service) route(ctx context.Context, topic string, payload []byte) (Reading, bool, error) {
 	// t/{org}/d/{device}/{module}/{stream...}
 	parts := strings.SplitN(topic, "/", 6)
 	if len(parts) < 5 || parts[0] != "t" || parts[2] != "d" {
 		s.stats.Refused.Add(1)
 		s.noteReject(reasonTopic, "", topic, "not a device topic: want t/{org}/d/{device}/{module}/{stream}")
-		return Reading{}, false
+		return Reading{}, false, nil
 	}
 	org, id := parts[1], parts[3]
-	d := s.routeDevice(id)
+	d, err := s.routeDevice(id)
+	if err != nil {
+		return Reading{}, false, err
+	}
 	if d == nil || d.OrgSlug != org || d.Status != StatusActive {
 		s.stats.Refused.Add(1)
 		s.noteReject(reasonNoDevice, id, topic, "no active device of that organisation")
-		return Reading{}, false
+		return Reading{}, false, nil
 	}
 	if parts[4] == "cmd" {
-		return Reading{}, false // our own commands, if the broker echoes them
+		return Reading{}, false, nil // our own commands, if the broker echoes them
 	}
-	rej := func(reason string) (Reading, bool) {
+	rej := func(reason string) (Reading, bool, error) {
 		kind := reasonInvalid
 		if strings.HasPrefix(reason, tooLargePrefix) {
 			kind = reasonTooLarge
@@ -166,7 +208,7 @@ func (s *Service) route(ctx context.Context, topic string, payload []byte) (Read
 		if err := s.reject(ctx, d, topic, reason, payload); err != nil {
 			s.log.Error("recording a rejected device message", "device", d.ID, "err", err)
 		}
-		return Reading{}, false
+		return Reading{}, false, nil
 	}
 	if len(parts) < 6 || parts[5] == "" {
 		return rej("topic names no stream: want t/{org}/d/{device}/{module}/{stream}")
@@ -175,7 +217,11 @@ func (s *Service) route(ctx context.Context, topic string, payload []byte) (Read
 	if module != d.Module {
 		return rej(fmt.Sprintf("module %q is not this device's module (%s)", module, d.Module))
 	}
-	if !s.moduleEnabled(ctx, d.OrgID, module) {
+	enabled, err := s.moduleEnabled(ctx, d.OrgID, module)
+	if err != nil {
+		return Reading{}, false, err
+	}
+	if !enabled {
 		return rej(fmt.Sprintf("module %q is not enabled for the organisation", module))
 	}
 	h := s.handler(module, stream)
@@ -200,24 +246,28 @@ func (s *Service) route(ctx context.Context, topic string, payload []byte) (Read
 	r := Reading{DeviceID: d.ID, Key: hex.EncodeToString(sum[:]), Module: module, Stream: stream,
 		TS: ts, ReceivedAt: now, Value: dec.Value, Payload: string(payload)}
 	r.OrgID = d.OrgID
-	return r, true
+	return r, true, nil
 }
 
 // moduleEnabled asks accounts whether module is enabled for org, cached
-// like devices.
-func (s *Service) moduleEnabled(ctx context.Context, orgID uint, module string) bool {
+// like devices. An organisation that does not exist has nothing enabled;
+// a database that cannot answer is an error, not cached (see routeDevice).
+func (s *Service) moduleEnabled(ctx context.Context, orgID uint, module string) (bool, error) {
 	key := fmt.Sprintf("%d/%s", orgID, module)
 	now := time.Now()
 	if v, ok := s.modCache.Load(key); ok {
 		c := v.(cachedFlag)
 		if now.Before(c.expires) {
-			return c.ok
+			return c.ok, nil
 		}
 	}
 	org, err := s.accounts.OrgByID(ctx, orgID)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return false, err
+	}
 	ok := err == nil && org.ModuleEnabled(module)
 	s.modCache.Store(key, cachedFlag{ok: ok, expires: now.Add(routeCacheTTL)})
-	return ok
+	return ok, nil
 }
 
 type cachedFlag struct {

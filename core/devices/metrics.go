@@ -24,6 +24,7 @@ func (s *Service) Collectors() []prometheus.Collector {
 		counter("portal_devices_messages_refused_total", "Messages on topics no registered active device may use.", &s.stats.Refused),
 		counter("portal_devices_refused_unlogged_total", "Refused messages not written to the reject log because its queue was full.", &s.stats.RefusedUnlogged),
 		counter("portal_devices_apply_failed_total", "Stored readings their module could not act on.", &s.stats.ApplyFailed),
+		counter("portal_devices_messages_held_total", "Times a device message waited because the database could not route it (it is routed again, never dropped).", &s.stats.Held),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portal_devices_connected",
 			Help: "Devices connected to the embedded broker (0 with an external broker, which reports its own)."},
 			func() float64 { return float64(s.Connected()) }),

@@ -27,33 +27,38 @@ const routeRefreshBatch = 500
 // only when its device is not cached at all (its first message, or one
 // after a change on this instance). The refresher runs while a pipeline
 // does; without one an expired entry is read again at once.
-func (s *Service) routeDevice(id string) *Device {
+//
+// A device the database does not hold is cached as nil (refused). When the
+// database cannot answer, the error is returned and nothing is cached: the
+// message is not refused but routed again later (routeHeld), since
+// refusing it would acknowledge a reading that was never stored.
+func (s *Service) routeDevice(id string) (*Device, error) {
 	if v, ok := s.devCache.Load(id); ok {
 		c := v.(cachedDevice)
 		if !time.Now().After(c.expires) {
-			return c.dev
+			return c.dev, nil
 		}
 		if r := s.refresher.Load(); r != nil {
 			r.ask(id)
-			return c.dev
+			return c.dev, nil
 		}
 	}
 	// One lookup per device, however many of its messages arrive meanwhile.
-	v, _, _ := s.routeFlights.Do(id, func() (any, error) {
+	v, err, _ := s.routeFlights.Do(id, func() (any, error) {
 		gen := s.routeGen.Load()
 		d, err := s.lookup(id)
-		if err != nil {
-			if !errors.Is(err, gorm.ErrRecordNotFound) {
-				s.log.Error("looking up a device", "device", id, "err", err)
-			}
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
 			d = nil
+		case err != nil:
+			return (*Device)(nil), err
 		}
 		if s.routeGen.Load() == gen { // no change to any device meanwhile
 			s.devCache.Store(id, cachedDevice{dev: d, expires: time.Now().Add(routeCacheTTL)})
 		}
 		return d, nil
 	})
-	return v.(*Device)
+	return v.(*Device), err
 }
 
 // routeRefresher reads expired route cache entries again in batches.
