@@ -201,18 +201,12 @@ func (s *Service) Append(ctx context.Context, tx *gorm.DB, items []Item) error {
 	next := make(map[userKey]uint64, len(keys))
 	for start := 0; start < len(keys); start += 500 {
 		part := keys[start:min(start+500, len(keys))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO live_cursors (org_id, user_id, seq) VALUES `)
 		args := make([]any, 0, 3*len(part))
-		for i, k := range part {
-			if i > 0 {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(?,?,?)")
+		for _, k := range part {
 			args = append(args, k.org, k.user, counts[k])
 		}
-		sb.WriteString(` ON CONFLICT (org_id, user_id) DO UPDATE SET seq = live_cursors.seq + excluded.seq RETURNING org_id, user_id, seq`)
-		rows, err := tx.Raw(sb.String(), args...).Rows()
+		rows, err := tx.Raw(store.MultiRow(`INSERT INTO live_cursors (org_id, user_id, seq) VALUES `, len(part), 3,
+			` ON CONFLICT (org_id, user_id) DO UPDATE SET seq = live_cursors.seq + excluded.seq RETURNING org_id, user_id, seq`), args...).Rows()
 		if err != nil {
 			return fmt.Errorf("live: positions: %w", err)
 		}
@@ -235,21 +229,15 @@ func (s *Service) Append(ctx context.Context, tx *gorm.DB, items []Item) error {
 	itemAt := make(map[[3]uint64]int, len(items))
 	for start := 0; start < len(items); start += 400 {
 		end := min(start+400, len(items))
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO live_events (org_id, user_id, seq, type, data, created_at) VALUES `)
 		args := make([]any, 0, 6*(end-start))
 		for i := start; i < end; i++ {
-			if i > start {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(?,?,?,?,?,?)")
 			k := userKey{items[i].OrgID, items[i].UserID}
 			args = append(args, k.org, k.user, next[k], items[i].Type, datas[i], now)
 			itemAt[[3]uint64{uint64(k.org), uint64(k.user), next[k]}] = i
 			next[k]++
 		}
-		sb.WriteString(` RETURNING id, org_id, user_id, seq`)
-		rows, err := tx.Raw(sb.String(), args...).Rows()
+		rows, err := tx.Raw(store.MultiRow(`INSERT INTO live_events (org_id, user_id, seq, type, data, created_at) VALUES `, end-start, 6,
+			` RETURNING id, org_id, user_id, seq`), args...).Rows()
 		if err != nil {
 			return fmt.Errorf("live: events: %w", err)
 		}

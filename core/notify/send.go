@@ -145,19 +145,13 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 	inserted := map[userDedupe]uint{}
 	for start := 0; start < len(plans); start += sendChunk {
 		end := min(start+sendChunk, len(plans))
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO notify_notifications (org_id, user_id, kind, data, title, body, dedupe_key, urgent, in_app, digest, created_at) VALUES `)
 		args := make([]any, 0, (end-start)*11)
 		for i := start; i < end; i++ {
-			if i > start {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
 			r := plans[i].rec
 			args = append(args, r.OrgID, r.UserID, r.Kind, r.Data, r.Title, r.Body, r.DedupeKey, r.Urgent, r.InApp, r.Digest, r.CreatedAt)
 		}
-		sb.WriteString(` ON CONFLICT (org_id, user_id, dedupe_key) DO NOTHING RETURNING id, org_id, user_id, dedupe_key`)
-		rows, err := tx.Raw(sb.String(), args...).Rows()
+		rows, err := tx.Raw(store.MultiRow(`INSERT INTO notify_notifications (org_id, user_id, kind, data, title, body, dedupe_key, urgent, in_app, digest, created_at) VALUES `,
+			end-start, 11, ` ON CONFLICT (org_id, user_id, dedupe_key) DO NOTHING RETURNING id, org_id, user_id, dedupe_key`), args...).Rows()
 		if err != nil {
 			return nil, fmt.Errorf("notify: insert notifications: %w", err)
 		}
@@ -236,18 +230,13 @@ func insertOutbox(tx *gorm.DB, rows []OutboxRow) error {
 	const cols = 11
 	for start := 0; start < len(rows); start += sendChunk {
 		end := min(start+sendChunk, len(rows))
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO notify_outbox (org_id, notification_id, user_id, channel, endpoint_id, "key", status, attempts, next_attempt_at, last_error, created_at) VALUES `)
 		args := make([]any, 0, (end-start)*cols)
 		for i := start; i < end; i++ {
-			if i > start {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
 			r := &rows[i]
 			args = append(args, r.OrgID, r.NotificationID, r.UserID, r.Channel, r.EndpointID, r.Key, r.Status, r.Attempts, r.NextAttemptAt, r.LastError, r.CreatedAt)
 		}
-		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+		if err := tx.Exec(store.MultiRow(`INSERT INTO notify_outbox (org_id, notification_id, user_id, channel, endpoint_id, "key", status, attempts, next_attempt_at, last_error, created_at) VALUES `,
+			end-start, cols, ""), args...).Error; err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/portalkit/portalkit/core/store"
 )
 
 // Run is one run of a job for one slot, as the job sees it: the slot, a
@@ -121,21 +123,15 @@ func (r *Run) OnceEach(tx *gorm.DB, keys []string) ([]bool, error) {
 	now := r.svc.now()
 	for start := 0; start < len(keys); start += onceBatchRows {
 		part := keys[start:min(start+onceBatchRows, len(keys))]
-		var sql strings.Builder
-		sql.WriteString(`INSERT INTO schedule_keys (run_id, "key", job, slot, created_at) VALUES `)
 		args := make([]any, 0, 5*len(part))
-		for i, k := range part {
+		for _, k := range part {
 			if k == "" || len(k) > 200 {
 				return nil, fmt.Errorf("schedule: Once key %q: want 1 to 200 characters", k)
 			}
-			if i > 0 {
-				sql.WriteByte(',')
-			}
-			sql.WriteString("(?,?,?,?,?)")
 			args = append(args, r.id, k, r.Job, r.Slot, now)
 		}
-		sql.WriteString(` ON CONFLICT DO NOTHING RETURNING "key"`)
-		rows, err := tx.Raw(sql.String(), args...).Rows()
+		rows, err := tx.Raw(store.MultiRow(`INSERT INTO schedule_keys (run_id, "key", job, slot, created_at) VALUES `,
+			len(part), 5, ` ON CONFLICT DO NOTHING RETURNING "key"`), args...).Rows()
 		if err != nil {
 			return nil, err
 		}

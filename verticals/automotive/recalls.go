@@ -125,20 +125,14 @@ func (s *Service) FanOutChunk(ctx context.Context, tx *gorm.DB, r *Recall, after
 	// only the fresh ones are notified.
 	now := s.now()
 	byID := make(map[uint]*Vehicle, len(vs))
-	var sb strings.Builder
 	args := make([]any, 0, len(vs)*6)
-	sb.WriteString("INSERT INTO automotive_recall_vehicles (org_id, recall_id, vehicle_id, owner_id, status, notified_at) VALUES ")
 	for i := range vs {
-		if i > 0 {
-			sb.WriteString(",")
-		}
-		sb.WriteString("(?,?,?,?,?,?)")
 		args = append(args, r.OrgID, r.ID, vs[i].ID, vs[i].OwnerID, RecallOpen, now)
 		byID[vs[i].ID] = &vs[i]
 	}
-	sb.WriteString(" ON CONFLICT (recall_id, vehicle_id) DO NOTHING RETURNING vehicle_id")
 	var fresh []uint
-	if err := tx.WithContext(ctx).Raw(sb.String(), args...).Scan(&fresh).Error; err != nil {
+	if err := tx.WithContext(ctx).Raw(store.MultiRow("INSERT INTO automotive_recall_vehicles (org_id, recall_id, vehicle_id, owner_id, status, notified_at) VALUES ",
+		len(vs), 6, " ON CONFLICT (recall_id, vehicle_id) DO NOTHING RETURNING vehicle_id"), args...).Scan(&fresh).Error; err != nil {
 		return nil, 0, err
 	}
 	notices := make([]RecallNotice, 0, len(fresh))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -233,24 +232,18 @@ func (s *Service) reportChunk(ctx context.Context, tx *gorm.DB, org uint, month 
 		return 0, err
 	}
 	now := s.now().UTC()
-	var sb strings.Builder
 	args := make([]any, 0, len(ids)*6)
-	sb.WriteString("INSERT INTO banking_reports (org_id, owner_id, month, short, data, created_at) VALUES ")
-	for i, id := range ids {
+	for _, id := range ids {
 		rep := reports[id]
 		b, err := json.Marshal(rep)
 		if err != nil {
 			return 0, err
 		}
-		if i > 0 {
-			sb.WriteString(",")
-		}
-		sb.WriteString("(?,?,?,?,?,?)")
 		args = append(args, org, id, key, rep.Short, string(b), now)
 	}
-	sb.WriteString(" ON CONFLICT (org_id, owner_id, month) DO NOTHING RETURNING owner_id")
 	var mine []uint
-	if err := tx.WithContext(ctx).Raw(sb.String(), args...).Scan(&mine).Error; err != nil {
+	if err := tx.WithContext(ctx).Raw(store.MultiRow("INSERT INTO banking_reports (org_id, owner_id, month, short, data, created_at) VALUES ",
+		len(ids), 6, " ON CONFLICT (org_id, owner_id, month) DO NOTHING RETURNING owner_id"), args...).Scan(&mine).Error; err != nil {
 		return 0, err
 	}
 	if len(mine) == 0 {
