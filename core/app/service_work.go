@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,6 +15,7 @@ import (
 	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/notify"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -38,6 +41,7 @@ func (a *App) addWorkWidgets() {
 		{ID: "deliveries", Title: "Failed deliveries", Roles: admin, Size: dashboard.Medium, Order: -75, Data: a.deliveriesWork},
 		{ID: "offline_devices", Title: "Offline devices", Roles: admin, Size: dashboard.Medium, Order: -74, Data: a.offlineDevicesWork},
 		{ID: "signups", Title: "Sign-ups awaiting action", Roles: admin, Size: dashboard.Medium, Order: -73, Data: a.signUpsWork},
+		{ID: "jobs", Title: "Failing or late jobs", Roles: []accounts.Role{accounts.PlatformAdmin}, Size: dashboard.Medium, Order: -80, Data: a.jobsWork},
 	} {
 		w.Template = dashboard.WorkTemplate
 		a.Dashboard.AddCoreWidget(w)
@@ -238,6 +242,50 @@ func (a *App) signUpsWork(ctx context.Context, p *accounts.Principal) (any, erro
 			Detail: a.Dashboard.T(p.Locale, "e-mail address not verified"), Waiting: a.Dashboard.Waited(p.Locale, now.Sub(created))})
 	}
 	return w, nil
+}
+
+// jobsWork lists the deployment's jobs that need a person — the latest run
+// failed, a run stalled, a slot overdue — for platform admins (jobs run for
+// every organisation, so an organisation's admin does not see them), the
+// longest-standing first, each linking to its page under /platform/jobs.
+func (a *App) jobsWork(ctx context.Context, p *accounts.Principal) (any, error) {
+	now := a.Accounts.Now()
+	w := dashboard.WorkList{Items: []dashboard.WorkItem{}, Link: "/platform/jobs", LinkLabel: "Open the jobs",
+		Empty: "Every job ran on time."}
+	ts, err := a.Schedule.Troubles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Since.Before(ts[j].Since) })
+	w.Count = int64(len(ts))
+	for _, t := range ts[:min(len(ts), dashboard.WorkItems)] {
+		title := t.Description
+		if title == "" {
+			title = t.Job
+		}
+		since := t.Since
+		item := dashboard.WorkItem{Title: a.Dashboard.T(p.Locale, title), Since: &since, Link: "/platform/jobs/" + url.PathEscape(t.Job),
+			Waiting: a.Dashboard.Waited(p.Locale, now.Sub(t.Since))}
+		switch t.Kind {
+		case schedule.TroubleFailed:
+			item.Detail = a.Dashboard.T(p.Locale, "the last run failed: %s", truncateRunes(t.Error, 120))
+		case schedule.TroubleStalled:
+			item.Detail = a.Dashboard.T(p.Locale, "a run stopped reporting progress")
+		case schedule.TroubleLate:
+			item.Detail = a.Dashboard.T(p.Locale, "did not start on time: is the scheduler running on any instance?")
+		}
+		w.Items = append(w.Items, item)
+	}
+	return w, nil
+}
+
+// truncateRunes cuts s to at most n runes, with an ellipsis when cut.
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // userNames returns the names (else e-mail addresses) of users, by ID.

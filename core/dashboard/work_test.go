@@ -15,6 +15,7 @@ import (
 	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/portaltest"
+	"github.com/portalkit/portalkit/core/schedule"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -191,4 +192,72 @@ func TestWorkCards(t *testing.T) {
 			t.Fatalf("Italian staff dashboard: %s", p.Body)
 		}
 	})
+}
+
+// TestJobsCardForPlatformAdmins: the deployment's jobs that need a person
+// — the latest run failed, a run stalled, a slot overdue — are on the
+// platform admin's board, the longest-standing first, each linking to its
+// job page; an organisation's admin does not get the card (jobs run for
+// every organisation). A job whose newer run succeeded leaves the card.
+func TestJobsCardForPlatformAdmins(t *testing.T) {
+	ta := portaltest.New(t, nil)
+	ctx := context.Background()
+	platform := ta.As(t, accounts.PlatformOrgSlug, "pat@portal.example", accounts.PlatformAdmin)
+	orgAdmin := ta.As(t, "acme", "admin@acme.example", accounts.Admin)
+	if l := workCard(t, ta, platform, "core.jobs"); l == nil || l.Count != 0 || l.Empty == "" {
+		t.Fatalf("platform admin's jobs card with every job fine: %+v", l)
+	}
+	jobs, err := ta.Schedule.Jobs(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enabled []schedule.JobInfo
+	for _, j := range jobs {
+		if j.Enabled {
+			enabled = append(enabled, j)
+		}
+	}
+	if len(enabled) < 3 {
+		t.Fatalf("want three enabled core jobs, have %+v", jobs)
+	}
+	failed, stalled, late := enabled[0].Name, enabled[1].Name, enabled[2].Name
+	now := time.Now().UTC().Truncate(time.Second)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	finished := ago(2 * time.Hour)
+	for _, r := range []schedule.RunRecord{
+		{Job: failed, Slot: ago(3 * time.Hour), Status: schedule.StatusFailed, StartedAt: ago(3 * time.Hour), HeartbeatAt: finished, FinishedAt: &finished, Error: "database refused the statement"},
+		{Job: stalled, Slot: ago(90 * time.Minute), Status: schedule.StatusRunning, StartedAt: ago(90 * time.Minute), HeartbeatAt: ago(time.Hour)},
+		{Job: late, Slot: ago(10 * 24 * time.Hour), Status: schedule.StatusSucceeded, StartedAt: ago(10 * 24 * time.Hour), HeartbeatAt: ago(10 * 24 * time.Hour), FinishedAt: &finished},
+	} {
+		r.Trigger, r.Instance = schedule.TriggerSchedule, "test"
+		if err := ta.Store.DB.Create(&r).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l := workCard(t, ta, orgAdmin, "core.jobs"); l != nil {
+		t.Errorf("an organisation's admin sees the deployment's jobs: %+v", l)
+	}
+	pp := ta.Principal(t, strings.TrimPrefix(platform["Authorization"], "Bearer "))
+	ta.Dashboard.Forget(pp.OrgID, pp.UserID)
+	l := workCard(t, ta, platform, "core.jobs")
+	if l == nil || l.Count != 3 || len(l.Items) != 3 {
+		t.Fatalf("jobs card: %+v", l)
+	}
+	for i, want := range []struct{ job, detail string }{
+		{late, "did not start on time"}, {failed, "the last run failed: database refused the statement"}, {stalled, "stopped reporting progress"},
+	} {
+		it := l.Items[i]
+		if it.Link != "/platform/jobs/"+want.job || !strings.Contains(it.Detail, want.detail) || it.Waiting == "" || it.Title == "" || it.Title == want.job {
+			t.Errorf("item %d: %+v, want job %s (titled by its description) with %q", i, it, want.job, want.detail)
+		}
+	}
+	// The failed job's next run succeeds: it leaves the card.
+	if err := ta.Store.DB.Create(&schedule.RunRecord{Job: failed, Slot: ago(time.Minute), Status: schedule.StatusSucceeded, Trigger: schedule.TriggerSchedule,
+		Instance: "test", StartedAt: ago(time.Minute), HeartbeatAt: now, FinishedAt: &now}).Error; err != nil {
+		t.Fatal(err)
+	}
+	ta.Dashboard.Forget(pp.OrgID, pp.UserID)
+	if l := workCard(t, ta, platform, "core.jobs"); l == nil || l.Count != 2 {
+		t.Fatalf("after the failed job succeeded: %+v", l)
+	}
 }

@@ -15,8 +15,32 @@ import (
 )
 
 // pgChannel is the NOTIFY channel that tells every instance which live
-// events committed.
+// events committed (in the public schema; see channel).
 const pgChannel = "portal_live"
+
+// channel returns the NOTIFY channel of the deployment's schema. NOTIFY
+// reaches every listener of a database, whatever its search_path, so two
+// deployments in one database (one schema each — and the test suites,
+// which give every test its own schema) would hand each other's events to
+// the streams of people with the same IDs. Outside public the schema's
+// name is part of the channel (cut to PostgreSQL's 63-byte identifiers).
+func (s *Service) channel(db *gorm.DB) (string, error) {
+	s.channelMu.Lock()
+	defer s.channelMu.Unlock()
+	if s.channelName != "" {
+		return s.channelName, nil
+	}
+	var schema string
+	if err := db.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+		return "", fmt.Errorf("live: current schema: %w", err)
+	}
+	ch := pgChannel
+	if schema != "" && schema != "public" {
+		ch = pgChannel + "_" + schema
+	}
+	s.channelName = ch[:min(len(ch), 63)]
+	return s.channelName, nil
+}
 
 // maxNotifyPayload stays under PostgreSQL's 8000-byte NOTIFY payload limit.
 const maxNotifyPayload = 7000
@@ -42,6 +66,10 @@ const maxInline = 2000
 // NOTIFY inside tx, delivered on commit, in commit order, dropped on
 // rollback.
 func (s *Service) announce(tx *gorm.DB, ns []notice) error {
+	ch, err := s.channel(tx)
+	if err != nil {
+		return err
+	}
 	for start := 0; start < len(ns); {
 		end, size := start, 2
 		for end < len(ns) && (end == start || size+noticeSize(ns[end]) <= maxNotifyPayload) {
@@ -52,7 +80,7 @@ func (s *Service) announce(tx *gorm.DB, ns []notice) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.Exec("SELECT pg_notify(?, ?)", pgChannel, string(payload)).Error; err != nil {
+		if err := tx.Exec("SELECT pg_notify(?, ?)", ch, string(payload)).Error; err != nil {
 			return fmt.Errorf("live: notify: %w", err)
 		}
 		start = end
@@ -289,7 +317,11 @@ func (h *hub) listen(ctx context.Context, started chan<- error) {
 
 func (h *hub) listenOnce(ctx context.Context, listening func()) error {
 	return h.s.st.WithSessionConn(ctx, func(pc *pgx.Conn) error {
-		if _, err := pc.Exec(ctx, "LISTEN "+pgChannel); err != nil {
+		ch, err := h.s.channel(h.s.st.DB.WithContext(ctx))
+		if err != nil {
+			return err
+		}
+		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			return err
 		}
 		listening()

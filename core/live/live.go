@@ -85,6 +85,11 @@ type Service struct {
 
 	mu  sync.Mutex
 	run *runState
+
+	// channelName is the NOTIFY channel of this deployment's schema, once
+	// known (channel).
+	channelMu   sync.Mutex
+	channelName string
 }
 
 // ReadyFunc adds fields to the ready events of streams that start

@@ -716,3 +716,34 @@ func TestLiveDataEqualsReplay(t *testing.T) {
 	}
 	r.next(t, live.TypeReady)
 }
+
+// Two deployments in one PostgreSQL database, a schema each (as the test
+// suites run, and as a host may run several portals), hand each other no
+// events: NOTIFY reaches every listener of the database, so each schema
+// has its own channel. Their first organisation and person have the same
+// IDs, which is what made a foreign event land on a stream here.
+func TestSchemasDoNotShareEvents(t *testing.T) {
+	if portaltest.Dialect() != "postgres" {
+		t.Skip("SKIPPED on SQLite: NOTIFY channels are PostgreSQL's (this test runs in the PostgreSQL pass)")
+	}
+	ctx := context.Background()
+	ta1, m1, _ := newApp(t, nil)
+	ta2, m2, base2 := newApp(t, nil)
+	p1 := newPerson(t, ta1, "acme", "ada@example.com", accounts.Customer)
+	p2 := newPerson(t, ta2, "acme", "ada@example.com", accounts.Customer)
+	if p1.ID != p2.ID || p1.OrgID != p2.OrgID {
+		t.Fatalf("the two schemas gave different IDs (%d/%d, %d/%d): the test needs the same", p1.OrgID, p1.ID, p2.OrgID, p2.ID)
+	}
+	s := open(t, base2, p2, "")
+	defer s.close()
+	s.next(t, live.TypeReady)
+	if err := m1.live.Publish(ctx, nil, live.Event{OrgID: p1.OrgID, Name: "foreign", To: []uint{p1.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.live.Publish(ctx, nil, live.Event{OrgID: p2.OrgID, Name: "mine", To: []uint{p2.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.next(t, live.TypeModule); !strings.Contains(ev.data, "parcels.mine") {
+		t.Fatalf("the stream of the second schema got %s", ev.data)
+	}
+}

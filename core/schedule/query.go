@@ -84,3 +84,85 @@ func (s *Service) Runs(ctx context.Context, name string, limit int) ([]RunRecord
 	err := s.db.WithContext(ctx).Where("job = ?", name).Order("id DESC").Limit(limit).Find(&runs).Error
 	return runs, err
 }
+
+// Trouble is a job that needs a person: its latest run failed, a run
+// stopped sending heartbeats (stalled), or one of its slots is overdue
+// with no run started for it (late: no instance runs the scheduler, or
+// every one was down).
+type Trouble struct {
+	Job         string
+	Description string
+	// Kind is TroubleFailed, TroubleStalled or TroubleLate.
+	Kind string
+	// Since is when it began: the failed run's end, the stalled run's last
+	// heartbeat, the overdue slot.
+	Since time.Time
+	// Error is a failed run's error.
+	Error string
+}
+
+// The kinds of Trouble.
+const (
+	TroubleFailed  = "failed"
+	TroubleStalled = "stalled"
+	TroubleLate    = "late"
+)
+
+// LateAfter is how long past its slot a scheduled run may go unstarted
+// before the job counts as late (a slot is claimed within a tick of it).
+const LateAfter = 15 * time.Minute
+
+// Troubles lists the jobs that need a person, in job-name order, for the
+// platform admin's dashboard. A job counts as late only once it ran on
+// schedule at least once here: a deployment's first start has no record
+// to miss a slot against.
+func (s *Service) Troubles(ctx context.Context) ([]Trouble, error) {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.jobs))
+	for n := range s.jobs {
+		names = append(names, n)
+	}
+	s.mu.Unlock()
+	sort.Strings(names)
+	now := s.now()
+	var out []Trouble
+	for _, n := range names {
+		e, ok := s.entry(n)
+		if !ok {
+			continue
+		}
+		t := Trouble{Job: n, Description: e.job.Description}
+		var last []RunRecord
+		if err := s.db.WithContext(ctx).Where("job = ?", n).Order("id DESC").Limit(1).Find(&last).Error; err != nil {
+			return nil, err
+		}
+		if len(last) == 1 {
+			r := last[0]
+			switch {
+			case r.Status == StatusFailed:
+				t.Kind, t.Since, t.Error = TroubleFailed, r.StartedAt, r.Error
+				if r.FinishedAt != nil {
+					t.Since = *r.FinishedAt
+				}
+			case r.Status == StatusRunning && now.Sub(r.HeartbeatAt) > s.cfg.Lease:
+				t.Kind, t.Since = TroubleStalled, r.HeartbeatAt
+			}
+		}
+		if t.Kind == "" && e.enabled() {
+			var slot []RunRecord
+			if err := s.db.WithContext(ctx).Select("slot").Where("job = ? AND manual = ?", n, false).
+				Order("slot DESC").Limit(1).Find(&slot).Error; err != nil {
+				return nil, err
+			}
+			if len(slot) == 1 {
+				if due := nextSlot(e.sched, slot[0].Slot); !due.IsZero() && now.Sub(due) > LateAfter {
+					t.Kind, t.Since = TroubleLate, due
+				}
+			}
+		}
+		if t.Kind != "" {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
