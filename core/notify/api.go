@@ -143,6 +143,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
+			items = s.Localized(ctx, who.OrgID, who.UserID, who.Locale, items)
 			out := &listOutput{}
 			out.Body.Items, out.Body.NextBefore = items, next
 			if out.Body.Items == nil {

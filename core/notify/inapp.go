@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -177,6 +178,46 @@ func (s *Service) List(ctx context.Context, orgID, userID uint, p Page) ([]Recor
 		next = out[len(out)-1].ID
 	}
 	return out, next, nil
+}
+
+// Localized renders recs (the user's own notifications) again for the
+// reader in locale, so a notification reads in the language the person
+// uses now, not the one they used when it was sent; times follow their
+// current time zone too. Templates render from the notification's data
+// and the recipient only, so the words are the same as at sending, in
+// another language. A record whose kind is no longer declared, or whose
+// data does not render, keeps the text stored at sending.
+func (s *Service) Localized(ctx context.Context, orgID, userID uint, locale string, recs []Record) []Record {
+	if len(recs) == 0 || s.dir == nil {
+		return recs
+	}
+	rcp, err := s.dir.Recipient(ctx, s.st.DB.WithContext(ctx), orgID, userID)
+	if err != nil {
+		s.log.Warn("notify: reading the reader for localized notifications", "user", userID, "err", err)
+		return recs
+	}
+	if locale != "" {
+		rcp.Locale = locale
+	}
+	for i := range recs {
+		r := &recs[i]
+		k, ok := s.kind(r.Kind)
+		if !ok {
+			continue
+		}
+		var data map[string]any
+		if r.Data != "" {
+			if err := json.Unmarshal([]byte(r.Data), &data); err != nil {
+				continue
+			}
+		}
+		msg, err := k.render(TemplateData{Data: data, Recipient: rcp, BaseURL: s.base, Notification: r, catalog: s.catalog}, false)
+		if err != nil {
+			continue
+		}
+		r.Title, r.Body = truncate(msg.Subject, 300), msg.Text
+	}
+	return recs
 }
 
 // UnreadCount returns how many of the user's inbox notifications are unread.

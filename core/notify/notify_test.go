@@ -556,3 +556,39 @@ func TestInboxLinksAreClickable(t *testing.T) {
 		t.Fatalf("no e-mail with %s: %+v", full, e.mailbox(e.org1))
 	}
 }
+
+// TestInboxFollowsTheReadersLanguage: a notification sent while Ada read
+// the portal in English reads in Italian, in the inbox page and the API,
+// once she switched to Italian — rendered again from its data when shown,
+// while the text stored at sending stays as it was.
+func TestInboxFollowsTheReadersLanguage(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	id := e.sendID(note(e.ada, "shop.shipped", map[string]any{"order": "A-1"}))
+	var list struct{ Items []notify.Record }
+	e.ta.Do(t, "GET", "/api/v1/notifications", nil, e.ada.headers).JSON(t, &list)
+	if len(list.Items) != 1 || list.Items[0].Title != "Order A-1 shipped" {
+		t.Fatalf("English inbox: %+v", list.Items)
+	}
+	it := "it"
+	token := strings.TrimPrefix(e.ada.headers["Authorization"], "Bearer ")
+	if _, err := e.ta.Accounts.UpdateProfile(ctx, e.ta.Principal(t, token), accounts.Profile{Locale: &it}); err != nil {
+		t.Fatal(err)
+	}
+	list.Items = nil
+	e.ta.Do(t, "GET", "/api/v1/notifications", nil, e.ada.headers).JSON(t, &list)
+	if len(list.Items) != 1 || list.Items[0].Title != "Ordine A-1 spedito" || !strings.HasPrefix(list.Items[0].Body, "Ciao ada, Ordine A-1 spedito") {
+		t.Fatalf("after switching to Italian, the API gives %+v", list.Items)
+	}
+	page := e.browser(e.ada).Get(t, "/notifications")
+	if page.Status != 200 || !strings.Contains(page.Body, "Ordine A-1 spedito") || strings.Contains(page.Body, "Order A-1 shipped") {
+		t.Fatalf("after switching to Italian, the inbox page: %d %s", page.Status, page.Body)
+	}
+	var stored notify.Record
+	if err := store.Org(e.ta.Store.DB, e.org1).Where("id = ?", id).Take(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if stored.Title != "Order A-1 shipped" {
+		t.Fatalf("stored title changed to %q", stored.Title)
+	}
+}

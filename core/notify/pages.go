@@ -47,6 +47,7 @@ func (s *Service) MountPages(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
+		items = s.Localized(c.UserContext(), who.OrgID, who.UserID, who.Locale, items)
 		unread, err := s.UnreadCount(c.UserContext(), who.OrgID, who.UserID)
 		if err != nil {
 			return err
