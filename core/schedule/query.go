@@ -28,8 +28,8 @@ type JobInfo struct {
 	LastRuns []RunRecord `json:"last_runs"`
 }
 
-// Jobs lists every declared job by name, each with its lastRuns latest runs.
-func (s *Service) Jobs(ctx context.Context, lastRuns int) ([]JobInfo, error) {
+// names returns the declared jobs' names, sorted.
+func (s *Service) names() []string {
 	s.mu.Lock()
 	names := make([]string, 0, len(s.jobs))
 	for n := range s.jobs {
@@ -37,6 +37,12 @@ func (s *Service) Jobs(ctx context.Context, lastRuns int) ([]JobInfo, error) {
 	}
 	s.mu.Unlock()
 	sort.Strings(names)
+	return names
+}
+
+// Jobs lists every declared job by name, each with its lastRuns latest runs.
+func (s *Service) Jobs(ctx context.Context, lastRuns int) ([]JobInfo, error) {
+	names := s.names()
 	out := make([]JobInfo, 0, len(names))
 	for _, n := range names {
 		j, err := s.Job(ctx, n, lastRuns)
@@ -117,16 +123,9 @@ const LateAfter = 15 * time.Minute
 // schedule at least once here: a deployment's first start has no record
 // to miss a slot against.
 func (s *Service) Troubles(ctx context.Context) ([]Trouble, error) {
-	s.mu.Lock()
-	names := make([]string, 0, len(s.jobs))
-	for n := range s.jobs {
-		names = append(names, n)
-	}
-	s.mu.Unlock()
-	sort.Strings(names)
 	now := s.now()
 	var out []Trouble
-	for _, n := range names {
+	for _, n := range s.names() {
 		e, ok := s.entry(n)
 		if !ok {
 			continue
