@@ -123,7 +123,7 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 		if err != nil {
 			return nil, err
 		}
-		p.rec.Title, p.rec.Body = truncate(msg.Subject, 300), msg.Text
+		p.rec.Title, p.rec.Body, p.rec.Locale = truncate(msg.Subject, 300), msg.Text, msg.Locale
 		for _, ch := range on {
 			switch {
 			case ch == ChannelInApp:
@@ -146,15 +146,15 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 	for start := 0; start < len(plans); start += sendChunk {
 		end := min(start+sendChunk, len(plans))
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO notify_notifications (org_id, user_id, kind, data, title, body, dedupe_key, urgent, in_app, digest, created_at) VALUES `)
-		args := make([]any, 0, (end-start)*11)
+		sb.WriteString(`INSERT INTO notify_notifications (org_id, user_id, kind, data, title, body, locale, dedupe_key, urgent, in_app, digest, created_at) VALUES `)
+		args := make([]any, 0, (end-start)*12)
 		for i := start; i < end; i++ {
 			if i > start {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 			r := plans[i].rec
-			args = append(args, r.OrgID, r.UserID, r.Kind, r.Data, r.Title, r.Body, r.DedupeKey, r.Urgent, r.InApp, r.Digest, r.CreatedAt)
+			args = append(args, r.OrgID, r.UserID, r.Kind, r.Data, r.Title, r.Body, r.Locale, r.DedupeKey, r.Urgent, r.InApp, r.Digest, r.CreatedAt)
 		}
 		sb.WriteString(` ON CONFLICT (org_id, user_id, dedupe_key) DO NOTHING RETURNING id, org_id, user_id, dedupe_key`)
 		rows, err := tx.Raw(sb.String(), args...).Rows()
