@@ -447,14 +447,14 @@ func (a *App) RunDemo(ctx context.Context, password string) error {
 
 // home is the start page: the enabled modules, each with its entry page.
 func (a *App) home(c *fiber.Ctx) error {
-	type card struct{ Name, Description, Path string }
+	type card struct{ ID, Description, Path string }
 	var cards []card
 	p, signedIn := accounts.PrincipalOf(c)
 	for _, h := range a.modules {
 		if signedIn && !p.ModuleEnabled(h.info.ID) {
 			continue
 		}
-		c := card{Name: h.info.Name, Description: h.info.Description}
+		c := card{ID: h.info.ID, Description: h.info.Description}
 		if len(h.pages) > 0 {
 			c.Path = "/m/" + h.info.ID + "/"
 		}

@@ -39,7 +39,7 @@ func (a *App) coreLabels() error {
 		if h.info.Name == "" {
 			return fmt.Errorf("module %s: Info.Name is empty; people see it where the module is named", h.info.ID)
 		}
-		if err := a.Web.AddLabels("module", web.Labels{h.info.ID: {Text: h.info.Name}}); err != nil {
+		if err := a.Web.AddLabels("module", web.Labels{h.info.ID: {Text: h.info.Name, Owner: h.info.ID}}); err != nil {
 			return fmt.Errorf("module %s: %w", h.info.ID, err)
 		}
 	}

@@ -186,7 +186,8 @@ func (s *Service) List(ctx context.Context, orgID, userID uint, p Page) ([]Recor
 // current time zone too. Templates render from the notification's data
 // and the recipient only, so the words are the same as at sending, in
 // another language. A record whose kind is no longer declared, or whose
-// data does not render, keeps the text stored at sending.
+// data does not render, keeps the text stored at sending, and its Locale
+// says which language that is (the inbox marks it with lang).
 func (s *Service) Localized(ctx context.Context, orgID, userID uint, locale string, recs []Record) []Record {
 	if len(recs) == 0 || s.dir == nil {
 		return recs
@@ -215,7 +216,7 @@ func (s *Service) Localized(ctx context.Context, orgID, userID uint, locale stri
 		if err != nil {
 			continue
 		}
-		r.Title, r.Body = truncate(msg.Subject, 300), msg.Text
+		r.Title, r.Body, r.Locale = truncate(msg.Subject, 300), msg.Text, msg.Locale
 	}
 	return recs
 }

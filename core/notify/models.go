@@ -19,8 +19,12 @@ type Record struct {
 	Data string `gorm:"type:text;not null" json:"-"`
 	// Title and Body are the subject and text body rendered in the
 	// recipient's locale when sent; the inbox shows them.
-	Title     string `gorm:"size:300;not null" json:"title"`
-	Body      string `gorm:"type:text;not null" json:"body"`
+	Title string `gorm:"size:300;not null" json:"title"`
+	Body  string `gorm:"type:text;not null" json:"body"`
+	// Locale is the language Title and Body are written in, so a page in
+	// another language (the recipient changed theirs since) marks them as
+	// such ("" on notifications sent before it was recorded).
+	Locale    string `gorm:"size:20;not null;default:''" json:"-"`
 	DedupeKey string `gorm:"size:200;not null" json:"-"`
 	Urgent    bool   `gorm:"not null" json:"urgent"`
 	// InApp is false when the user switched the in-app channel off for the
@@ -164,6 +168,14 @@ func Migrations() store.MigrationSet {
 				}
 			}
 			return nil
+		}},
+		{ID: "0002_notify_locale", Up: func(tx *gorm.DB) error {
+			// 0001 creates the table from the current Record, which has the
+			// column already; a database made before it gets it here.
+			if tx.Migrator().HasColumn(&Record{}, "locale") {
+				return nil
+			}
+			return tx.Exec(`ALTER TABLE notify_notifications ADD COLUMN locale VARCHAR(20) NOT NULL DEFAULT ''`).Error
 		}},
 	}}
 }

@@ -162,7 +162,8 @@ func TestSendWritesInsideTheCallersTransactionAndDedupes(t *testing.T) {
 // A recipient's locale with a region ("it-IT") uses the language's
 // templates, and an unknown one English. Accounts only stores "en" and
 // "it", so this uses a directory of its own on a service that serves no
-// routes.
+// routes. Each notification records the language it was written in (the
+// inbox marks it with lang, for a reader who changed theirs since).
 func TestTemplatesFallBackFromRegionToLanguageToEnglish(t *testing.T) {
 	ta := portaltest.New(t, nil)
 	dir := notifytest.NewDirectory()
@@ -188,10 +189,10 @@ func TestTemplatesFallBackFromRegionToLanguageToEnglish(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for user, want := range map[uint]string{1: "Ordine 1 spedito", 2: "Order 2 shipped"} {
+	for user, want := range map[uint][2]string{1: {"Ordine 1 spedito", "it"}, 2: {"Order 2 shipped", "en"}} {
 		items, _, err := svc.List(ctx, 1, user, notify.Page{})
-		if err != nil || len(items) != 1 || items[0].Title != want {
-			t.Errorf("user %d: %+v, %v; want %q", user, items, err, want)
+		if err != nil || len(items) != 1 || items[0].Title != want[0] || items[0].Locale != want[1] {
+			t.Errorf("user %d: %+v, %v; want %q in %q", user, items, err, want[0], want[1])
 		}
 	}
 }
@@ -581,7 +582,7 @@ func TestInboxFollowsTheReadersLanguage(t *testing.T) {
 		t.Fatalf("after switching to Italian, the API gives %+v", list.Items)
 	}
 	page := e.browser(e.ada).Get(t, "/notifications")
-	if page.Status != 200 || !strings.Contains(page.Body, "Ordine A-1 spedito") || strings.Contains(page.Body, "Order A-1 shipped") {
+	if page.Status != 200 || !strings.Contains(page.Body, `lang="it">Ordine A-1 spedito`) || strings.Contains(page.Body, "Order A-1 shipped") {
 		t.Fatalf("after switching to Italian, the inbox page: %d %s", page.Status, page.Body)
 	}
 	var stored notify.Record

@@ -123,7 +123,7 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 		if err != nil {
 			return nil, err
 		}
-		p.rec.Title, p.rec.Body = truncate(msg.Subject, 300), msg.Text
+		p.rec.Title, p.rec.Body, p.rec.Locale = truncate(msg.Subject, 300), msg.Text, msg.Locale
 		for _, ch := range on {
 			switch {
 			case ch == ChannelInApp:
@@ -145,13 +145,13 @@ func (s *Service) SendMany(ctx context.Context, tx *gorm.DB, ns []Notification) 
 	inserted := map[userDedupe]uint{}
 	for start := 0; start < len(plans); start += sendChunk {
 		end := min(start+sendChunk, len(plans))
-		args := make([]any, 0, (end-start)*11)
+		args := make([]any, 0, (end-start)*12)
 		for i := start; i < end; i++ {
 			r := plans[i].rec
-			args = append(args, r.OrgID, r.UserID, r.Kind, r.Data, r.Title, r.Body, r.DedupeKey, r.Urgent, r.InApp, r.Digest, r.CreatedAt)
+			args = append(args, r.OrgID, r.UserID, r.Kind, r.Data, r.Title, r.Body, r.Locale, r.DedupeKey, r.Urgent, r.InApp, r.Digest, r.CreatedAt)
 		}
-		rows, err := tx.Raw(store.MultiRow(`INSERT INTO notify_notifications (org_id, user_id, kind, data, title, body, dedupe_key, urgent, in_app, digest, created_at) VALUES `,
-			end-start, 11, ` ON CONFLICT (org_id, user_id, dedupe_key) DO NOTHING RETURNING id, org_id, user_id, dedupe_key`), args...).Rows()
+		rows, err := tx.Raw(store.MultiRow(`INSERT INTO notify_notifications (org_id, user_id, kind, data, title, body, locale, dedupe_key, urgent, in_app, digest, created_at) VALUES `,
+			end-start, 12, ` ON CONFLICT (org_id, user_id, dedupe_key) DO NOTHING RETURNING id, org_id, user_id, dedupe_key`), args...).Rows()
 		if err != nil {
 			return nil, fmt.Errorf("notify: insert notifications: %w", err)
 		}

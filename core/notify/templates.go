@@ -25,6 +25,7 @@ type kindEntry struct {
 }
 
 type localeTemplates struct {
+	locale  string // the tag the templates are written for ("en", "it")
 	subject *template.Template
 	text    *template.Template
 	html    *htmltemplate.Template
@@ -32,6 +33,9 @@ type localeTemplates struct {
 
 // Message is a notification rendered for one recipient.
 type Message struct {
+	// Locale is the language the message is written in: the recipient's,
+	// or the one the templates fell back to.
+	Locale  string
 	Subject string
 	Text    string
 	HTML    string
@@ -171,7 +175,7 @@ func compileKind(owner string, k Kind) (*kindEntry, error) {
 		}
 	}
 	for loc, srcs := range found {
-		lt := &localeTemplates{}
+		lt := &localeTemplates{locale: loc}
 		name := k.ID + "." + loc
 		for _, ext := range []string{"subject", "txt", "html"} {
 			if _, ok := srcs[ext]; !ok {
@@ -210,7 +214,7 @@ func (e *kindEntry) pick(locale string) *localeTemplates {
 // render renders the subject and text body, and the HTML body when html.
 func (e *kindEntry) render(d TemplateData, html bool) (Message, error) {
 	lt := e.pick(d.Recipient.Locale)
-	var m Message
+	m := Message{Locale: lt.locale}
 	var b bytes.Buffer
 	if err := lt.subject.Execute(&b, d); err != nil {
 		return m, fmt.Errorf("notify: render %s subject: %w", e.ID, err)

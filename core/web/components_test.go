@@ -145,3 +145,30 @@ func TestDeviceNamesAUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// A label with an Owner is translated in its owner's words: two modules
+// may translate one English word differently ("Health": automotive's car
+// status, health's module name), and the module label set names the
+// health module on every page, automotive's included.
+func TestLabelIsTranslatedInItsOwnersWords(t *testing.T) {
+	cat := i18n.NewCatalog()
+	if err := cat.LoadFor("automotive", fstest.MapFS{"it.json": {Data: []byte(`{"Health": "Stato"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.LoadFor("health", fstest.MapFS{"it.json": {Data: []byte(`{"Health": "Salute"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	reg := &labelRegistry{}
+	if err := reg.add("module", Labels{"health": {Text: "Health", Owner: "health"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, owner := range []string{"", "automotive", "help"} {
+		p := &Page{Lang: "it", catalog: cat, labels: reg, owner: owner}
+		if got := p.Label("module", "health"); got != "Salute" {
+			t.Errorf("on a page of %q the health module is named %q, want Salute", owner, got)
+		}
+	}
+	if got := (&Page{Lang: "it", catalog: cat, labels: reg, owner: "automotive"}).T("Health"); got != "Stato" {
+		t.Errorf("automotive's own Health = %q, want Stato", got)
+	}
+}

@@ -16,10 +16,13 @@ import (
 // category, an event type, a module ID, a unit...): Text is the English
 // text, which is also the translation key (put its Italian in the owner's
 // it.json); Tone colours a status tag: "ok", "info", "warn", "error" or ""
-// (neutral).
+// (neutral). Owner, when set, is whose translation of Text wins (the
+// module's ID for the module's own name: "Health" is "Salute" for the
+// health module and "Stato" on automotive's pages); empty, the page's.
 type Label struct {
-	Text string
-	Tone string
+	Text  string
+	Tone  string
+	Owner string
 }
 
 // Labels maps the internal values of one kind to their labels.
@@ -134,6 +137,9 @@ func (p *Page) Label(kind string, value any) string {
 	}
 	if p.labels != nil {
 		if l, ok := p.labels.get(kind, v); ok {
+			if l.Owner != "" {
+				return p.catalog.TIn(l.Owner, p.Lang, l.Text)
+			}
 			return p.T(l.Text)
 		}
 	}
