@@ -589,6 +589,11 @@ func (s *Service) PurgeDeleted(ctx context.Context, now time.Time) (int, error) 
 				if err := store.Org(tx, org.ID).Where("user_id = ?", u.ID).Delete(&OneTimeToken{}).Error; err != nil {
 					return err
 				}
+				// RequestDeletion ended the sessions; none can have started since
+				// (the account is disabled), but a purge leaves no doubt.
+				if err := store.Org(tx, org.ID).Where("user_id = ?", u.ID).Delete(&Session{}).Error; err != nil {
+					return err
+				}
 				return store.Org(tx, org.ID).Model(u).Updates(map[string]any{
 					"email": fmt.Sprintf("deleted-%d@invalid", u.ID), "name": "Deleted user", "password_hash": "",
 				}).Error

@@ -1,11 +1,15 @@
 package app
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/store"
 	"github.com/portalkit/portalkit/core/web"
 )
@@ -80,5 +84,18 @@ func (a *App) documentSecurity() {
 			out = append(out, http.StatusNotFound)
 		}
 		return out
+	})
+}
+
+// eraseOnDeletion subscribes a service's erasure of one person's data to
+// accounts.user_deleted: it runs in the purge's transaction, scoped to the
+// event's organisation, so an error rolls the whole purge back and the
+// account is never half erased (docs/security.md, "Erasure").
+func (a *App) eraseOnDeletion(erase func(ctx context.Context, tx *gorm.DB, orgID, userID uint) error) {
+	a.Events.Subscribe(accounts.EventUserDeleted, func(ctx context.Context, e events.Event) error {
+		if e.Tx == nil || e.OrgID == 0 || e.SubjectID == 0 {
+			return fmt.Errorf("%s without transaction, organisation or person", e.Name)
+		}
+		return erase(ctx, e.Tx, e.OrgID, e.SubjectID)
 	})
 }

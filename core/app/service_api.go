@@ -16,6 +16,7 @@ func (a *App) initIdempotency() error {
 		return err
 	}
 	a.Idempotency = svc
+	a.eraseOnDeletion(svc.EraseUser)
 	a.coreMigrations = append(a.coreMigrations, store.MigrationSet{Owner: "idempotency", Migrations: svc.Migrations()})
 	a.Web.API.UseMiddleware(svc.Middleware(a.Web.API))
 	return nil

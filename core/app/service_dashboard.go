@@ -20,6 +20,7 @@ func (a *App) initDashboard() error {
 		Catalog: a.Web.Catalog(), Now: a.Accounts.Now,
 	})
 	a.Dashboard = d
+	a.eraseOnDeletion(d.EraseUser)
 	// Every event about a person (its subject) or by them (its actor)
 	// drops their cached dashboard, on this instance.
 	a.Events.SubscribeBatch("*", func(_ context.Context, es []events.Event) error {

@@ -15,6 +15,7 @@ import (
 func (a *App) initDevices() error {
 	a.Devices = devices.New(devices.Options{Config: a.Config, Store: a.Store, Accounts: a.Accounts, Events: a.Events,
 		Log: a.Log.With("service", "devices")})
+	a.eraseOnDeletion(a.Devices.EraseUser)
 	a.coreMigrations = append(a.coreMigrations, devices.Migrations())
 	if err := a.Web.AddTemplates("devices", devices.Templates()); err != nil {
 		return fmt.Errorf("devices: templates: %w", err)

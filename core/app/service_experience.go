@@ -24,6 +24,7 @@ import (
 // through Host.HelpArticles and Host.Messages.
 func (a *App) initExperience() error {
 	a.Help = help.New(help.Options{Store: a.Store, Accounts: a.Accounts, Events: a.Events, Log: a.Log.With("service", "help")})
+	a.eraseOnDeletion(a.Help.EraseUser)
 	if err := a.Help.AddDefaults("", help.CoreArticles()); err != nil {
 		return err
 	}
@@ -33,6 +34,7 @@ func (a *App) initExperience() error {
 		return err
 	}
 	a.Messages = msgs
+	a.eraseOnDeletion(msgs.EraseUser)
 	if err := a.initDrafts(); err != nil {
 		return err
 	}
@@ -92,6 +94,7 @@ func (a *App) initDrafts() error {
 		return err
 	}
 	a.Drafts = d
+	a.eraseOnDeletion(d.EraseUser)
 	a.Web.App.Use(d.Middleware())
 	d.RegisterAPI(a.Web.API)
 	if err := a.Web.AddTranslations(drafts.Translations()); err != nil {
@@ -114,6 +117,7 @@ func (a *App) initDrafts() error {
 func (a *App) initTimeline() error {
 	a.Timeline = timeline.New(timeline.Options{Store: a.Store, Accounts: a.Accounts, Events: a.Events, Catalog: a.Web.Catalog(),
 		Log: a.Log.With("service", "timeline")})
+	a.eraseOnDeletion(a.Timeline.EraseUser)
 	a.Timeline.RegisterAPI(a.Web.API)
 	a.Timeline.MountPages(a.Web.App)
 	a.Web.AddNav(timeline.Nav()...)
@@ -138,6 +142,7 @@ func (a *App) initFeedback() error {
 		return err
 	}
 	a.Feedback = fb
+	a.eraseOnDeletion(fb.EraseUser)
 	fb.RegisterAPI(a.Web.API)
 	fb.MountPages(a.Web.App, a.Accounts)
 	a.Web.AddNav(feedback.Nav()...)

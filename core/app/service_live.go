@@ -22,6 +22,7 @@ func (a *App) newLive() error {
 		return fmt.Errorf("live: metrics: %w", err)
 	}
 	a.coreMigrations = append(a.coreMigrations, live.Migrations())
+	a.eraseOnDeletion(a.Live.EraseUser)
 	a.AddRunner(a.Live)
 	a.Live.Mount(a.Web.App)
 	// Every page of a signed-in person carries their position, where the

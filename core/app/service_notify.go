@@ -34,6 +34,19 @@ func (a *App) newNotify() error {
 		return fmt.Errorf("notify: translations: %w", err)
 	}
 	a.Notify = svc
+	// The dev mailbox keeps e-mails by address: the event's user still has
+	// theirs (the purge anonymises it after its handlers ran).
+	a.eraseOnDeletion(func(ctx context.Context, tx *gorm.DB, orgID, userID uint) error {
+		var emails []string
+		if err := store.Org(tx.WithContext(ctx), orgID).Model(&accounts.User{}).Where("id = ?", userID).Pluck("email", &emails).Error; err != nil {
+			return err
+		}
+		email := ""
+		if len(emails) == 1 {
+			email = emails[0]
+		}
+		return svc.EraseUser(ctx, tx, orgID, userID, email)
+	})
 	a.coreMigrations = append(a.coreMigrations, notify.Migrations())
 	a.AddRunner(svc)
 	a.Web.Metrics().Registry.MustRegister(svc.Collectors()...)

@@ -11,6 +11,7 @@ import (
 // are kept) and the job that grades attempts whose time ran out.
 func (a *App) initQuiz() error {
 	a.Quiz = quiz.New(quiz.Options{Store: a.Store, Drafts: a.Drafts, Log: a.Log.With("service", "quiz"), Now: a.Accounts.Now})
+	a.eraseOnDeletion(a.Quiz.EraseUser)
 	return a.Schedule.Add(schedule.Job{
 		Name: "quiz.close_expired", Cron: "*/5 * * * *",
 		Description: "Grade, as of their deadline, quiz attempts whose time ran out without a submission",

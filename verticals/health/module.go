@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/store"
@@ -68,6 +69,7 @@ func (m *Module) Init(h module.Host) error {
 	// each stored message becomes observations of the device's owner.
 	m.declareStreams(h.Topic, now)
 	h.Models(models...)
+	h.On(accounts.EventUserDeleted, eraseUser)
 	h.Migrations(store.Migration{ID: "0001_tables", Up: func(tx *gorm.DB) error {
 		if err := store.CreateTables(models...)(tx); err != nil {
 			return err
