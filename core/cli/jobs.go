@@ -70,11 +70,7 @@ func jobsList(ctx context.Context, env *cliEnv, args []string) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, app.Options{Config: quietForCLI(cfg), Modules: env.modules(), LogOutput: env.stderr})
+	a, err := openApp(ctx, env, load)
 	if err != nil {
 		return err
 	}
