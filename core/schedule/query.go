@@ -123,6 +123,26 @@ const LateAfter = 15 * time.Minute
 // schedule at least once here: a deployment's first start has no record
 // to miss a slot against.
 func (s *Service) Troubles(ctx context.Context) ([]Trouble, error) {
+	db := s.db.WithContext(ctx)
+	// Two reads for every job at once: each job's latest run, and its
+	// latest scheduled slot.
+	var latest []RunRecord
+	if err := db.Where("id IN (SELECT MAX(id) FROM schedule_runs GROUP BY job)").Find(&latest).Error; err != nil {
+		return nil, err
+	}
+	var slots []RunRecord
+	if err := db.Select("job, slot").Where("manual = ? AND slot = (SELECT MAX(r2.slot) FROM schedule_runs r2 WHERE r2.job = schedule_runs.job AND r2.manual = ?)", false, false).
+		Find(&slots).Error; err != nil {
+		return nil, err
+	}
+	lastRun := make(map[string]RunRecord, len(latest))
+	for _, r := range latest {
+		lastRun[r.Job] = r
+	}
+	lastSlot := make(map[string]time.Time, len(slots))
+	for _, r := range slots {
+		lastSlot[r.Job] = r.Slot
+	}
 	now := s.now()
 	var out []Trouble
 	for _, n := range s.names() {
@@ -131,12 +151,7 @@ func (s *Service) Troubles(ctx context.Context) ([]Trouble, error) {
 			continue
 		}
 		t := Trouble{Job: n, Description: e.job.Description}
-		var last []RunRecord
-		if err := s.db.WithContext(ctx).Where("job = ?", n).Order("id DESC").Limit(1).Find(&last).Error; err != nil {
-			return nil, err
-		}
-		if len(last) == 1 {
-			r := last[0]
+		if r, ok := lastRun[n]; ok {
 			switch {
 			case r.Status == StatusFailed:
 				t.Kind, t.Since, t.Error = TroubleFailed, r.StartedAt, r.Error
@@ -147,16 +162,9 @@ func (s *Service) Troubles(ctx context.Context) ([]Trouble, error) {
 				t.Kind, t.Since = TroubleStalled, r.HeartbeatAt
 			}
 		}
-		if t.Kind == "" && e.enabled() {
-			var slot []RunRecord
-			if err := s.db.WithContext(ctx).Select("slot").Where("job = ? AND manual = ?", n, false).
-				Order("slot DESC").Limit(1).Find(&slot).Error; err != nil {
-				return nil, err
-			}
-			if len(slot) == 1 {
-				if due := nextSlot(e.sched, slot[0].Slot); !due.IsZero() && now.Sub(due) > LateAfter {
-					t.Kind, t.Since = TroubleLate, due
-				}
+		if slot, ok := lastSlot[n]; ok && t.Kind == "" && e.enabled() {
+			if due := nextSlot(e.sched, slot); !due.IsZero() && now.Sub(due) > LateAfter {
+				t.Kind, t.Since = TroubleLate, due
 			}
 		}
 		if t.Kind != "" {
