@@ -14,16 +14,18 @@ run:
 build:
 	$(GO) build -o bin/portal ./cmd/portal
 
-## test: every suite on SQLite, then on PostgreSQL (PORTAL_TEST_DATABASE_URL), and the deployment files
+## test: every suite (the kit's and examples/, an integrator's own Go module) on SQLite, then on PostgreSQL (PORTAL_TEST_DATABASE_URL), and the deployment files
 test: test-sqlite test-postgres test-deploy
 
 test-sqlite:
 	PORTAL_TEST_DB=sqlite $(GO) test $(TESTFLAGS) $(PKGS)
+	cd examples && PORTAL_TEST_DB=sqlite $(GO) test $(TESTFLAGS) ./...
 
 test-postgres:
 	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ] || [ "$$PORTAL_REQUIRE_SERVICES" = 1 ]; then \
 		echo "PORTAL_TEST_DB=postgres $(GO) test $(TESTFLAGS) $(PKGS)"; \
-		PORTAL_TEST_DB=postgres $(GO) test $(TESTFLAGS) $(PKGS); \
+		PORTAL_TEST_DB=postgres $(GO) test $(TESTFLAGS) $(PKGS) && \
+		(cd examples && PORTAL_TEST_DB=postgres $(GO) test $(TESTFLAGS) ./...); \
 	else \
 		echo "*** SKIPPED: the PostgreSQL pass needs PORTAL_TEST_DATABASE_URL (bash .ci/run starts a throwaway server) ***"; \
 	fi

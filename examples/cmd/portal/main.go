@@ -1,0 +1,11 @@
+// Command portal is an integrator's whole portal binary: PortalKit's
+// command (serve, migrate, demo, jobs, devices, simulate, ...) with this
+// repository's own modules and every bundled vertical.
+package main
+
+import (
+	"github.com/portalkit/portalkit/core/cli"
+	_ "github.com/portalkit/portalkit/verticals/all"
+)
+
+func main() { cli.Main() }
