@@ -271,6 +271,7 @@ func TestClickAndCollect(t *testing.T) {
 		}
 	}
 	c.must(t, "POST", ready, nil, c.anna, 403)
+	c.must(t, "POST", fmt.Sprintf("/api/v1/bookshop/shop/reservations/%d/collected", r.ID), nil, c.mia, 409) // not ready yet
 	org := ta.Principal(t, strings.TrimPrefix(c.anna["Authorization"], "Bearer ")).OrgID
 	pos := func(user uint) uint64 {
 		p, err := ta.Live.Position(t.Context(), org, user)
@@ -317,9 +318,20 @@ func TestClickAndCollect(t *testing.T) {
 	if len(mine.Items) != 1 || mine.Items[0].ID != bruno.ID {
 		t.Fatalf("bruno's reservations %+v", mine.Items)
 	}
+	// Bruno reads Italian: his notification is written from the Italian
+	// templates.
+	store.AllOrgs(ta.Store.DB).Model(&accounts.User{}).Where("id = ?", c.brunoID).Update("locale", "it")
+	c.must(t, "POST", fmt.Sprintf("/api/v1/bookshop/shop/reservations/%d/ready", bruno.ID), nil, c.tom, 200)
+	var it notify.Record
+	if err := store.Org(ta.Store.DB, org).Where("kind = ? AND user_id = ?", bookshop.KindReady, c.brunoID).Take(&it).Error; err != nil {
+		t.Fatal(err)
+	}
+	if it.Title != "“The Name of the Rose” ti aspetta a Torino Porta Nuova" || !strings.Contains(it.Body, "pronto per il ritiro") {
+		t.Errorf("bruno's notification in Italian: %q %q", it.Title, it.Body)
+	}
 	collected := fmt.Sprintf("/api/v1/bookshop/shop/reservations/%d/collected", r.ID)
 	c.must(t, "POST", collected, nil, c.tom, 404)
-	c.must(t, "POST", fmt.Sprintf("/api/v1/bookshop/shop/reservations/%d/collected", bruno.ID), nil, c.tom, 409) // not ready yet
+	c.must(t, "DELETE", fmt.Sprintf("/api/v1/bookshop/reservations/%d", r.ID+1000), nil, c.anna, 404)
 	c.must(t, "POST", collected, nil, c.mia, 200).JSON(t, &done)
 	if done.Status != bookshop.StatusCollected {
 		t.Fatalf("after collected: %+v", done)
