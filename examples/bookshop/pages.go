@@ -48,7 +48,16 @@ var flash = map[string]string{
 }
 
 func render(c *fiber.Ctx, name, title string, data map[string]any) error {
-	page := &web.Page{Title: title, Data: data}
+	return renderPage(c, name, &web.Page{Title: title, Data: data}, data)
+}
+
+// renderContent shows a page whose title is content (a book's title, a
+// group's name), not an English text to translate.
+func renderContent(c *fiber.Ctx, name, title string, data map[string]any) error {
+	return renderPage(c, name, &web.Page{Title: title, TitleIsContent: true, Data: data}, data)
+}
+
+func renderPage(c *fiber.Ctx, name string, page *web.Page, data map[string]any) error {
 	if msg, ok := flash[c.Query("msg")]; ok {
 		page.Flash, page.FlashKind = msg, "ok"
 		if c.Query("msg") == "full" {
@@ -129,7 +138,7 @@ func (m *Module) bookPageView(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, "book", "Book", data)
+	return renderContent(c, "book", data["Book"].(Book).Title, data)
 }
 
 func (m *Module) reviewSubmit(c *fiber.Ctx) error {
@@ -147,7 +156,7 @@ func (m *Module) reviewSubmit(c *fiber.Ctx) error {
 		data["Form"] = map[string]string{"stars": c.FormValue("stars"), "text": text}
 		data["Errors"] = map[string]string{field: msg}
 		c.Status(fiber.StatusUnprocessableEntity)
-		return render(c, "book", "Book", data)
+		return renderContent(c, "book", data["Book"].(Book).Title, data)
 	}
 	if _, _, err := m.SaveReview(c.UserContext(), me(c), id, stars, text); err != nil {
 		return err
@@ -180,7 +189,7 @@ func (m *Module) reserveSubmit(c *fiber.Ctx) error {
 			}
 			data["Errors"] = map[string]string{"shop": "Choose the shop where you will collect the book."}
 			c.Status(fiber.StatusUnprocessableEntity)
-			return render(c, "book", "Book", data)
+			return renderContent(c, "book", data["Book"].(Book).Title, data)
 		}
 		return err
 	}
@@ -241,7 +250,7 @@ func (m *Module) groupPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, "group", "Reading group", data)
+	return renderContent(c, "group", data["Group"].(*Group).Name, data)
 }
 
 func (m *Module) postSubmit(c *fiber.Ctx) error {
@@ -259,7 +268,7 @@ func (m *Module) postSubmit(c *fiber.Ctx) error {
 		}
 		data["Errors"] = map[string]string{"text": "Write something to post."}
 		c.Status(fiber.StatusUnprocessableEntity)
-		return render(c, "group", "Reading group", data)
+		return renderContent(c, "group", data["Group"].(*Group).Name, data)
 	}
 	return back(c, "/m/bookshop/groups/"+strconv.FormatUint(uint64(id), 10), "posted")
 }
