@@ -493,8 +493,10 @@ func (m *Module) CreateEvent(ctx context.Context, org uint, e Event) (*Event, er
 		return nil, errs.InvalidField("body.title", "must not be blank")
 	}
 	if e.Kind == EventInStore {
-		if _, err := m.shop(ctx, nil, org, e.ShopID); err != nil {
+		if _, err := m.shop(ctx, nil, org, e.ShopID); errs.Is(err, errs.NotFound) {
 			return nil, errs.InvalidField("body.shop_id", "an event in a shop names one of the organisation's shops")
+		} else if err != nil {
+			return nil, err
 		}
 	} else {
 		e.ShopID = 0
@@ -610,12 +612,16 @@ func (m *Module) Reserve(ctx context.Context, p *accounts.Principal, shopID, boo
 	err = m.st.Tx(ctx, func(tx *gorm.DB) error {
 		db := store.Org(tx, p.OrgID)
 		s, err := m.shop(ctx, tx, p.OrgID, shopID)
-		if err != nil {
+		if errs.Is(err, errs.NotFound) {
 			return errs.InvalidField("body.shop_id", "no such shop")
+		} else if err != nil {
+			return err
 		}
 		var b Book
-		if err := db.Take(&b, bookID).Error; err != nil {
+		if err := db.Take(&b, bookID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return errs.InvalidField("body.book_id", "no such book in the catalogue")
+		} else if err != nil {
+			return err
 		}
 		var cur Reservation
 		err = db.Where("customer_id = ? AND shop_id = ? AND book_id = ? AND status IN ?", p.UserID, shopID, bookID,
