@@ -8,6 +8,7 @@ import (
 	_ "github.com/portalkit/portalkit/verticals/all"
 
 	"example.com/portal-examples/bookshop"
+	"example.com/portal-examples/notes"
 )
 
-func main() { cli.Main(bookshop.New()) }
+func main() { cli.Main(notes.New(), bookshop.New()) }
