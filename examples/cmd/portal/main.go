@@ -6,6 +6,8 @@ package main
 import (
 	"github.com/portalkit/portalkit/core/cli"
 	_ "github.com/portalkit/portalkit/verticals/all"
+
+	"example.com/portal-examples/cityworks"
 )
 
-func main() { cli.Main() }
+func main() { cli.Main(cityworks.New()) }
