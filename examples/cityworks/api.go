@@ -18,7 +18,9 @@ import (
 	"github.com/portalkit/portalkit/core/store"
 )
 
-type idPath struct {
+// PathID is the {id} of an operation's path (exported: huma sets
+// embedded fields by reflection).
+type PathID struct {
 	ID uint `path:"id"`
 }
 
@@ -63,7 +65,7 @@ func (m *Module) registerAPI(api huma.API) {
 		}, readers)
 
 	type memberInput struct {
-		idPath
+		PathID
 		Body struct {
 			UserID uint `json:"user_id" minimum:"1" doc:"A staff member or admin"`
 		}
@@ -125,7 +127,7 @@ func (m *Module) registerAPI(api huma.API) {
 		}, readers)
 
 	type countsInput struct {
-		idPath
+		PathID
 		Day string `query:"day" pattern:"^(\\d{4}-\\d{2}-\\d{2})?$" doc:"The day (UTC), YYYY-MM-DD; today when empty"`
 	}
 	type countsOutput struct{ Body *DayView }
@@ -148,7 +150,7 @@ func (m *Module) registerAPI(api huma.API) {
 		}, readers, accounts.Matrix(m.segmentFixture(false)))
 
 	type shareInput struct {
-		idPath
+		PathID
 		Body struct {
 			DepartmentID uint `json:"department_id" minimum:"1" doc:"The department whose staff may read the segment"`
 		}
@@ -163,7 +165,7 @@ func (m *Module) registerAPI(api huma.API) {
 
 	accounts.Register(api, huma.Operation{OperationID: "cityworks-shares-delete", Method: http.MethodDelete, Path: "/shares/{id}",
 		Summary: "Withdraw a share", DefaultStatus: http.StatusNoContent},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
+		func(ctx context.Context, in *PathID) (*struct{}, error) {
 			return nil, m.Unshare(ctx, principal(ctx), in.ID)
 		}, staffSide, accounts.Matrix(func(ctx context.Context, tx *gorm.DB, owner *accounts.Principal) (map[string]string, any, error) {
 			params, body, err := m.segmentFixture(true)(ctx, tx, owner)
@@ -172,7 +174,10 @@ func (m *Module) registerAPI(api huma.API) {
 			}
 			sh := &Share{SegmentID: atou(params["id"]), DepartmentID: body.(map[string]any)["department_id"].(uint), CreatedBy: owner.UserID}
 			sh.OrgID = owner.OrgID
-			return map[string]string{"id": itoa(sh.ID)}, nil, tx.Create(sh).Error
+			if err := tx.Create(sh).Error; err != nil {
+				return nil, nil, err
+			}
+			return map[string]string{"id": itoa(sh.ID)}, nil, nil
 		}))
 
 	type congestionsOutput struct{ Body []CongestionView }
@@ -207,7 +212,7 @@ func (m *Module) registerAPI(api huma.API) {
 	type reportViewOutput struct{ Body ReportView }
 	accounts.Register(api, huma.Operation{OperationID: "cityworks-reports-get", Method: http.MethodGet, Path: "/reports/{id}",
 		Summary: "A report and the status of its work"},
-		func(ctx context.Context, in *idPath) (*reportViewOutput, error) {
+		func(ctx context.Context, in *PathID) (*reportViewOutput, error) {
 			p := principal(ctx)
 			r, err := m.reportFor(ctx, nil, p, in.ID)
 			if err != nil {
@@ -227,7 +232,7 @@ func (m *Module) registerAPI(api huma.API) {
 		}))
 
 	type jobInput struct {
-		idPath
+		PathID
 		Body NewJob
 	}
 	type jobOutput struct{ Body *Job }
@@ -257,7 +262,7 @@ func (m *Module) registerAPI(api huma.API) {
 		}, staffSide)
 
 	type jobUpdateInput struct {
-		idPath
+		PathID
 		Body JobUpdate
 	}
 	accounts.Register(api, huma.Operation{OperationID: "cityworks-jobs-update", Method: http.MethodPatch, Path: "/jobs/{id}",
@@ -276,7 +281,10 @@ func (m *Module) registerAPI(api huma.API) {
 			}
 			j := &Job{ReportID: r.ID, CrewID: owner.UserID, PlannerID: owner.UserID, On: m.now(), Status: JobScheduled, CreatedAt: m.now()}
 			j.OrgID = owner.OrgID
-			return map[string]string{"id": itoa(j.ID)}, map[string]any{"status": JobOnTheWay}, tx.Create(j).Error
+			if err := tx.Create(j).Error; err != nil {
+				return nil, nil, err
+			}
+			return map[string]string{"id": itoa(j.ID)}, map[string]any{"status": JobOnTheWay}, nil
 		}))
 
 	type publicInput struct {

@@ -12,12 +12,12 @@ import (
 )
 
 // DayView is a segment's traffic of one day (UTC) against the usual level,
-// in vehicles per hour, hour by hour (NaN, null in JSON, where unknown).
+// in vehicles per hour, hour by hour (null where unknown).
 type DayView struct {
 	Segment Segment     `json:"segment"`
 	Day     string      `json:"day"`
-	Today   []float64   `json:"today"`
-	Usual   []float64   `json:"usual"`
+	Today   []*float64  `json:"today"`
+	Usual   []*float64  `json:"usual"`
 	Chart   chart.Chart `json:"-"`
 }
 
@@ -35,25 +35,27 @@ func (m *Module) Day(ctx context.Context, s *Segment, day time.Time) (*DayView, 
 		veh[h] += r.Vehicles
 		mins[h] += r.Minutes
 	}
-	v := &DayView{Segment: *s, Day: start.Format("2006-01-02"), Today: make([]float64, 24), Usual: make([]float64, 24)}
+	v := &DayView{Segment: *s, Day: start.Format("2006-01-02"), Today: make([]*float64, 24), Usual: make([]*float64, 24)}
 	labels := make([]string, 24)
+	today, usual := make([]float64, 24), make([]float64, 24)
 	for h := 0; h < 24; h++ {
 		labels[h] = fmt.Sprintf("%02d", h)
-		v.Today[h] = math.NaN()
+		today[h], usual[h] = math.NaN(), math.NaN()
 		if mins[h] > 0 {
-			v.Today[h] = math.Round(perHour(veh[h], mins[h]))
+			x := math.Round(perHour(veh[h], mins[h]))
+			today[h], v.Today[h] = x, &x
 		}
 		u, ok, err := Usual(db, s.OrgID, s.ID, start.Add(time.Duration(h)*time.Hour))
 		if err != nil {
 			return nil, err
 		}
-		v.Usual[h] = math.NaN()
 		if ok {
-			v.Usual[h] = math.Round(u)
+			x := math.Round(u)
+			usual[h], v.Usual[h] = x, &x
 		}
 	}
 	v.Chart = chart.Chart{Kind: chart.Line, Title: "Vehicles per hour: this day and the usual level", LabelHeader: "Hour (UTC)", Labels: labels,
-		Series: []chart.Series{{Name: "This day", Values: v.Today}, {Name: "Usual", Values: v.Usual}}}
+		Series: []chart.Series{{Name: "This day", Values: today}, {Name: "Usual", Values: usual}}}
 	return v, nil
 }
 
