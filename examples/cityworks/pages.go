@@ -35,7 +35,7 @@ var flash = map[string]string{
 }
 
 func (m *Module) render(c *fiber.Ctx, name, title string, data map[string]any) error {
-	page := &web.Page{Title: title, Data: data}
+	page := &web.Page{Title: title, Data: data, TitleIsContent: data["TitleIsContent"] == true}
 	if msg, ok := flash[c.Query("msg")]; ok {
 		page.Flash, page.FlashKind = msg, "ok"
 	}
@@ -141,7 +141,7 @@ func (m *Module) segmentPage(c *fiber.Ctx) error {
 			cong = append(cong, x)
 		}
 	}
-	return m.render(c, "segment", s.Name, map[string]any{"Segment": s, "Day": day, "Congestions": cong})
+	return m.render(c, "segment", s.Name, map[string]any{"Segment": s, "Day": day, "Congestions": cong, "TitleIsContent": true})
 }
 
 // crewOption is a staff member a planner may send.

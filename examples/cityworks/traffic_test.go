@@ -45,7 +45,7 @@ func TestCountsOverMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ta.Stop(context.Background()) })
-	o := paho.NewClientOptions().AddBroker("tcp://"+ta.Devices.BrokerAddr()).SetClientID(dev.Username).SetUsername(dev.Username).
+	o := paho.NewClientOptions().AddBroker("tcp://" + ta.Devices.BrokerAddr()).SetClientID(dev.Username).SetUsername(dev.Username).
 		SetPassword(dev.Secret).SetCleanSession(true).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
 	cl := paho.NewClient(o)
 	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {

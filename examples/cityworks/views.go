@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/chart"
 	"github.com/portalkit/portalkit/core/store"
@@ -114,7 +116,7 @@ func (m *Module) Jobs(ctx context.Context, p *accounts.Principal, crewOnly bool)
 		if crewOnly || len(depts) == 0 {
 			q = q.Where("crew_id = ?", p.UserID)
 		} else {
-			reports := m.st.DB.WithContext(ctx).Session(nil).Table("cityworks_reports").Select("id").Where("org_id = ? AND department_id IN ?", p.OrgID, depts)
+			reports := m.st.DB.WithContext(ctx).Session(&gorm.Session{NewDB: true}).Table("cityworks_reports").Select("id").Where("org_id = ? AND department_id IN ?", p.OrgID, depts)
 			q = q.Where("crew_id = ? OR report_id IN (?)", p.UserID, reports)
 		}
 	}
