@@ -1,6 +1,7 @@
 package cityworks_test
 
 import (
+	"context"
 	"net/url"
 	"sort"
 	"strings"
@@ -55,7 +56,13 @@ func TestPagesInItalian(t *testing.T) {
 	r := ta.Browser()
 	r.SignIn(t, "council", "rossi@council.example")
 	expectPage(t, "traffic", r.Get(t, "/m/cityworks/"), 200, "Traffico", "Via Roma", "Nessuna congestione sui tuoi tratti.")
-	expectPage(t, "segment", r.Get(t, "/m/cityworks/segments/"+itoa(c.roma)), 200, "Oggi rispetto al livello abituale", "Veicoli all&#39;ora: questo giorno e il livello abituale")
+	if _, err := m.Record(context.Background(), c.org, "dvtest", cityworks.Count{TS: time.Now().UTC().Truncate(5 * time.Minute), Segment: "via-roma-1", Vehicles: 200, Minutes: 5}); err != nil {
+		t.Fatal(err)
+	}
+	expectPage(t, "traffic congested", r.Get(t, "/m/cityworks/"), 200, "Congestionato ora", "2.400", "Veicoli all&#39;ora")
+	expectPage(t, "segment", r.Get(t, "/m/cityworks/segments/"+itoa(c.roma)), 200, "Oggi rispetto al livello abituale", "Veicoli all&#39;ora: questo giorno e il livello abituale",
+		"2.400 veicoli all&#39;ora contro i 600 abituali")
+	expectPage(t, "staff dashboard", r.Get(t, "/"), 200, "1 tratto congestionato ora")
 	expectPage(t, "planner", r.Get(t, "/m/cityworks/planner"), 200, "Pianificatore lavori", "Lampione guasto", "Programma il lavoro")
 	var reps []cityworks.ReportView
 	c.must(t, "GET", "/api/v1/cityworks/reports", nil, c.anna, 200).JSON(t, &reps)
