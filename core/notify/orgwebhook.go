@@ -26,6 +26,11 @@ type OrgEvent struct {
 	DedupeKey string
 }
 
+// orgOnly reports whether k is an organisation-level kind: no default
+// channel and not mutable, so no person ever receives it and preferences
+// leave it out.
+func orgOnly(k Kind) bool { return len(k.DefaultChannels) == 0 && !k.Mutable }
+
 // SendOrgWebhook queues ev for every active webhook endpoint of its
 // organisation that subscribes to ev.Kind, inside tx (the caller's
 // transaction). Send reaches endpoints only as a copy of a notification to

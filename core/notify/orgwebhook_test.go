@@ -3,9 +3,12 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +16,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
+	"github.com/portalkit/portalkit/core/portaltest"
 )
 
 // An organisation-level event reaches the organisation's subscribed
@@ -98,5 +104,48 @@ func TestSendOrgWebhookReachesTheOrganisationsEndpoints(t *testing.T) {
 	// Nobody's inbox shows it.
 	if res := e.ta.Do(t, "GET", "/api/v1/notifications", nil, e.ada.headers); res.Status != 200 || strings.Contains(res.Body, "shop.shipped") {
 		t.Fatalf("the admin's inbox: %d %s", res.Status, res.Body)
+	}
+}
+
+// town declares an organisation-level kind: no default channel, not
+// mutable.
+type town struct{}
+
+func (town) Info() module.Info {
+	return module.Info{ID: "town", Name: "Town", Version: "1.0.0", Description: "An organisation-level kind for tests."}
+}
+
+func (town) Init(h module.Host) error {
+	h.Notification(notify.Kind{ID: "town.road_closed", Title: "Road closed", Templates: os.DirFS("testdata/orgkinds")})
+	return nil
+}
+
+// An organisation-level kind is declared without channels, sent with
+// SendOrgWebhook, and left out of everyone's preferences (nothing to
+// choose), while person kinds stay.
+func TestOrgOnlyKindIsNotAPreference(t *testing.T) {
+	ta := portaltest.New(t, []module.Module{shop{}, town{}})
+	u := ta.User(t, acme, "ada@example.com", accounts.Admin)
+	ctx := context.Background()
+	prefs, err := ta.Notify.Preferences(ctx, u.OrgID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, k := range prefs.Kinds {
+		kinds = append(kinds, k.Kind)
+	}
+	if slices.Contains(kinds, "town.road_closed") || !slices.Contains(kinds, "shop.shipped") {
+		t.Fatalf("preference kinds: %v", kinds)
+	}
+	err = ta.Store.Tx(ctx, func(tx *gorm.DB) error {
+		sent, err := ta.Notify.SendOrgWebhook(ctx, tx, notify.OrgEvent{OrgID: u.OrgID, Kind: "town.road_closed", Data: map[string]any{"road": "Via Po"}})
+		if err == nil && !sent {
+			err = errors.New("not sent")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
