@@ -90,6 +90,7 @@ func TestPagesInItalian(t *testing.T) {
 		t.Fatalf("the job after the crew's forms: %+v", j)
 	}
 	expectPage(t, "my reports done", a.Get(t, "/m/cityworks/"), 200, "Risolta")
+	expectPage(t, "planner with the crew's position", r.Get(t, "/m/cityworks/planner"), 200, "45.07000, 7.68000 alle", "Concluso")
 	expectPage(t, "public", ta.Browser().Get(t, "/m/cityworks/works/council"), 200, "Via Roma 12")
 	expectPage(t, "dashboard", a.Get(t, "/"), 200, "Le mie segnalazioni")
 

@@ -96,11 +96,14 @@ func (m *Module) Congestions(ctx context.Context, p *accounts.Principal, open bo
 	return out, nil
 }
 
-// JobView is a job with what the crew needs to know of its report.
+// JobView is a job with what the crew needs to know of its report, and
+// the crew's last position for the planner.
 type JobView struct {
 	Job
-	Problem string `json:"problem"`
-	Place   string `json:"place"`
+	Problem    string    `json:"problem"`
+	Place      string    `json:"place"`
+	Position   string    `json:"-"`
+	PositionAt time.Time `json:"-"`
 }
 
 // Jobs lists p's jobs: a crew member's own and those of their
@@ -131,6 +134,9 @@ func (m *Module) jobViews(ctx context.Context, orgID uint, jobs []Job) ([]JobVie
 	for i, j := range jobs {
 		out[i].Job = j
 		ids[i] = j.ReportID
+		if j.Lat != nil && j.Lon != nil && j.SeenAt != nil {
+			out[i].Position, out[i].PositionAt = fmt.Sprintf("%.5f, %.5f", *j.Lat, *j.Lon), *j.SeenAt
+		}
 	}
 	if len(ids) == 0 {
 		return out, nil
