@@ -207,4 +207,13 @@ func TestCongestionRule(t *testing.T) {
 	if _, err := m.Record(ctx, c.org, "dvtest", cityworks.Count{TS: base, Segment: "via-ignota", Vehicles: 1, Minutes: 5}); err != cityworks.ErrUnknownSegment {
 		t.Fatalf("unknown segment: %v", err)
 	}
+	// Segments are the council's own: another organisation's sensor naming
+	// via-roma-1 counts nothing here.
+	other := ta.Org(t, "other").ID
+	if _, err := m.Record(ctx, other, "dvother", cityworks.Count{TS: base.Add(35 * time.Minute), Segment: "via-roma-1", Vehicles: 500, Minutes: 5}); err != cityworks.ErrUnknownSegment {
+		t.Fatalf("another organisation's count: %v", err)
+	}
+	if n := episodes(); n != 2 {
+		t.Fatalf("%d episodes after another organisation's count, want 2", n)
+	}
 }

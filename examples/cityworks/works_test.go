@@ -178,6 +178,8 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"POST", "/api/v1/cityworks/segments", map[string]any{"code": "via-po", "name": "Via Po", "department_id": 99999}, c.admin, "body.department_id"},
 		{"POST", "/api/v1/cityworks/departments", map[string]any{"code": "works", "name": "Again"}, c.admin, "body.code"},
 		{"GET", fmt.Sprintf("/api/v1/cityworks/segments/%d/day?day=yesterday", c.roma), nil, c.rossi, "day"},
+		{"GET", "/api/v1/cityworks/public/works", nil, nil, "org"},
+		{"POST", fmt.Sprintf("/api/v1/cityworks/segments/%d/shares", c.roma), map[string]any{"department_id": c.works}, c.rossi, "body.department_id"},
 	} {
 		res := ta.Do(t, tc.method, tc.url, tc.body, tc.h)
 		if res.Status != 422 || !strings.Contains(res.Body, tc.field) {
