@@ -200,11 +200,11 @@ func (m *Module) judge(ctx context.Context, tx *gorm.DB, seg *Segment, c *Traffi
 				"link": fmt.Sprintf("/m/cityworks/segments/%d", seg.ID)},
 			DedupeKey: fmt.Sprintf("congestion:%d", ep.ID)})
 	}
+	if len(staff) == 0 {
+		return nil // a department without staff: the episode is on its pages
+	}
 	if _, err := m.notify.SendMany(ctx, tx, ns); err != nil {
 		return err
-	}
-	if len(staff) == 0 {
-		return nil
 	}
 	return m.live.Publish(ctx, tx, live.Event{OrgID: seg.OrgID, Name: "congestion", To: staff,
 		Subject: fmt.Sprintf("segment:%d", seg.ID),

@@ -369,15 +369,34 @@ func (m *Module) PublicWorks(ctx context.Context, orgID uint, limit int) ([]Publ
 	if err := db.Where("status = ?", JobDone).Order("done_at DESC, id DESC").Limit(limit).Find(&jobs).Error; err != nil {
 		return nil, err
 	}
+	ids := make([]uint, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ReportID
+	}
+	var reports []Report
+	var segs []Segment
+	if err := db.Where("id IN ?", append(ids, 0)).Find(&reports).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Find(&segs).Error; err != nil {
+		return nil, err
+	}
+	byID, names := map[uint]Report{}, map[uint]string{}
+	for _, r := range reports {
+		byID[r.ID] = r
+	}
+	for _, s := range segs {
+		names[s.ID] = s.Name
+	}
 	out := make([]PublicWork, 0, len(jobs))
-	for i := range jobs {
-		var r Report
-		if err := db.Where("id = ?", jobs[i].ReportID).Take(&r).Error; err != nil {
-			return nil, err
+	for _, j := range jobs {
+		r := byID[j.ReportID]
+		w := PublicWork{ID: j.ID, Problem: r.Problem, Place: r.Place}
+		if j.DoneAt != nil {
+			w.DoneAt = j.DoneAt.UTC()
 		}
-		w, err := m.publicWork(m.st.DB.WithContext(ctx), &r, &jobs[i])
-		if err != nil {
-			return nil, err
+		if r.SegmentID != nil {
+			w.Segment = names[*r.SegmentID]
 		}
 		out = append(out, w)
 	}
