@@ -196,6 +196,16 @@ func TestCongestionRule(t *testing.T) {
 	if n := episodes(); n != 1 {
 		t.Fatalf("%d episodes for one congestion", n)
 	}
+	// The live event reaches the department's staff and nobody else.
+	liveEvents := func(user uint) int {
+		var n int64
+		ta.Store.DB.Raw("SELECT COUNT(*) FROM live_events WHERE user_id = ? AND type = ? AND data LIKE ?", user, "module", `%"name":"cityworks.congestion"%`).Scan(&n)
+		return int(n)
+	}
+	if liveEvents(c.rossiID) != 1 || liveEvents(c.crewID) != 1 || liveEvents(c.bianchiID) != 0 || liveEvents(c.verdiID) != 0 || liveEvents(c.annaID) != 0 {
+		t.Fatalf("live congestion events: rossi %d, crew %d, mobility %d, parks %d, citizen %d",
+			liveEvents(c.rossiID), liveEvents(c.crewID), liveEvents(c.bianchiID), liveEvents(c.verdiID), liveEvents(c.annaID))
+	}
 	if stored, err := m.Record(ctx, c.org, "dvtest", cityworks.Count{TS: base.Add(20 * time.Minute), Segment: "via-roma-1", Vehicles: 90, Minutes: 5}); err != nil || stored {
 		t.Fatalf("a redelivery was stored again: %v %v", stored, err)
 	}
