@@ -159,6 +159,19 @@ func TestWorkLifecycle(t *testing.T) {
 	if view.Status != cityworks.ReportDone || view.Job.Status != cityworks.JobDone {
 		t.Fatalf("anna's view after the work: %+v", view)
 	}
+	// Each status change reached anna's open pages; nobody else's but the
+	// staff who reach her and the admins.
+	moved := func(h map[string]string, status string) bool {
+		var n int64
+		ta.Store.DB.Raw("SELECT COUNT(*) FROM live_events WHERE user_id = ? AND type = ? AND data LIKE ? AND data LIKE ?", uid(t, ta, h), "module",
+			`%"name":"cityworks.report"%`, `%"status":"`+status+`"%`).Scan(&n)
+		return n == 1
+	}
+	for _, st := range []string{"scheduled", "on_the_way", "in_progress", "done"} {
+		if !moved(c.anna, st) || !moved(c.rossi, st) || moved(c.bruno, st) || moved(c.verdi, st) {
+			t.Errorf("live %s: anna %v, rossi %v, bruno %v, verdi %v", st, moved(c.anna, st), moved(c.rossi, st), moved(c.bruno, st), moved(c.verdi, st))
+		}
+	}
 }
 
 // TestBadInputNamesTheField: 422s name the field.
