@@ -4,7 +4,7 @@ GO ?= go
 TESTFLAGS ?= -count=1 -timeout 25m
 PKGS ?= ./...
 
-.PHONY: run test test-sqlite test-postgres test-deploy test-cluster bench lint build clean fuzz api api-lint sdk sdk-test
+.PHONY: docs docs-check run test test-sqlite test-postgres test-deploy test-cluster bench lint build clean fuzz api api-lint sdk sdk-test
 
 ## run: start the portal on embedded defaults with demo data
 run:
@@ -46,6 +46,15 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+## docs: copy the Go examples into the docs' code blocks from the files they name (embedmd)
+EMBEDMD ?= $(GO) run github.com/campoy/embedmd@v1.0.0
+docs:
+	cd docs && $(EMBEDMD) -w *.md
+
+## docs-check: fail when a docs code block differs from the compiled file it comes from
+docs-check:
+	@cd docs && $(EMBEDMD) -d *.md || { echo "docs/: a code block differs from its source file; run make docs"; exit 1; }
 
 ## api: refresh the committed OpenAPI document api/openapi.json from the
 ## code (review the diff; TestCommittedDocumentIsCurrent fails while stale)

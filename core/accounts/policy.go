@@ -2,7 +2,9 @@ package accounts
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -75,6 +77,32 @@ type Fixture func(ctx context.Context, tx *gorm.DB, owner *Principal) (params ma
 // customer of another org, an anonymous caller and a revoked token fail.
 func Matrix(f Fixture) func(*huma.Operation) {
 	return func(o *huma.Operation) { setMeta(o, metaMatrix, f) }
+}
+
+// MatrixObject is the common fixture for a route on one object, "{id}":
+// it stores the object newObj makes for the owner, in the owner's
+// organisation (store.Org fills org_id), and passes its primary key as the
+// path parameter "id".
+//
+//	accounts.MatrixObject(func(o *accounts.Principal) *Note { return &Note{OwnerID: o.UserID, Title: "x"} })
+func MatrixObject[T any](newObj func(owner *Principal) *T) func(*huma.Operation) {
+	return Matrix(func(ctx context.Context, tx *gorm.DB, owner *Principal) (map[string]string, any, error) {
+		obj := newObj(owner)
+		db := store.Org(tx.WithContext(ctx), owner.OrgID)
+		if err := db.Create(obj).Error; err != nil {
+			return nil, nil, err
+		}
+		stmt := &gorm.Statement{DB: db}
+		if err := stmt.Parse(obj); err != nil {
+			return nil, nil, err
+		}
+		pk := stmt.Schema.PrioritizedPrimaryField
+		if pk == nil {
+			return nil, nil, fmt.Errorf("matrix fixture: %s has no primary key", stmt.Schema.Name)
+		}
+		v, _ := pk.ValueOf(ctx, reflect.ValueOf(obj).Elem())
+		return map[string]string{"id": fmt.Sprint(v)}, nil, nil
+	})
 }
 
 // MatrixSkip opts an operation with path parameters out of the matrix; the

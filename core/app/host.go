@@ -42,7 +42,8 @@ type host struct {
 	demos      []module.DemoFunc
 	jobs       []schedule.Job  // host_schedule.go
 	steps      []feedback.Step // host_feedback.go
-	groupErrs  []error         // host_groups.go
+	mail       fs.FS           // mail/ of Assets: default notification templates
+	declErrs   []error         // declarations refused: group kinds (host_groups.go), assets (host_assets.go)
 }
 
 type subscription struct {
@@ -94,11 +95,11 @@ func (h *host) On(event string, fn events.Handler) {
 	h.handlers = append(h.handlers, subscription{event, fn})
 }
 
-// checkGroups reports the group kinds modules declared wrongly.
+// checkGroups reports the group kinds and assets modules declared wrongly.
 func (a *App) checkGroups() error {
 	var all []error
 	for _, h := range a.modules {
-		all = append(all, h.groupErrs...)
+		all = append(all, h.declErrs...)
 	}
 	return errors.Join(all...)
 }

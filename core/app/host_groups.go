@@ -15,10 +15,10 @@ func (h *host) GroupKind(k accounts.GroupKind) {
 		k.ID = h.info.ID + "." + k.ID
 	}
 	if m, _, _ := strings.Cut(k.ID, "."); m != h.info.ID {
-		h.groupErrs = append(h.groupErrs, fmt.Errorf("module %s: group kind %s must be named %s.<name>", h.info.ID, k.ID, h.info.ID))
+		h.declErrs = append(h.declErrs, fmt.Errorf("module %s: group kind %s must be named %s.<name>", h.info.ID, k.ID, h.info.ID))
 		return
 	}
 	if err := h.app.Accounts.DeclareGroupKind(k); err != nil {
-		h.groupErrs = append(h.groupErrs, fmt.Errorf("module %s: %w", h.info.ID, err))
+		h.declErrs = append(h.declErrs, fmt.Errorf("module %s: %w", h.info.ID, err))
 	}
 }

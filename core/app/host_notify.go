@@ -14,8 +14,9 @@ func (h *host) Notify() *notify.Service { return h.app.Notify }
 
 // Notification declares a notification kind of the module. Problems (a
 // kind ID outside the module's namespace, missing templates) stop start-up
-// with a message naming the kind.
-func (h *host) Notification(k notify.Kind) { h.app.Notify.Declare(h.info.ID, k) }
+// with a message naming the kind. A kind without Templates uses the mail/
+// directory of the module's Assets.
+func (h *host) Notification(k notify.Kind) { h.app.Notify.Declare(h.info.ID, h.withDefaultMail(k)) }
 
 // NotificationChannel adds a delivery channel (SMS, push) to the service.
 func (h *host) NotificationChannel(ch notify.Channel) { h.app.Notify.AddChannel(ch) }

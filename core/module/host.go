@@ -62,6 +62,17 @@ type Host interface {
 	// Templates adds page templates (*.html with a "content" block), named
 	// "<module id>/<file name without .html>".
 	Templates(fsys fs.FS)
+	// Assets declares the module's files from one tree laid out by
+	// convention, instead of a call per directory: templates/*.html
+	// (Templates), i18n/<locale>.json (Translations), help/*.md
+	// (HelpArticles) and mail/ (the Templates of every notification kind
+	// declared after it without its own). Directories it lacks are
+	// skipped; a tree with none of them stops start-up naming the module.
+	//
+	//	//go:embed templates i18n mail
+	//	var assets embed.FS
+	//	h.Assets(assets)
+	Assets(fsys fs.FS)
 	// Translations adds "<locale>.json" files translating the module's
 	// text (keyed by the English text, see core/i18n).
 	Translations(fsys fs.FS)

@@ -137,7 +137,9 @@ func templateFuncs() template.FuncMap {
 }
 
 // compileKind validates k and parses its templates: every locale present in
-// k.Templates, with "en" and "it" required, each with subject, txt and html.
+// k.Templates, with "en" and "it" required, each with subject and txt; html
+// is optional (without it the e-mail's HTML is the text, in the default
+// layout: mail_layout.go).
 func compileKind(owner string, k Kind) (*kindEntry, error) {
 	if err := names.Qualified("notification kind", k.ID, owner); err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
@@ -171,13 +173,13 @@ func compileKind(owner string, k Kind) (*kindEntry, error) {
 	}
 	for _, loc := range requiredLocales {
 		if found[loc] == nil {
-			return nil, fmt.Errorf("notify: kind %q: no templates for locale %q (want %s.%s.subject, .txt and .html)", k.ID, loc, k.ID, loc)
+			return nil, fmt.Errorf("notify: kind %q: no templates for locale %q (want %s.%s.subject and .txt, and optionally .html)", k.ID, loc, k.ID, loc)
 		}
 	}
 	for loc, srcs := range found {
 		lt := &localeTemplates{locale: loc}
 		name := k.ID + "." + loc
-		for _, ext := range []string{"subject", "txt", "html"} {
+		for _, ext := range []string{"subject", "txt"} {
 			if _, ok := srcs[ext]; !ok {
 				return nil, fmt.Errorf("notify: kind %q: missing %s.%s", k.ID, name, ext)
 			}
@@ -188,8 +190,10 @@ func compileKind(owner string, k Kind) (*kindEntry, error) {
 		if lt.text, err = template.New(name + ".txt").Funcs(templateFuncs()).Option("missingkey=zero").Parse(srcs["txt"]); err != nil {
 			return nil, fmt.Errorf("notify: %w", err)
 		}
-		if lt.html, err = htmltemplate.New(name + ".html").Funcs(htmltemplate.FuncMap(templateFuncs())).Option("missingkey=zero").Parse(srcs["html"]); err != nil {
-			return nil, fmt.Errorf("notify: %w", err)
+		if src, ok := srcs["html"]; ok {
+			if lt.html, err = htmltemplate.New(name + ".html").Funcs(htmltemplate.FuncMap(templateFuncs())).Option("missingkey=zero").Parse(src); err != nil {
+				return nil, fmt.Errorf("notify: %w", err)
+			}
 		}
 		e.locales[loc] = lt
 	}
@@ -227,11 +231,19 @@ func (e *kindEntry) render(d TemplateData, html bool) (Message, error) {
 	}
 	m.Text = strings.TrimSpace(b.String())
 	if html {
-		b.Reset()
-		if err := lt.html.Execute(&b, d); err != nil {
+		body := textToHTML(m.Text)
+		if lt.html != nil {
+			b.Reset()
+			if err := lt.html.Execute(&b, d); err != nil {
+				return m, fmt.Errorf("notify: render %s html: %w", e.ID, err)
+			}
+			body = htmltemplate.HTML(b.String())
+		}
+		html, err := mailLayout(d, lt.locale, body)
+		if err != nil {
 			return m, fmt.Errorf("notify: render %s html: %w", e.ID, err)
 		}
-		m.HTML = b.String()
+		m.HTML = html
 	}
 	return m, nil
 }

@@ -8,6 +8,7 @@ import (
 	_ "github.com/portalkit/portalkit/verticals/all"
 
 	"example.com/portal-examples/cityworks"
+	"example.com/portal-examples/notes"
 )
 
-func main() { cli.Main(cityworks.New()) }
+func main() { cli.Main(notes.New(), cityworks.New()) }
