@@ -91,6 +91,9 @@ func (s *Service) Preferences(ctx context.Context, orgID, userID uint) (*Prefere
 	}
 	channels := s.userChannels()
 	for _, k := range s.Kinds() {
+		if orgOnly(k) {
+			continue // no person receives it (SendOrgWebhook): nothing to choose
+		}
 		e, _ := s.kind(k.ID)
 		on := map[string]bool{}
 		for _, ch := range s.enabledChannels(e, set) {

@@ -8,7 +8,8 @@ import (
 	_ "github.com/portalkit/portalkit/verticals/all"
 
 	"example.com/portal-examples/bookshop"
+	"example.com/portal-examples/cityworks"
 	"example.com/portal-examples/notes"
 )
 
-func main() { cli.Main(notes.New(), bookshop.New()) }
+func main() { cli.Main(notes.New(), bookshop.New(), cityworks.New()) }

@@ -23,7 +23,9 @@ import (
 // modulePages are a page and an API path of each of this repository's own
 // modules: the binary must serve them all.
 var modulePages = map[string]struct{ page, api string }{
-	"notes": {"/m/notes/", "/api/v1/notes/notes/{id}"},
+	"notes":     {"/m/notes/", "/api/v1/notes/notes/{id}"},
+	"cityworks": {"/m/cityworks/", "/api/v1/cityworks/reports/{id}"},
+	"bookshop":  {"/m/bookshop/", "/api/v1/bookshop/books/{id}"},
 }
 
 // TestBuiltOutsideTheKit does what an integrator does: it copies examples/
