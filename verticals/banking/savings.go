@@ -143,7 +143,9 @@ func (s *Service) OpenSavings(ctx context.Context, p *accounts.Principal, a Savi
 			}
 			g := NewGoal{Name: a.Goal.Name, Target: a.Goal.Target, Deadline: a.Goal.Deadline, Priority: int(min(others+1, 10)), AccountID: &acct.ID}
 			if strings.TrimSpace(g.Name) == "" {
-				g.Name = acct.Name
+				// The account's name as the customer reads it: goal names
+				// are the customer's words, shown as they are.
+				g.Name = tr(p.Locale, acct.Name)
 			}
 			if goal, err = s.addGoal(tx, p, g, a.FirstDeposit); err != nil {
 				if e, ok := errs.As(err); ok {
