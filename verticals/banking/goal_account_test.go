@@ -163,3 +163,30 @@ func TestOpenSavingsWithAGoalInOneTransaction(t *testing.T) {
 		t.Fatalf("goals after the API's %+v", gs)
 	}
 }
+
+// Migration 0003 adds the goal's account column to a table created before
+// it (goals kept, with no account) and does nothing where 0001 already
+// created it.
+func TestGoalAccountMigrationOnAnOlderTable(t *testing.T) {
+	ta, _ := newApp(t)
+	b := newBank(t, ta)
+	h, _, _ := b.customer(t, "ann@acme.example")
+	if r := ta.Do(t, "POST", "/api/v1/banking/goals", map[string]any{"name": "Bike", "target_minor": 50000, "deadline": "2027-01-31T00:00:00Z", "priority": 1}, h); r.Status != 201 {
+		t.Fatalf("goal: %d %s", r.Status, r.Body)
+	}
+	db := ta.Store.DB
+	if err := db.Exec("ALTER TABLE banking_goals DROP COLUMN account_id").Error; err != nil {
+		t.Fatalf("making the older table: %v", err)
+	}
+	for range 2 {
+		if err := banking.GoalAccountMigration(db); err != nil {
+			t.Fatalf("migration: %v", err)
+		}
+	}
+	if !db.Migrator().HasColumn(&banking.SavingsGoal{}, "AccountID") {
+		t.Fatal("no account_id column after the migration")
+	}
+	if gs := goalsOf(t, ta, h); len(gs) != 1 || gs[0].AccountID != nil {
+		t.Fatalf("goals after the migration %+v", gs)
+	}
+}
