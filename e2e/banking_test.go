@@ -146,6 +146,10 @@ func TestOpenSavingsWithAGoalInFewActions(t *testing.T) {
 	}
 	tab.Click(`#new-goal a[href="/m/banking/goals"]`)
 	tab.Expect("Savings: education", "Saving into", acct.IBAN)
+	// The demo's own holiday goal saves into the demo's savings account.
+	if n := strings.Count(tab.Text("main"), "Saving into"); n != 2 {
+		t.Fatalf("%d goals on the goals page show their account, want 2 (the demo's holiday and the new one)", n)
+	}
 
 	// The same form on a phone, in Italian.
 	phone := env.PhoneTab(t, "phone-it")
