@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/portalkit/portalkit/core/store"
+	"github.com/portalkit/portalkit/verticals/banking"
 )
 
 // TestBankingSavingsAcrossTwoDevicesGoalAndReport: the demo customer
@@ -45,4 +50,128 @@ func TestBankingSavingsAcrossTwoDevicesGoalAndReport(t *testing.T) {
 	phone.Go("/m/banking/reports")
 	phone.Click("main ul li a")
 	phone.Expect("Monthly report", "Spending by category", "Top merchants")
+}
+
+// journey counts what a person does on the way to a result: each click
+// and each field typed or chosen is one action.
+type journey struct {
+	tab   *Tab
+	steps []string
+}
+
+// click clicks a link or a button that loads the next page.
+func (j *journey) click(sel, what string) {
+	j.tab.t.Helper()
+	j.steps = append(j.steps, "click "+what)
+	j.tab.Click(sel)
+}
+
+// tick clicks a checkbox (the page stays).
+func (j *journey) tick(sel, what string) {
+	j.tab.t.Helper()
+	j.steps = append(j.steps, "tick "+what)
+	j.tab.Do(chromedp.Click(sel))
+}
+
+// typeIn types into a text field.
+func (j *journey) typeIn(sel, value, what string) {
+	j.tab.t.Helper()
+	j.steps = append(j.steps, "type "+what)
+	j.tab.Do(chromedp.SendKeys(sel, value))
+}
+
+// choose picks a value of a select or a date field.
+func (j *journey) choose(sel, value, what string) {
+	j.tab.t.Helper()
+	j.steps = append(j.steps, "choose "+what)
+	j.tab.Do(chromedp.SetValue(sel, value))
+}
+
+// TestOpenSavingsWithAGoalInFewActions: from the dashboard, the demo
+// customer opens a savings account with a goal in at most 8 actions
+// (docs/experience.md, "Journeys and their action counts"); the goal is
+// tied to the new account and shows on the goals page. The form's first
+// step, with the goal, also reads in Italian on a phone without English
+// left over or a page wider than the window.
+func TestOpenSavingsWithAGoalInFewActions(t *testing.T) {
+	const budget = 8
+	env := Start(t)
+	var mu sync.Mutex
+	var untranslated []string
+	env.App.Web.Catalog().OnMissing(func(locale, key string) {
+		if locale == "it" && strings.TrimSpace(key) != "" {
+			mu.Lock()
+			untranslated = append(untranslated, key)
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() { env.App.Web.Catalog().OnMissing(nil) })
+
+	tab := env.Tab(t, "laptop")
+	tab.SignIn("demo", "customer@demo.example")
+	if loc := tab.Location(); loc != "/" {
+		t.Fatalf("signed in at %s, want the dashboard", loc)
+	}
+	deadline := time.Now().AddDate(2, 0, 0).Format("2006-01-02")
+	j := &journey{tab: tab}
+	j.click("#banking-open-savings", `"Open a savings account" on the dashboard's balances`)
+	j.choose("#f-purpose", "education", "the purpose (Education)")
+	j.typeIn("#f-goal_target", "4000", "the goal's target amount")
+	j.choose("#f-goal_deadline", deadline, "the goal's date")
+	j.click(`#savings-step-1 button[name=next][value="2"]`, "Next")
+	tab.Expect("Step 2 of 3")
+	j.click(`#savings-step-2 button[name=next][value="3"]`, "Next (no first deposit)")
+	tab.Expect("Step 3 of 3")
+	j.tick("#f-accept", "I accept the terms")
+	j.click("#savings-submit", "Open the account")
+	tab.Expect("Your savings account is open.", "Your goal: Savings: education", "See your goals and this month's plan")
+	tab.Shot("opened-with-goal")
+	for i, s := range j.steps {
+		t.Logf("action %d: %s", i+1, s)
+	}
+	if len(j.steps) > budget {
+		t.Fatalf("opening savings with a goal took %d actions, the budget is %d", len(j.steps), budget)
+	}
+
+	var acct banking.Account
+	if err := store.AllOrgs(env.App.Store.DB).Where("name = ? AND kind = ?", "Savings: education", banking.KindSavings).First(&acct).Error; err != nil {
+		t.Fatalf("the new account: %v", err)
+	}
+	var goal banking.SavingsGoal
+	if err := store.AllOrgs(env.App.Store.DB).Where("owner_id = ? AND name = ?", acct.OwnerID, "Savings: education").First(&goal).Error; err != nil {
+		t.Fatalf("the new goal: %v", err)
+	}
+	if goal.AccountID == nil || *goal.AccountID != acct.ID || goal.Target != 400000 || goal.Deadline.Format("2006-01-02") != deadline {
+		t.Fatalf("goal %+v, want 4,000.00 by %s tied to account %d", goal, deadline, acct.ID)
+	}
+	tab.Click(`#new-goal a[href="/m/banking/goals"]`)
+	tab.Expect("Savings: education", "Saving into", acct.IBAN)
+	// The demo's own holiday goal saves into the demo's savings account.
+	if n := strings.Count(tab.Text("main"), "Saving into"); n != 2 {
+		t.Fatalf("%d goals on the goals page show their account, want 2 (the demo's holiday and the new one)", n)
+	}
+
+	// The same form on a phone, in Italian.
+	phone := env.PhoneTab(t, "phone-it")
+	phone.SignIn("demo", "customer@demo.example")
+	phone.setLanguage("it")
+	phone.Go("/m/banking/savings/open")
+	phone.Expect("Risparmia per un obiettivo (facoltativo)", "Importo obiettivo (€)")
+	phone.Shot("form-360-it")
+	phone.Go("/m/banking/goals")
+	phone.Expect("Risparmio sul conto")
+	phone.Shot("goals-360-it")
+	for _, path := range []string{"/m/banking/savings/open", "/m/banking/goals", "/m/banking/"} {
+		phone.Go(path)
+		w, err := chromedp.Run(phone.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil || w > 360 {
+			phone.Shot("too-wide")
+			t.Errorf("%s is %d px wide on a 360 px phone (%v)", path, w, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(untranslated) > 0 {
+		t.Errorf("no Italian for %q", untranslated)
+	}
 }

@@ -216,16 +216,17 @@ func (s *Service) registerAPI(api huma.API) {
 
 	type bankSavingsIn struct {
 		Body struct {
-			Name          string `json:"name,omitempty" maxLength:"80"`
-			AcceptedTerms bool   `json:"accepted_terms" doc:"The customer accepted the terms shown"`
-			TermsVersion  string `json:"terms_version" doc:"The version of the terms accepted (GET /savings/terms)"`
+			Name          string         `json:"name,omitempty" maxLength:"80"`
+			AcceptedTerms bool           `json:"accepted_terms" doc:"The customer accepted the terms shown"`
+			TermsVersion  string         `json:"terms_version" doc:"The version of the terms accepted (GET /savings/terms)"`
+			Goal          *SavingsGoalIn `json:"goal,omitempty" doc:"A goal to save towards, tied to the new account (GET /goals shows it with its account_id)"`
 		}
 	}
 	accounts.Register(api, huma.Operation{OperationID: "banking-savings-open", Method: http.MethodPost, Path: "/savings",
-		Summary: "Open a savings account (customers)", Description: "Records the terms version, the time and the caller's IP.", DefaultStatus: 201},
+		Summary: "Open a savings account (customers)", Description: "Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.", DefaultStatus: 201},
 		func(ctx context.Context, in *bankSavingsIn) (*bankAccountOut, error) {
-			a, err := s.OpenSavings(ctx, principal(ctx), SavingsApplication{Name: in.Body.Name, AcceptedTerms: in.Body.AcceptedTerms,
-				TermsVersion: in.Body.TermsVersion, IP: accounts.ClientIP(ctx)}, nil)
+			a, _, err := s.OpenSavings(ctx, principal(ctx), SavingsApplication{Name: in.Body.Name, AcceptedTerms: in.Body.AcceptedTerms,
+				TermsVersion: in.Body.TermsVersion, IP: accounts.ClientIP(ctx), Goal: in.Body.Goal}, nil)
 			if err != nil {
 				return nil, err
 			}

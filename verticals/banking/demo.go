@@ -118,7 +118,7 @@ func (s *Service) demo(ctx context.Context, d *module.DemoContext) error {
 		}
 	}
 	for _, g := range []SavingsGoal{
-		{Name: "Summer holiday", Target: 250000, Saved: 100000, Deadline: monthStart(now).AddDate(0, 7, 0), Priority: 1},
+		{Name: "Summer holiday", Target: 250000, Saved: 100000, Deadline: monthStart(now).AddDate(0, 7, 0), Priority: 1, AccountID: &sav.ID},
 		{Name: "Emergency fund", Target: 600000, Saved: 50000, Deadline: monthStart(now).AddDate(2, 0, 0), Priority: 2},
 	} {
 		g.OwnerID, g.Currency = owner, "EUR"

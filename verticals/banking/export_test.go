@@ -15,3 +15,6 @@ func SetAfterReportChunk(t *testing.T, fn func() error) {
 	afterReportChunk = fn
 	t.Cleanup(func() { afterReportChunk = nil })
 }
+
+// GoalAccountMigration is migration 0003_goal_account.
+var GoalAccountMigration = goalAccount

@@ -25,6 +25,24 @@ type NewGoal struct {
 	Currency string    `json:"currency,omitempty" doc:"Default EUR"`
 	Deadline time.Time `json:"deadline"`
 	Priority int       `json:"priority" minimum:"1" maximum:"10"`
+	// AccountID ties the goal to one of the caller's savings accounts.
+	AccountID *uint `json:"account_id,omitempty" minimum:"1" doc:"One of your savings accounts the goal saves into (optional)"`
+}
+
+// checkGoalAccount fails unless id is one of owner's savings accounts
+// (422 naming account_id: another customer's account is not theirs).
+func checkGoalAccount(db *gorm.DB, org, owner uint, id *uint) error {
+	if id == nil {
+		return nil
+	}
+	var n int64
+	if err := store.Org(db, org).Model(&Account{}).Where("id = ? AND owner_id = ? AND kind = ?", *id, owner, KindSavings).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.InvalidField("account_id", "is not one of your savings accounts")
+	}
+	return nil
 }
 
 func (s *Service) validGoal(in *NewGoal) error {
@@ -55,16 +73,27 @@ func (s *Service) validGoal(in *NewGoal) error {
 	return nil
 }
 
-// AddGoal creates a goal for the calling customer.
+// AddGoal creates a goal for the calling customer, tied to one of their
+// savings accounts when in.AccountID is set.
 func (s *Service) AddGoal(ctx context.Context, p *accounts.Principal, in NewGoal) (*SavingsGoal, error) {
 	if p.Role != accounts.Customer {
 		return nil, errs.Forbiddenf("customers set their own goals")
 	}
+	return s.addGoal(s.st.DB.WithContext(ctx), p, in, 0)
+}
+
+// addGoal creates the caller's goal in db (a transaction when opening an
+// account), with saved already counted towards it.
+func (s *Service) addGoal(db *gorm.DB, p *accounts.Principal, in NewGoal, saved int64) (*SavingsGoal, error) {
 	if err := s.validGoal(&in); err != nil {
 		return nil, err
 	}
-	g := &SavingsGoal{OwnerID: p.UserID, Name: in.Name, Target: in.Target, Currency: in.Currency, Deadline: day(in.Deadline), Priority: in.Priority}
-	return g, s.db(ctx, p.OrgID).Create(g).Error
+	if err := checkGoalAccount(db, p.OrgID, p.UserID, in.AccountID); err != nil {
+		return nil, err
+	}
+	g := &SavingsGoal{OwnerID: p.UserID, Name: in.Name, Target: in.Target, Saved: saved, Currency: in.Currency, Deadline: day(in.Deadline),
+		Priority: in.Priority, AccountID: in.AccountID}
+	return g, store.Org(db, p.OrgID).Create(g).Error
 }
 
 // Goal returns one goal the caller may read.
@@ -91,9 +120,12 @@ func (s *Service) UpdateGoal(ctx context.Context, p *accounts.Principal, id uint
 	if err := s.validGoal(&in); err != nil {
 		return nil, err
 	}
-	g.Name, g.Target, g.Deadline, g.Priority = in.Name, in.Target, day(in.Deadline), in.Priority
+	if err := checkGoalAccount(s.st.DB.WithContext(ctx), p.OrgID, g.OwnerID, in.AccountID); err != nil {
+		return nil, err
+	}
+	g.Name, g.Target, g.Deadline, g.Priority, g.AccountID = in.Name, in.Target, day(in.Deadline), in.Priority, in.AccountID
 	return g, s.db(ctx, p.OrgID).Model(&SavingsGoal{}).Where("id = ?", g.ID).
-		Updates(map[string]any{"name": g.Name, "target": g.Target, "deadline": g.Deadline, "priority": g.Priority}).Error
+		Updates(map[string]any{"name": g.Name, "target": g.Target, "deadline": g.Deadline, "priority": g.Priority, "account_id": g.AccountID}).Error
 }
 
 // DeleteGoal removes one of the caller's goals.

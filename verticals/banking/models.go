@@ -144,6 +144,9 @@ type SavingsGoal struct {
 	Currency string    `gorm:"size:3;not null" json:"currency"`
 	Deadline time.Time `gorm:"not null" json:"deadline"`
 	Priority int       `gorm:"not null" json:"priority" doc:"1 is the most important"`
+	// AccountID is the savings account the goal saves into, if any (added
+	// by migration 0003_goal_account).
+	AccountID *uint `json:"account_id,omitempty" doc:"The caller's savings account the goal saves into, if any"`
 }
 
 // TableName keeps the table in the module's namespace.
@@ -232,6 +235,15 @@ func coveringEntriesIndex(tx *gorm.DB) error {
 		return err
 	}
 	return tx.Exec(ddl).Error
+}
+
+// goalAccount ties a goal to a savings account: a nullable column, so the
+// goals set before it stay as they are.
+func goalAccount(tx *gorm.DB) error {
+	if tx.Migrator().HasColumn(&SavingsGoal{}, "AccountID") {
+		return nil // a database created after the column was added (0001 creates the tables from the models)
+	}
+	return tx.Migrator().AddColumn(&SavingsGoal{}, "AccountID")
 }
 
 var uniqueIndexes = []string{

@@ -70,7 +70,8 @@ func (m *Module) Init(h module.Host) error {
 			}
 		}
 		return nil
-	}}, store.Migration{ID: "0002_entries_covering_index", Up: coveringEntriesIndex})
+	}}, store.Migration{ID: "0002_entries_covering_index", Up: coveringEntriesIndex},
+		store.Migration{ID: "0003_goal_account", Up: goalAccount})
 	for _, k := range m.svc.kinds() {
 		h.Notification(k)
 	}

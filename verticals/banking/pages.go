@@ -158,7 +158,20 @@ func (s *Service) homePage(c *fiber.Ctx) error {
 	for _, a := range accts {
 		hasSavings = hasSavings || a.Kind == KindSavings
 	}
-	return render(c, "home", "My money", map[string]any{"Accounts": accts, "Recent": recent, "Upcoming": up, "HasSavings": hasSavings})
+	data := map[string]any{"Accounts": accts, "Recent": recent, "Upcoming": up, "HasSavings": hasSavings}
+	// The goal just set while opening a savings account, named in the
+	// confirmation.
+	if id, err := strconv.ParseUint(c.Query("goal"), 10, 64); err == nil && c.Query("msg") == "opened" {
+		if g, err := s.Goal(ctx, p, uint(id)); err == nil {
+			data["NewGoal"] = g
+			for _, a := range accts {
+				if g.AccountID != nil && a.ID == *g.AccountID {
+					data["NewGoalAccount"] = a.Name
+				}
+			}
+		}
+	}
+	return render(c, "home", "My money", data)
 }
 
 func (s *Service) transactionsPage(c *fiber.Ctx) error {
@@ -365,7 +378,35 @@ func (s *Service) goalsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, "goals", "Savings goals", map[string]any{"Goals": gs, "Charts": goalCharts(gs), "Plan": plan, "Rule": rule})
+	accts, err := s.Accounts(ctx, p, p.UserID)
+	if err != nil {
+		return err
+	}
+	savings := []AccountView{}
+	byID := map[uint]AccountView{}
+	for _, a := range accts {
+		if a.Kind == KindSavings {
+			savings = append(savings, a)
+			byID[a.ID] = a
+		}
+	}
+	// Each goal's account, when it has one (the same order as Goals).
+	goalAccts := make([]*AccountView, len(gs))
+	for i, g := range gs {
+		if a, ok := byID[derefID(g.AccountID)]; ok {
+			goalAccts[i] = &a
+		}
+	}
+	return render(c, "goals", "Savings goals", map[string]any{"Goals": gs, "Charts": goalCharts(gs), "Plan": plan, "Rule": rule,
+		"Savings": savings, "GoalAccounts": goalAccts, "Values": map[string]string{"account_id": c.FormValue("account_id"),
+			"name": c.FormValue("name"), "target": c.FormValue("target"), "deadline": c.FormValue("deadline"), "priority": c.FormValue("priority")}})
+}
+
+func derefID(id *uint) uint {
+	if id == nil {
+		return 0
+	}
+	return *id
 }
 
 func (s *Service) goalSubmit(c *fiber.Ctx) error {
@@ -379,7 +420,16 @@ func (s *Service) goalSubmit(c *fiber.Ctx) error {
 		return failed(c, err, s.goalsPage)
 	}
 	prio, _ := strconv.Atoi(c.FormValue("priority"))
-	if _, err := s.AddGoal(c.UserContext(), p, NewGoal{Name: c.FormValue("name"), Target: amt, Deadline: dl, Priority: prio}); err != nil {
+	in := NewGoal{Name: c.FormValue("name"), Target: amt, Deadline: dl, Priority: prio}
+	if v := c.FormValue("account_id"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			return failed(c, errs.InvalidField("account_id", "is not one of your savings accounts"), s.goalsPage)
+		}
+		id := uint(n)
+		in.AccountID = &id
+	}
+	if _, err := s.AddGoal(c.UserContext(), p, in); err != nil {
 		return failed(c, err, s.goalsPage)
 	}
 	return c.Redirect("/m/banking/goals?msg=goal", fiber.StatusSeeOther)
@@ -523,11 +573,71 @@ func (s *Service) savingsPage(c *fiber.Ctx) error {
 		step = n
 	}
 	values := map[string]string{}
-	for _, k := range []string{"name", "purpose", "from_account_id", "first_deposit", "accept_terms"} {
+	for _, k := range []string{"name", "purpose", "goal_target", "goal_deadline", "from_account_id", "first_deposit", "accept_terms"} {
 		values[k] = c.FormValue(k)
+	}
+	// A field in error is shown on its step (the final submission checks
+	// them all).
+	if pe, ok := c.Locals("banking.err").(*pageErr); ok {
+		first := 0
+		for f := range pe.Fields {
+			if n := savingsStepOf(f); first == 0 || n < first {
+				first = n
+			}
+		}
+		if first > 0 {
+			step = first
+		}
 	}
 	return render(c, "savings_open", "Open a savings account", map[string]any{"Draft": offer, "Step": step, "Values": values,
 		"Current": current, "Purposes": savingsPurposes, "Terms": TermsVersion})
+}
+
+// savingsFormField names the form's field for a field of the
+// application's errors (the goal's are nested in the API).
+var savingsFormField = map[string]string{"goal.target_minor": "goal_target", "goal.deadline": "goal_deadline", "goal.name": "name"}
+
+// savingsStepOf is the step of the opening form that holds field.
+func savingsStepOf(field string) int {
+	switch field {
+	case "name", "purpose", "goal_target", "goal_deadline":
+		return 1
+	case "from_account_id", "first_deposit":
+		return 2
+	}
+	return 3
+}
+
+// savingsFailed shows the application's errors on the opening form, each
+// on the field that holds it.
+func (s *Service) savingsFailed(c *fiber.Ctx, err error) error {
+	if e, ok := errs.As(err); ok {
+		for i, f := range e.Fields {
+			if n, ok := savingsFormField[f.Field]; ok {
+				e.Fields[i].Field = n
+			}
+		}
+	}
+	return failed(c, err, s.savingsPage)
+}
+
+// savingsGoal reads the opening form's optional goal: none when both its
+// fields are empty.
+func savingsGoal(c *fiber.Ctx, locale string) (*SavingsGoalIn, error) {
+	if strings.TrimSpace(c.FormValue("goal_target")) == "" && strings.TrimSpace(c.FormValue("goal_deadline")) == "" {
+		return nil, nil
+	}
+	g := &SavingsGoalIn{}
+	var err error
+	if g.Target, err = formMoney(c, "goal_target", locale); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(c.FormValue("goal_deadline")) != "" {
+		if g.Deadline, err = formDate(c, "goal_deadline"); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
 }
 
 func (s *Service) savingsSubmit(c *fiber.Ctx) error {
@@ -536,25 +646,32 @@ func (s *Service) savingsSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return failed(c, err, s.savingsPage)
 	}
+	goal, err := savingsGoal(c, viewerLang(p))
+	if err != nil {
+		return failed(c, err, s.savingsPage)
+	}
 	from, _ := strconv.ParseUint(c.FormValue("from_account_id"), 10, 64)
 	app := SavingsApplication{Name: c.FormValue("name"), Purpose: c.FormValue("purpose"), FromAccountID: uint(from), FirstDeposit: dep,
-		AcceptedTerms: c.FormValue("accept_terms") == "yes", TermsVersion: c.FormValue("terms_version"), IP: c.IP()}
+		AcceptedTerms: c.FormValue("accept_terms") == "yes", TermsVersion: c.FormValue("terms_version"), IP: c.IP(), Goal: goal}
 	step, _ := strconv.Atoi(c.FormValue("step"))
 	if next, _ := strconv.Atoi(c.FormValue("next")); next > 0 {
 		// Going forward checks the step being left; going back checks nothing.
 		if next > step {
-			if fields := validateStep(step, app); len(fields) > 0 {
-				return failed(c, errs.Validation("Please correct the fields marked below.", fields...), s.savingsPage)
+			if fields := validateStep(step, app, s.now()); len(fields) > 0 {
+				return s.savingsFailed(c, errs.Validation("Please correct the fields marked below.", fields...))
 			}
 		}
 		c.Request().PostArgs().Set("step", strconv.Itoa(min(max(next, 1), 3)))
 		return s.savingsPage(c)
 	}
-	_, err = s.OpenSavings(c.UserContext(), p, app, func(tx *gorm.DB) error {
+	_, g, err := s.OpenSavings(c.UserContext(), p, app, func(tx *gorm.DB) error {
 		return drafts.Clear(c.UserContext(), tx, p.OrgID, p.UserID, SavingsDraftKey)
 	})
 	if err != nil {
-		return failed(c, err, s.savingsPage)
+		return s.savingsFailed(c, err)
+	}
+	if g != nil {
+		return c.Redirect(fmt.Sprintf("/m/banking/?msg=opened&goal=%d", g.ID), fiber.StatusSeeOther)
 	}
 	return c.Redirect("/m/banking/?msg=opened", fiber.StatusSeeOther)
 }

@@ -1387,8 +1387,11 @@ type BankRulesOutBody struct {
 // BankSavingsInBody defines model for BankSavingsInBody.
 type BankSavingsInBody struct {
 	// AcceptedTerms The customer accepted the terms shown
-	AcceptedTerms bool    `json:"accepted_terms"`
-	Name          *string `json:"name,omitempty"`
+	AcceptedTerms bool `json:"accepted_terms"`
+
+	// Goal A goal to save towards, tied to the new account (GET /goals shows it with its account_id)
+	Goal *BankingSavingsGoalIn `json:"goal,omitempty"`
+	Name *string               `json:"name,omitempty"`
 
 	// TermsVersion The version of the terms accepted (GET /savings/terms)
 	TermsVersion string `json:"terms_version"`
@@ -1630,6 +1633,9 @@ type BankingNewBill struct {
 
 // BankingNewGoal defines model for BankingNewGoal.
 type BankingNewGoal struct {
+	// AccountId One of your savings accounts the goal saves into (optional)
+	AccountId *int64 `json:"account_id,omitempty"`
+
 	// Currency Default EUR
 	Currency    *string   `json:"currency,omitempty"`
 	Deadline    time.Time `json:"deadline"`
@@ -1700,11 +1706,13 @@ type BankingRuleAddRequest struct {
 
 // BankingSavingsGoal defines model for BankingSavingsGoal.
 type BankingSavingsGoal struct {
-	Currency string    `json:"currency"`
-	Deadline time.Time `json:"deadline"`
-	Id       int64     `json:"id"`
-	Name     string    `json:"name"`
-	OwnerId  int64     `json:"owner_id"`
+	// AccountId The caller's savings account the goal saves into, if any
+	AccountId *int64    `json:"account_id,omitempty"`
+	Currency  string    `json:"currency"`
+	Deadline  time.Time `json:"deadline"`
+	Id        int64     `json:"id"`
+	Name      string    `json:"name"`
+	OwnerId   int64     `json:"owner_id"`
 
 	// Priority 1 is the most important
 	Priority int64 `json:"priority"`
@@ -1712,6 +1720,15 @@ type BankingSavingsGoal struct {
 	// SavedMinor Moved to savings for this goal so far
 	SavedMinor  int64 `json:"saved_minor"`
 	TargetMinor int64 `json:"target_minor"`
+}
+
+// BankingSavingsGoalIn defines model for BankingSavingsGoalIn.
+type BankingSavingsGoalIn struct {
+	Deadline time.Time `json:"deadline"`
+
+	// Name Default: the account's name
+	Name        *string `json:"name,omitempty"`
+	TargetMinor int64   `json:"target_minor"`
 }
 
 // BankingSavingsPlan defines model for BankingSavingsPlan.
@@ -5459,7 +5476,7 @@ type ClientInterface interface {
 
 	// BankingSavingsOpenWithBody Open a savings account (customers)
 	//
-	// Records the terms version, the time and the caller's IP.
+	// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5468,7 +5485,7 @@ type ClientInterface interface {
 
 	// BankingSavingsOpen Open a savings account (customers)
 	//
-	// Records the terms version, the time and the caller's IP.
+	// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -8506,7 +8523,7 @@ func (c *Client) BankingRuleDelete(ctx context.Context, id int64, reqEditors ...
 
 // BankingSavingsOpenWithBody Open a savings account (customers)
 //
-// Records the terms version, the time and the caller's IP.
+// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8525,7 +8542,7 @@ func (c *Client) BankingSavingsOpenWithBody(ctx context.Context, params *Banking
 
 // BankingSavingsOpen Open a savings account (customers)
 //
-// Records the terms version, the time and the caller's IP.
+// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -22043,7 +22060,7 @@ type ClientWithResponsesInterface interface {
 
 	// BankingSavingsOpenWithBodyWithResponse Open a savings account (customers)
 	//
-	// Records the terms version, the time and the caller's IP.
+	// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -22052,7 +22069,7 @@ type ClientWithResponsesInterface interface {
 
 	// BankingSavingsOpenWithResponse Open a savings account (customers)
 	//
-	// Records the terms version, the time and the caller's IP.
+	// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -41926,7 +41943,7 @@ func (c *ClientWithResponses) BankingRuleDeleteWithResponse(ctx context.Context,
 
 // BankingSavingsOpenWithBodyWithResponse Open a savings account (customers)
 //
-// Records the terms version, the time and the caller's IP.
+// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -41941,7 +41958,7 @@ func (c *ClientWithResponses) BankingSavingsOpenWithBodyWithResponse(ctx context
 
 // BankingSavingsOpenWithResponse Open a savings account (customers)
 //
-// Records the terms version, the time and the caller's IP.
+// Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

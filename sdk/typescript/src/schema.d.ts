@@ -930,7 +930,7 @@ export interface paths {
         put?: never;
         /**
          * Open a savings account (customers)
-         * @description Records the terms version, the time and the caller's IP.
+         * @description Records the terms version, the time and the caller's IP. With a goal, the account and the goal are created in one transaction: a bad goal field (422) creates neither.
          */
         post: operations["banking-savings-open"];
         delete?: never;
@@ -3546,6 +3546,8 @@ export interface components {
         BankSavingsInBody: {
             /** @description The customer accepted the terms shown */
             accepted_terms: boolean;
+            /** @description A goal to save towards, tied to the new account (GET /goals shows it with its account_id) */
+            goal?: components["schemas"]["BankingSavingsGoalIn"];
             name?: string;
             /** @description The version of the terms accepted (GET /savings/terms) */
             terms_version: string;
@@ -3799,6 +3801,11 @@ export interface components {
             next_due: string;
         };
         BankingNewGoal: {
+            /**
+             * Format: int64
+             * @description One of your savings accounts the goal saves into (optional)
+             */
+            account_id?: number;
             /** @description Default EUR */
             currency?: string;
             /** Format: date-time */
@@ -3858,6 +3865,11 @@ export interface components {
             match: string;
         };
         BankingSavingsGoal: {
+            /**
+             * Format: int64
+             * @description The caller's savings account the goal saves into, if any
+             */
+            account_id?: number;
             currency: string;
             /** Format: date-time */
             deadline: string;
@@ -3876,6 +3888,14 @@ export interface components {
              * @description Moved to savings for this goal so far
              */
             saved_minor: number;
+            /** Format: int64 */
+            target_minor: number;
+        };
+        BankingSavingsGoalIn: {
+            /** Format: date-time */
+            deadline: string;
+            /** @description Default: the account's name */
+            name?: string;
             /** Format: int64 */
             target_minor: number;
         };
@@ -9836,6 +9856,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "account_id": 1,
                  *       "currency": "example",
                  *       "deadline": "2026-06-01T09:00:00Z",
                  *       "name": "example",
@@ -10012,6 +10033,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "account_id": 1,
                  *       "currency": "example",
                  *       "deadline": "2026-06-01T09:00:00Z",
                  *       "name": "example",
@@ -11558,6 +11580,11 @@ export interface operations {
                 /**
                  * @example {
                  *       "accepted_terms": true,
+                 *       "goal": {
+                 *         "deadline": "2026-06-01T09:00:00Z",
+                 *         "name": "example",
+                 *         "target_minor": 1
+                 *       },
                  *       "name": "example",
                  *       "terms_version": "example"
                  *     }
