@@ -66,6 +66,13 @@ type idInput struct {
 	ID uint `path:"id"`
 }
 
+type mutedOutput struct {
+	Body struct {
+		Kind  string `json:"kind" doc:"The kind switched off"`
+		Title string `json:"title" doc:"Its title, in English"`
+	}
+}
+
 type markedOutput struct {
 	Body struct {
 		Marked int64 `json:"marked"`
@@ -173,6 +180,24 @@ func (s *Service) RegisterAPI(api huma.API) {
 			}
 			return nil, s.MarkRead(ctx, who.OrgID, who.UserID, in.ID)
 		}, inbox, accounts.Matrix(s.notificationFixture))
+	accounts.Register(api, huma.Operation{OperationID: "notifications-mute", Method: http.MethodPost, Path: p + "/{id}/mute",
+		Summary: "Stop notifications like this one",
+		Description: "Switches off, on every channel, the kind of one of your notifications (the preferences switch it back on). " +
+			"Only your own notifications; any other ID is 404. A kind that cannot be switched off (a security notice) is 409.",
+		Tags: tags},
+		func(ctx context.Context, in *idInput) (*mutedOutput, error) {
+			who, err := person(ctx)
+			if err != nil {
+				return nil, err
+			}
+			k, err := s.Mute(ctx, who.OrgID, who.UserID, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			out := &mutedOutput{}
+			out.Body.Kind, out.Body.Title = k.ID, k.Title
+			return out, nil
+		}, inbox, accounts.Matrix(s.muteFixture), web.Problems(http.StatusConflict))
 	accounts.Register(api, huma.Operation{OperationID: "notifications-mark-all-read", Method: http.MethodPost, Path: p + "/read-all",
 		Summary: "Mark all your notifications read", Tags: tags},
 		func(ctx context.Context, _ *struct{}) (*markedOutput, error) {

@@ -66,6 +66,22 @@ func (s *Service) fixtureNotification(ctx context.Context, tx *gorm.DB, owner *a
 	return res[0].ID, nil
 }
 
+// muteFixture sends the owner a digest-kind notification to mute: muting
+// the test kind would stop the other fixtures' notifications reaching the
+// owner's inbox.
+func (s *Service) muteFixture(ctx context.Context, tx *gorm.DB, owner *accounts.Principal) (map[string]string, any, error) {
+	var id uint
+	err := tx.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res, err := s.SendMany(ctx, tx, []Notification{{OrgID: owner.OrgID, UserID: owner.UserID, Kind: KindDigest,
+			Data: map[string]any{"items": []any{}}}})
+		if err == nil {
+			id = res[0].ID
+		}
+		return err
+	})
+	return idParam(id), nil, err
+}
+
 func idParam(id uint) map[string]string {
 	return map[string]string{"id": strconv.FormatUint(uint64(id), 10)}
 }

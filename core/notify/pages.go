@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -52,8 +53,13 @@ func (s *Service) MountPages(r fiber.Router, acc *accounts.Service) {
 		if err != nil {
 			return err
 		}
+		muted := ""
+		if k, ok := s.kind(c.Query("muted")); ok {
+			muted = k.Title
+		}
 		return web.Render(c, "notify/inbox", "Notifications", map[string]any{
 			"Items": items, "Next": next, "Unread": unread, "Sent": c.Query("sent") != "",
+			"Mutable": s.mutableKinds(), "Muted": muted,
 		})
 	})
 	r.Post(InboxPath+"/read-all", guard, func(c *fiber.Ctx) error {
@@ -89,6 +95,21 @@ func (s *Service) MountPages(r fiber.Router, acc *accounts.Service) {
 			return err
 		}
 		return c.Redirect(InboxPath, fiber.StatusSeeOther)
+	})
+	r.Post(InboxPath+"/:id<int>/mute", guard, func(c *fiber.Ctx) error {
+		who, err := person(c.UserContext())
+		if err != nil {
+			return err
+		}
+		id, err := web.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		k, err := s.Mute(c.UserContext(), who.OrgID, who.UserID, id)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(InboxPath+"?muted="+url.QueryEscape(k.ID), fiber.StatusSeeOther)
 	})
 	r.Get(InboxPath+"/preferences", guard, func(c *fiber.Ctx) error {
 		who, err := person(c.UserContext())
