@@ -112,6 +112,10 @@ type Chart struct {
 	LabelHeader string `json:"label_header,omitempty"`
 	// Labels name the points (line, bar) or slices (donut), in order.
 	Labels []string `json:"labels,omitempty"`
+	// LabelsAreKeys says the labels are English keys (a module's
+	// categories: "groceries"), translated when rendered; otherwise they
+	// are data (a merchant, a day) and shown as they are.
+	LabelsAreKeys bool `json:"labels_are_keys,omitempty"`
 	// Series are the values; donuts use the first series.
 	Series []Series `json:"series,omitempty"`
 	// Value and Max are a progress chart's data.
@@ -312,6 +316,9 @@ func (r *renderer) finiteCount() int {
 
 func (r *renderer) label(i int) string {
 	if i < len(r.c.Labels) {
+		if r.c.LabelsAreKeys {
+			return r.l.t(r.c.Labels[i])
+		}
 		return r.c.Labels[i]
 	}
 	return strconv.Itoa(i + 1)

@@ -563,3 +563,19 @@ func TestCountsGetWholeNumberTicks(t *testing.T) {
 		t.Errorf("fraction ticks %v", f.texts)
 	}
 }
+
+// Labels that are keys (a module's categories) are translated; labels that
+// are data are shown as they are.
+func TestLabelsAreKeysAreTranslated(t *testing.T) {
+	it := func(key string, args ...any) string {
+		return map[string]string{"groceries": "Spesa", "Spending": "Spese"}[key]
+	}
+	c := Chart{Kind: Bar, Title: "Spending", Labels: []string{"groceries"}, Series: []Series{{Values: []float64{12}}}}
+	if out := string(Render(c, Locale{Lang: "it", T: it})); strings.Contains(out, "Spesa") || !strings.Contains(out, "groceries") {
+		t.Errorf("a data label was translated, or is missing:\n%s", out)
+	}
+	c.LabelsAreKeys = true
+	if out := string(Render(c, Locale{Lang: "it", T: it})); !strings.Contains(out, "Spesa") || strings.Contains(out, "groceries") {
+		t.Errorf("a key label was not translated:\n%s", out)
+	}
+}

@@ -378,6 +378,51 @@ func FormatDate(locale string, t time.Time, loc *time.Location) string {
 	return t.Format("2 Jan 2006")
 }
 
+var (
+	itWeekdays   = [...]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}
+	itMonthsLong = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
+)
+
+// FormatDay formats t's day in loc for locale as a person picks it from a
+// list of days: "Tue 8 Dec" in English, "mar 8 dic" in Italian.
+func FormatDay(locale string, t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if loc != nil {
+		t = t.In(loc)
+	}
+	if locale == "it" {
+		return fmt.Sprintf("%s %d %s", itWeekdays[t.Weekday()], t.Day(), itMonths[t.Month()-1])
+	}
+	return t.Format("Mon 2 Jan")
+}
+
+// FormatLongDay formats t's day with its weekday and month in full:
+// "Tuesday 8 December" in English, "martedì 8 dicembre" in Italian.
+func FormatLongDay(locale string, t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if loc != nil {
+		t = t.In(loc)
+	}
+	if locale == "it" {
+		days := [...]string{"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"}
+		return fmt.Sprintf("%s %d %s", days[t.Weekday()], t.Day(), itMonthsLong[t.Month()-1])
+	}
+	return t.Format("Monday 2 January")
+}
+
+// FormatClock formats t's time of day in loc (24-hour clock in both
+// locales): "09:30".
+func FormatClock(t time.Time, loc *time.Location) string {
+	if loc != nil {
+		t = t.In(loc)
+	}
+	return t.Format("15:04")
+}
+
 // FormatDateTime formats t with the time of day (24-hour clock in both
 // locales) in loc.
 func FormatDateTime(locale string, t time.Time, loc *time.Location) string {

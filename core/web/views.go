@@ -197,6 +197,16 @@ func (p *Page) TitleText() string {
 // Date formats a date for the viewer's language and time zone.
 func (p *Page) Date(t time.Time) string { return i18n.FormatDate(p.Lang, t, p.TimeZone) }
 
+// Day formats a day as a person picks it from a list ("Tue 8 Dec").
+func (p *Page) Day(t time.Time) string { return i18n.FormatDay(p.Lang, t, p.TimeZone) }
+
+// LongDay formats a day with its weekday and month in full ("Tuesday 8
+// December").
+func (p *Page) LongDay(t time.Time) string { return i18n.FormatLongDay(p.Lang, t, p.TimeZone) }
+
+// Clock formats a time of day ("09:30").
+func (p *Page) Clock(t time.Time) string { return i18n.FormatClock(t, p.TimeZone) }
+
 // DateTime formats a date and time for the viewer's language and time zone.
 func (p *Page) DateTime(t time.Time) string { return i18n.FormatDateTime(p.Lang, t, p.TimeZone) }
 
