@@ -37,16 +37,16 @@ func TestOwnerSeesTheCarAndBooksAService(t *testing.T) {
 	car := owner.Location()
 
 	owner.Click("main a[href$='/book']")
-	owner.Expect("Book a service", "Demo Motors")
+	owner.Expect("Book a service", "1. Choose a day", "Demo Motors")
 	owner.Do(chromedp.Click("input[name=slot_id]"))
-	owner.Fill(map[string]string{"#notes": "Please check the rear seat-belt recall too."})
+	owner.Fill(map[string]string{"#f-notes": "Please check the rear seat-belt recall too."})
 	owner.Shot("booking")
 	owner.Click("main form button[type=submit]")
 	if loc := owner.Location(); !strings.HasPrefix(loc, car) {
 		owner.Shot("after-booking")
 		t.Fatalf("after booking the owner is at %s, want the car's page %s", loc, car)
 	}
-	owner.Expect("Your service is booked.", "Booked for", "Cancel the booking")
+	owner.Expect("Your service is booked.", "Booked for", "at Demo Motors", "Cancel the booking")
 	owner.Shot("booked")
 
 	staff := env.Tab(t, "staff")

@@ -61,6 +61,9 @@ type VehicleStatus struct {
 	Recalls     []VehicleRecall `json:"recalls"`
 	Latest      *ReadingView    `json:"latest,omitempty"`
 	NextBooking *Booking        `json:"next_booking,omitempty"`
+	// BookedAt and BookedCentre say when and where the next booking is.
+	BookedAt     time.Time `json:"booked_at,omitzero" doc:"When the next booked service starts"`
+	BookedCentre string    `json:"booked_centre,omitempty" doc:"The workshop of the next booked service"`
 }
 
 type statusOut struct{ Body *VehicleStatus }

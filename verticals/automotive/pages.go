@@ -46,7 +46,9 @@ var flash = map[string]string{
 }
 
 func render(c *fiber.Ctx, name, title string, data map[string]any) error {
-	page := &web.Page{Title: title, Data: data}
+	// A vehicle page's title is its make and model, shown as it is; other
+	// titles are English keys the layout translates.
+	page := &web.Page{Title: title, Data: data, TitleIsContent: name == "vehicle"}
 	if m, ok := flash[c.Query("msg")]; ok {
 		page.Flash, page.FlashKind = m, "ok"
 	}
@@ -198,20 +200,31 @@ func (s *Service) vehiclePage(c *fiber.Ctx) error {
 			more++
 		}
 	}
-	var slot *Slot
-	if st.NextBooking != nil {
-		var sl Slot
-		if err := s.db(c.UserContext(), p.OrgID).First(&sl, st.NextBooking.SlotID).Error; err == nil {
-			slot = &sl
-		}
-	}
 	return render(c, "vehicle", st.Vehicle.Make+" "+st.Vehicle.Model, map[string]any{
-		"S": st, "History": hist, "Days": days, "Loan": loan, "Bills": bills, "Slot": slot, "Staff": p.Is(accounts.Staff, accounts.Admin),
+		"S": st, "History": hist, "Days": days, "Loan": loan, "Bills": bills, "Staff": p.Is(accounts.Staff, accounts.Admin),
 		"PaidBills": paid, "MoreBills": more, "AllBills": showAll,
 		"Charts": s.vehicleCharts(hist),
 	})
 }
 
+// bookDay is one day of the booking page's first step.
+type bookDay struct {
+	Day     time.Time
+	Key     string // ?day= value, YYYY-MM-DD in the viewer's zone
+	Free    int
+	Current bool
+}
+
+// bookTime is one free time of the chosen day, at one workshop.
+type bookTime struct {
+	SlotID   uint
+	StartsAt time.Time
+	Centre   Centre
+}
+
+// bookPage is the booking journey in two choices: a day (the first with
+// free times is chosen already), then a time of that day, each time naming
+// its workshop. The days are links, so it works without script.
 func (s *Service) bookPage(c *fiber.Ctx) error {
 	p, _ := accounts.PrincipalOf(c)
 	id, err := web.PathID(c, "id")
@@ -226,19 +239,37 @@ func (s *Service) bookPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	type centreSlots struct {
-		Centre Centre
-		Slots  []Slot
-	}
-	var list []centreSlots
+	loc := viewerLocation(p)
+	var all []bookTime
 	for _, ce := range centres {
 		sl, err := s.FreeSlots(c.UserContext(), p, ce.ID, s.now(), s.now().Add(14*24*time.Hour))
 		if err != nil {
 			return err
 		}
-		list = append(list, centreSlots{ce, sl})
+		for _, x := range sl {
+			all = append(all, bookTime{SlotID: x.ID, StartsAt: x.StartsAt, Centre: ce})
+		}
 	}
-	return render(c, "book", "Book a service", map[string]any{"Vehicle": v, "Centres": list, "Form": &form{Errors: map[string]string{}}})
+	sort.SliceStable(all, func(i, j int) bool { return all[i].StartsAt.Before(all[j].StartsAt) })
+	var days []bookDay
+	byDay := map[string][]bookTime{}
+	for _, t := range all {
+		key := t.StartsAt.In(loc).Format(time.DateOnly)
+		if len(byDay[key]) == 0 {
+			days = append(days, bookDay{Day: t.StartsAt, Key: key})
+		}
+		byDay[key] = append(byDay[key], t)
+		days[len(days)-1].Free++
+	}
+	chosen := c.Query("day")
+	if _, ok := byDay[chosen]; !ok && len(days) > 0 {
+		chosen = days[0].Key
+	}
+	for i := range days {
+		days[i].Current = days[i].Key == chosen
+	}
+	return render(c, "book", "Book a service", map[string]any{"Vehicle": v, "Days": days, "Times": byDay[chosen],
+		"Centres": len(centres), "Error": c.Query("error")})
 }
 
 func (s *Service) bookSubmit(c *fiber.Ctx) error {
@@ -249,7 +280,7 @@ func (s *Service) bookSubmit(c *fiber.Ctx) error {
 	}
 	slot, _ := strconv.ParseUint(c.FormValue("slot_id"), 10, 64)
 	if slot == 0 {
-		return errs.InvalidField("slot_id", "choose a time")
+		return c.Redirect("/m/automotive/vehicles/"+itoa(id)+"/book?day="+url.QueryEscape(c.FormValue("day"))+"&error="+url.QueryEscape("Choose a time."), fiber.StatusSeeOther)
 	}
 	if _, err := s.Book(c.UserContext(), p, id, uint(slot), c.FormValue("notes")); err != nil {
 		if errs.Is(err, errs.Conflict) || errs.Is(err, errs.Invalid) {

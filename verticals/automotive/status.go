@@ -115,6 +115,8 @@ type vehicleExtras struct {
 	BRecallID  *uint      `gorm:"column:b_recall_id"`
 	BCreatedAt *time.Time `gorm:"column:b_created_at"`
 	BUpdatedAt *time.Time `gorm:"column:b_updated_at"`
+	BStartsAt  *time.Time `gorm:"column:b_starts_at"`
+	BCentre    *string    `gorm:"column:b_centre"`
 }
 
 // vehicleExtrasColumns selects vehicleExtras. Plan: the organisation's
@@ -126,7 +128,8 @@ const vehicleExtrasColumns = `automotive_vehicles.*,
 	r.fuel_pct AS r_fuel_pct, r.soc_pct AS r_soc_pct, r.tyre_fl AS r_tyre_fl, r.tyre_fr AS r_tyre_fr, r.tyre_rl AS r_tyre_rl,
 	r.tyre_rr AS r_tyre_rr, r.dt_cs AS r_dtcs,
 	b.id AS b_id, b.org_id AS b_org_id, b.slot_id AS b_slot_id, b.owner_id AS b_owner_id, b.status AS b_status,
-	b.notes AS b_notes, b.recall_id AS b_recall_id, b.created_at AS b_created_at, b.updated_at AS b_updated_at`
+	b.notes AS b_notes, b.recall_id AS b_recall_id, b.created_at AS b_created_at, b.updated_at AS b_updated_at,
+	bs.starts_at AS b_starts_at, bc.name AS b_centre`
 
 // statuses returns the vehicles that filter selects, at a glance, in ID
 // order, with three queries whatever their number: each vehicle with its
@@ -141,7 +144,9 @@ func (s *Service) statuses(ctx context.Context, org uint, filter func(*gorm.DB) 
 		Joins(`LEFT JOIN automotive_readings r ON r.id = (SELECT r2.id FROM automotive_readings r2 WHERE r2.org_id = automotive_vehicles.org_id
 			AND r2.vehicle_id = automotive_vehicles.id ORDER BY r2.at DESC LIMIT 1)`).
 		Joins(`LEFT JOIN automotive_bookings b ON b.id = (SELECT b2.id FROM automotive_bookings b2 WHERE b2.org_id = automotive_vehicles.org_id
-			AND b2.vehicle_id = automotive_vehicles.id AND b2.status = ? ORDER BY b2.id LIMIT 1)`, BookingBooked)
+			AND b2.vehicle_id = automotive_vehicles.id AND b2.status = ? ORDER BY b2.id LIMIT 1)`, BookingBooked).
+		Joins(`LEFT JOIN automotive_slots bs ON bs.id = b.slot_id AND bs.org_id = b.org_id`).
+		Joins(`LEFT JOIN automotive_centres bc ON bc.id = bs.centre_id AND bc.org_id = bs.org_id`)
 	if err := filter(q).Order("automotive_vehicles.id").Scan(&extras).Error; err != nil {
 		return nil, err
 	}
@@ -171,6 +176,7 @@ func (s *Service) statuses(ctx context.Context, org uint, filter func(*gorm.DB) 
 			st.NextBooking = &Booking{ID: *e.BID, OrgOwned: store.OrgOwned{OrgID: deref(e.BOrgID)}, SlotID: deref(e.BSlotID),
 				VehicleID: e.ID, OwnerID: deref(e.BOwnerID), Status: deref(e.BStatus), Notes: deref(e.BNotes),
 				RecallID: e.BRecallID, CreatedAt: deref(e.BCreatedAt), UpdatedAt: deref(e.BUpdatedAt)}
+			st.BookedAt, st.BookedCentre = deref(e.BStartsAt), deref(e.BCentre)
 		}
 	}
 	now := s.now()

@@ -41,6 +41,15 @@ func referenceStatus(ctx context.Context, s *Service, org uint, v *Vehicle) (*Ve
 	var b Booking
 	if err := s.db(ctx, org).Where("vehicle_id = ? AND status = ?", v.ID, BookingBooked).Order("id").Limit(1).Find(&b).Error; err == nil && b.ID != 0 {
 		st.NextBooking = &b
+		var sl Slot
+		var ce Centre
+		if err := s.db(ctx, org).First(&sl, b.SlotID).Error; err != nil {
+			return nil, err
+		}
+		if err := s.db(ctx, org).First(&ce, sl.CentreID).Error; err != nil {
+			return nil, err
+		}
+		st.BookedAt, st.BookedCentre = sl.StartsAt, ce.Name
 	}
 	st.Health = "good"
 	for _, a := range st.Alerts {
