@@ -280,6 +280,14 @@ func (tb *Tab) navigationPages() []string {
 		tb.t.Fatalf("%s: reading the navigation: %v", tb.name, err)
 	}
 	add(hrefs)
+	// The dashboard's cards link to where the work is done (a car, its
+	// booking page, a recall): a person's first click, so crawled too.
+	cards := `Array.from(document.querySelectorAll("main .dashboard a[href]")).map(a => a.getAttribute("href").split("#")[0]).filter(h => h.startsWith("/") && !h.startsWith("//") && !h.includes("/pdf") && !h.startsWith("/api/"))`
+	hrefs, err = chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](cards))
+	if err != nil {
+		tb.t.Fatalf("%s: reading the dashboard's links: %v", tb.name, err)
+	}
+	add(hrefs)
 	tb.Go("/account")
 	hrefs, err = chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](collect))
 	if err != nil {

@@ -56,8 +56,13 @@ var flashErr = map[string]string{
 	"cancelled": "This booking is already cancelled.",
 }
 
+// contentTitles are the pages whose title is content (a course's, a
+// lesson's title, a student's name), shown as it is; other titles are
+// English keys the layout translates.
+var contentTitles = map[string]bool{"course": true, "lesson": true, "student": true}
+
 func render(c *fiber.Ctx, name, title string, data map[string]any) error {
-	page := &web.Page{Title: title, Data: data}
+	page := &web.Page{Title: title, Data: data, TitleIsContent: contentTitles[name]}
 	if m, ok := flash[c.Query("msg")]; ok {
 		page.Flash, page.FlashKind = m, "ok"
 	}
