@@ -52,41 +52,6 @@ func TestBankingSavingsAcrossTwoDevicesGoalAndReport(t *testing.T) {
 	phone.Expect("Monthly report", "Spending by category", "Top merchants")
 }
 
-// journey counts what a person does on the way to a result: each click
-// and each field typed or chosen is one action.
-type journey struct {
-	tab   *Tab
-	steps []string
-}
-
-// click clicks a link or a button that loads the next page.
-func (j *journey) click(sel, what string) {
-	j.tab.t.Helper()
-	j.steps = append(j.steps, "click "+what)
-	j.tab.Click(sel)
-}
-
-// tick clicks a checkbox (the page stays).
-func (j *journey) tick(sel, what string) {
-	j.tab.t.Helper()
-	j.steps = append(j.steps, "tick "+what)
-	j.tab.Do(chromedp.Click(sel))
-}
-
-// typeIn types into a text field.
-func (j *journey) typeIn(sel, value, what string) {
-	j.tab.t.Helper()
-	j.steps = append(j.steps, "type "+what)
-	j.tab.Do(chromedp.SendKeys(sel, value))
-}
-
-// choose picks a value of a select or a date field.
-func (j *journey) choose(sel, value, what string) {
-	j.tab.t.Helper()
-	j.steps = append(j.steps, "choose "+what)
-	j.tab.Do(chromedp.SetValue(sel, value))
-}
-
 // TestOpenSavingsWithAGoalInFewActions: from the dashboard, the demo
 // customer opens a savings account with a goal in at most 8 actions
 // (docs/experience.md, "Journeys and their action counts"); the goal is
@@ -126,11 +91,9 @@ func TestOpenSavingsWithAGoalInFewActions(t *testing.T) {
 	j.click("#savings-submit", "Open the account")
 	tab.Expect("Your savings account is open.", "Your goal: Savings: education", "See your goals and this month's plan")
 	tab.Shot("opened-with-goal")
-	for i, s := range j.steps {
-		t.Logf("action %d: %s", i+1, s)
-	}
-	if len(j.steps) > budget {
-		t.Fatalf("opening savings with a goal took %d actions, the budget is %d", len(j.steps), budget)
+	j.within(t, "open savings with a goal", budget)
+	if t.Failed() {
+		t.FailNow()
 	}
 
 	var acct banking.Account
