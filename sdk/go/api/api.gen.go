@@ -1311,6 +1311,12 @@ type AutomotiveVehicleRecall struct {
 type AutomotiveVehicleStatus struct {
 	Alerts *[]AutomotiveAlert `json:"alerts"`
 
+	// BookedAt When the next booked service starts
+	BookedAt *time.Time `json:"booked_at,omitempty"`
+
+	// BookedCentre The workshop of the next booked service
+	BookedCentre *string `json:"booked_centre,omitempty"`
+
 	// Health good, attention or critical
 	Health      string                     `json:"health"`
 	Latest      *AutomotiveReadingView     `json:"latest,omitempty"`
@@ -1874,16 +1880,17 @@ type ChannelPref struct {
 
 // Chart defines model for Chart.
 type Chart struct {
-	Decimals    *int64    `json:"decimals,omitempty"`
-	Description *string   `json:"description,omitempty"`
-	Kind        string    `json:"kind"`
-	LabelHeader *string   `json:"label_header,omitempty"`
-	Labels      *[]string `json:"labels,omitempty"`
-	Max         *float64  `json:"max,omitempty"`
-	Series      *[]Series `json:"series,omitempty"`
-	Title       string    `json:"title"`
-	Unit        *string   `json:"unit,omitempty"`
-	Value       *float64  `json:"value,omitempty"`
+	Decimals      *int64    `json:"decimals,omitempty"`
+	Description   *string   `json:"description,omitempty"`
+	Kind          string    `json:"kind"`
+	LabelHeader   *string   `json:"label_header,omitempty"`
+	Labels        *[]string `json:"labels,omitempty"`
+	LabelsAreKeys *bool     `json:"labels_are_keys,omitempty"`
+	Max           *float64  `json:"max,omitempty"`
+	Series        *[]Series `json:"series,omitempty"`
+	Title         string    `json:"title"`
+	Unit          *string   `json:"unit,omitempty"`
+	Value         *float64  `json:"value,omitempty"`
 }
 
 // Choice defines model for Choice.
@@ -3271,6 +3278,15 @@ type MessagesStartInputBody struct {
 type MessagesTimesOutputBody struct {
 	Since time.Time      `json:"since"`
 	Staff *[]StaffFigure `json:"staff"`
+}
+
+// MutedOutputBody defines model for MutedOutputBody.
+type MutedOutputBody struct {
+	// Kind The kind switched off
+	Kind string `json:"kind"`
+
+	// Title Its title, in English
+	Title string `json:"title"`
 }
 
 // NewDevice defines model for NewDevice.
@@ -6681,6 +6697,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/notifications/unread-count (the `NotificationsUnreadCount` operationId).
 	NotificationsUnreadCount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotificationsMute Stop notifications like this one
+	//
+	// Switches off, on every channel, the kind of one of your notifications (the preferences switch it back on). Only your own notifications; any other ID is 404. A kind that cannot be switched off (a security notice) is 409.
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/mute (the `NotificationsMute` operationId).
+	NotificationsMute(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// NotificationsMarkRead Mark one notification read
 	//
@@ -11359,6 +11382,23 @@ func (c *Client) NotificationsSendTest(ctx context.Context, body NotificationsSe
 // Corresponds with GET /api/v1/notifications/unread-count (the `NotificationsUnreadCount` operationId).
 func (c *Client) NotificationsUnreadCount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewNotificationsUnreadCountRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotificationsMute Stop notifications like this one
+//
+// Switches off, on every channel, the kind of one of your notifications (the preferences switch it back on). Only your own notifications; any other ID is 404. A kind that cannot be switched off (a security notice) is 409.
+//
+// Corresponds with POST /api/v1/notifications/{id}/mute (the `NotificationsMute` operationId).
+func (c *Client) NotificationsMute(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotificationsMuteRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -20637,6 +20677,40 @@ func NewNotificationsUnreadCountRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewNotificationsMuteRequest constructs an http.Request for the NotificationsMute method
+func NewNotificationsMuteRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/%s/mute", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewNotificationsMarkReadRequest constructs an http.Request for the NotificationsMarkRead method
 func NewNotificationsMarkReadRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -23431,6 +23505,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/notifications/unread-count (the `NotificationsUnreadCount` operationId).
 	NotificationsUnreadCountWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*NotificationsUnreadCountResponse, error)
+
+	// NotificationsMuteWithResponse Stop notifications like this one
+	//
+	// Switches off, on every channel, the kind of one of your notifications (the preferences switch it back on). Only your own notifications; any other ID is 404. A kind that cannot be switched off (a security notice) is 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/mute (the `NotificationsMute` operationId).
+	NotificationsMuteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*NotificationsMuteResponse, error)
 
 	// NotificationsMarkReadWithResponse Mark one notification read
 	//
@@ -39478,6 +39561,96 @@ func (r NotificationsUnreadCountResponse) ContentType() string {
 	return ""
 }
 
+// NotificationsMuteResponse409Headers the declared response headers of an HTTP 409 response for NotificationsMute
+type NotificationsMuteResponse409Headers struct {
+	RetryAfter *int
+}
+
+type NotificationsMuteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MutedOutputBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *NotificationsMuteResponse409Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotificationsMuteResponse) GetJSON200() *MutedOutputBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r NotificationsMuteResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r NotificationsMuteResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r NotificationsMuteResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r NotificationsMuteResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r NotificationsMuteResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r NotificationsMuteResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotificationsMuteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotificationsMuteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotificationsMuteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotificationsMuteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // NotificationsMarkReadResponse409Headers the declared response headers of an HTTP 409 response for NotificationsMarkRead
 type NotificationsMarkReadResponse409Headers struct {
 	RetryAfter *int
@@ -44297,6 +44470,21 @@ func (c *ClientWithResponses) NotificationsUnreadCountWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseNotificationsUnreadCountResponse(rsp)
+}
+
+// NotificationsMuteWithResponse Stop notifications like this one
+//
+// Switches off, on every channel, the kind of one of your notifications (the preferences switch it back on). Only your own notifications; any other ID is 404. A kind that cannot be switched off (a security notice) is 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/{id}/mute (the `NotificationsMute` operationId).
+func (c *ClientWithResponses) NotificationsMuteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*NotificationsMuteResponse, error) {
+	rsp, err := c.NotificationsMute(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotificationsMuteResponse(rsp)
 }
 
 // NotificationsMarkReadWithResponse Mark one notification read
@@ -58272,6 +58460,87 @@ func ParseNotificationsUnreadCountResponse(rsp *http.Response) (*NotificationsUn
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseNotificationsMuteResponse parses an HTTP response from a NotificationsMuteWithResponse call
+func ParseNotificationsMuteResponse(rsp *http.Response) (*NotificationsMuteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotificationsMuteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MutedOutputBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers NotificationsMuteResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	}
 
 	return response, nil

@@ -2937,6 +2937,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/{id}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop notifications like this one
+         * @description Switches off, on every channel, the kind of one of your notifications (the preferences switch it back on). Only your own notifications; any other ID is 404. A kind that cannot be switched off (a security notice) is 409.
+         */
+        post: operations["notifications-mute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/{id}/read": {
         parameters: {
             query?: never;
@@ -3493,6 +3513,13 @@ export interface components {
         };
         AutomotiveVehicleStatus: {
             alerts: components["schemas"]["AutomotiveAlert"][] | null;
+            /**
+             * Format: date-time
+             * @description When the next booked service starts
+             */
+            booked_at?: string;
+            /** @description The workshop of the next booked service */
+            booked_centre?: string;
             /** @description good, attention or critical */
             health: string;
             latest?: components["schemas"]["AutomotiveReadingView"];
@@ -4034,6 +4061,7 @@ export interface components {
             kind: string;
             label_header?: string;
             labels?: string[] | null;
+            labels_are_keys?: boolean;
             /** Format: double */
             max?: number;
             series?: components["schemas"]["Series"][] | null;
@@ -5427,6 +5455,12 @@ export interface components {
             /** Format: date-time */
             since: string;
             staff: components["schemas"]["StaffFigure"][] | null;
+        };
+        MutedOutputBody: {
+            /** @description The kind switched off */
+            kind: string;
+            /** @description Its title, in English */
+            title: string;
         };
         NewDevice: {
             /** @description Free-form kind, e.g. obd-dongle */
@@ -21254,6 +21288,84 @@ export interface operations {
             };
             /** @description Signed in, but this role or API token (scope) may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "notifications-mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MutedOutputBody"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
