@@ -2,15 +2,10 @@ package notify_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,30 +21,7 @@ import (
 // endpoints once per dedupe key, with no person in the payload, and never
 // another organisation's endpoints or anyone's inbox.
 func TestSendOrgWebhookReachesTheOrganisationsEndpoints(t *testing.T) {
-	var (
-		mu   sync.Mutex
-		got  []notify.WebhookPayload
-		hdrs []string
-	)
-	var secret string
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		defer mu.Unlock()
-		if err := notify.VerifySignature(secret, r.Header.Get(notify.HeaderSignature), body, notify.DefaultTolerance, time.Now()); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		var p notify.WebhookPayload
-		if err := json.Unmarshal(body, &p); err != nil {
-			http.Error(w, "bad payload", http.StatusBadRequest)
-			return
-		}
-		got = append(got, p)
-		hdrs = append(hdrs, r.Header.Get(notify.HeaderEvent))
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer recv.Close()
+	recv := portaltest.NewWebhookReceiver(t)
 
 	e := newEnv(t, envOpt{workers: true})
 	res := e.ta.Do(t, "POST", "/api/v1/notifications/admin/webhooks", map[string]any{"url": recv.URL, "kinds": []string{"shop.shipped"}}, e.ada.headers)
@@ -60,9 +32,7 @@ func TestSendOrgWebhookReachesTheOrganisationsEndpoints(t *testing.T) {
 		Secret string `json:"secret"`
 	}
 	res.JSON(t, &created)
-	mu.Lock()
-	secret = created.Secret
-	mu.Unlock()
+	recv.SetSecret(created.Secret)
 
 	send := func(ev notify.OrgEvent) (bool, error) {
 		var sent bool
@@ -91,13 +61,11 @@ func TestSendOrgWebhookReachesTheOrganisationsEndpoints(t *testing.T) {
 		t.Fatalf("an undeclared kind: %v", err)
 	}
 	eventually(t, 20*time.Second, "the event delivered", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
+		got, _, _ := recv.Received()
 		return len(got) == 1
 	})
 	time.Sleep(300 * time.Millisecond) // room for a wrong second delivery
-	mu.Lock()
-	defer mu.Unlock()
+	got, _, hdrs := recv.Received()
 	if len(got) != 1 || got[0].UserID != 0 || got[0].OrgID != e.org1 || got[0].Type != "shop.shipped" || got[0].Data["parcel"] != "P-1" || hdrs[0] != "shop.shipped" {
 		t.Fatalf("deliveries: %+v %v", got, hdrs)
 	}

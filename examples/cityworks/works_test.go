@@ -2,17 +2,13 @@ package cityworks_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/portalkit/portalkit/core/notify"
+	"github.com/portalkit/portalkit/core/portaltest"
 	"github.com/portalkit/portalkit/core/store"
 
 	"example.com/portal-examples/cityworks"
@@ -25,30 +21,7 @@ import (
 // feed (no sign-in, no personal data) and the organisation's webhook
 // endpoint — and tells the citizen.
 func TestWorkLifecycle(t *testing.T) {
-	var (
-		mu  sync.Mutex
-		got []notify.WebhookPayload
-		raw []string
-	)
-	var secret string
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		defer mu.Unlock()
-		if err := notify.VerifySignature(secret, r.Header.Get(notify.HeaderSignature), body, notify.DefaultTolerance, time.Now()); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		var p notify.WebhookPayload
-		if err := json.Unmarshal(body, &p); err != nil {
-			http.Error(w, "bad payload", http.StatusBadRequest)
-			return
-		}
-		got = append(got, p)
-		raw = append(raw, string(body))
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer recv.Close()
+	recv := portaltest.NewWebhookReceiver(t)
 
 	ta, m := newApp(t)
 	c := newCouncil(t, ta, m)
@@ -56,9 +29,7 @@ func TestWorkLifecycle(t *testing.T) {
 		Secret string `json:"secret"`
 	}
 	c.must(t, "POST", "/api/v1/notifications/admin/webhooks", map[string]any{"url": recv.URL, "kinds": []string{cityworks.KindWorkDone}}, c.admin, 201).JSON(t, &hook)
-	mu.Lock()
-	secret = hook.Secret
-	mu.Unlock()
+	recv.SetSecret(hook.Secret)
 	if err := ta.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -134,12 +105,11 @@ func TestWorkLifecycle(t *testing.T) {
 	}
 
 	waitFor(t, 20*time.Second, "the webhook", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
+		got, _, _ := recv.Received()
 		return len(got) >= 1
 	})
 	time.Sleep(200 * time.Millisecond)
-	mu.Lock()
+	got, raw, _ := recv.Received()
 	if len(got) != 1 || got[0].Type != cityworks.KindWorkDone || got[0].UserID != 0 || got[0].OrgID != c.org || got[0].Data["place"] != "Via Roma 12" {
 		t.Errorf("webhook deliveries: %+v", got)
 	}
@@ -148,7 +118,6 @@ func TestWorkLifecycle(t *testing.T) {
 			t.Errorf("the webhook carries %q: %s", personal, raw[0])
 		}
 	}
-	mu.Unlock()
 
 	var n int64
 	store.Org(ta.Store.DB, c.org).Model(&notify.Record{}).Where("user_id = ? AND kind = ?", c.annaID, cityworks.KindReportDone).Count(&n)
