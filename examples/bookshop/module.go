@@ -10,7 +10,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/portalkit/portalkit/core/accounts"
@@ -33,17 +32,12 @@ const KindShop = ID + ".shop"
 // KindReady tells a customer that a reserved title waits at the shop.
 const KindReady = ID + ".ready"
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-//go:embed i18n/*.json
-var translationFS embed.FS
-
-//go:embed mail/*
-var mailFS embed.FS
-
-//go:embed help/*.md
-var helpFS embed.FS
+// assets are the module's pages, Italian, notification texts and help
+// articles, declared at once with h.Assets (file patterns, so the
+// templates' _partials.html is included).
+//
+//go:embed templates/*.html i18n/*.json mail/* help/*.md
+var assets embed.FS
 
 // Module is the bookshop module.
 type Module struct {
@@ -79,9 +73,9 @@ func (m *Module) Init(h module.Host) error {
 	h.Models(models...)
 	h.Migrations(store.Migration{ID: "0001_tables", Up: store.CreateTables(models...)})
 	h.GroupKind(accounts.GroupKind{ID: KindShop, Label: "Shop"})
-	mail, _ := fs.Sub(mailFS, "mail")
+	h.Assets(assets) // templates/, i18n/, mail/ (the kinds' texts), help/
 	h.Notification(notify.Kind{ID: KindReady, Title: "A book you reserved is ready to collect",
-		DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true, Templates: mail})
+		DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true})
 	h.On(accounts.EventUserDeleted, m.erase)
 	h.Labels(ID+".reservation_status", web.Labels{
 		StatusReserved:  {Text: "Being prepared", Tone: "info"},
@@ -94,12 +88,6 @@ func (m *Module) Init(h module.Host) error {
 	h.Labels(ID+".reason", web.Texts(map[string]string{
 		ReasonAuthor: "More by an author you bought", ReasonGenre: "A genre you read", ReasonTogether: "Bought by readers of your books",
 	}))
-	tpl, _ := fs.Sub(templateFS, "templates")
-	h.Templates(tpl)
-	tr, _ := fs.Sub(translationFS, "i18n")
-	h.Translations(tr)
-	help, _ := fs.Sub(helpFS, "help")
-	h.HelpArticles(help)
 	cust := []string{"customer"}
 	h.Nav(web.NavItem{Label: "Books", Path: "/m/bookshop/", Roles: cust, Order: 140},
 		web.NavItem{Label: "My orders", Path: "/m/bookshop/orders", Roles: cust, Order: 141},

@@ -10,7 +10,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -45,17 +44,12 @@ const (
 	KindWorkDone = ID + ".work_done"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-//go:embed i18n/*.json
-var translationFS embed.FS
-
-//go:embed mail/*
-var mailFS embed.FS
-
-//go:embed help/*.md
-var helpFS embed.FS
+// assets are the module's pages, Italian, notification texts and help
+// articles, declared at once with h.Assets (file patterns, so the
+// templates' _partials.html is included).
+//
+//go:embed templates/*.html i18n/*.json mail/* help/*.md
+var assets embed.FS
 
 // Module is the city works module.
 type Module struct {
@@ -108,11 +102,11 @@ func (m *Module) Init(h module.Host) error {
 	h.GroupKind(accounts.GroupKind{ID: KindDepartment, Label: "Department"})
 	h.Topic("counts", m.countStream())
 
-	mail, _ := fs.Sub(mailFS, "mail")
+	h.Assets(assets) // templates/, i18n/, mail/ (the kinds' texts), help/
 	both := []string{notify.ChannelInApp, notify.ChannelEmail}
-	h.Notification(notify.Kind{ID: KindCongestion, Title: "A street of your department is congested", DefaultChannels: both, Mutable: true, Templates: mail})
-	h.Notification(notify.Kind{ID: KindReportDone, Title: "A problem you reported is fixed", DefaultChannels: both, Mutable: true, Templates: mail})
-	h.Notification(notify.Kind{ID: KindWorkDone, Title: "Finished public works (webhook)", Templates: mail})
+	h.Notification(notify.Kind{ID: KindCongestion, Title: "A street of your department is congested", DefaultChannels: both, Mutable: true})
+	h.Notification(notify.Kind{ID: KindReportDone, Title: "A problem you reported is fixed", DefaultChannels: both, Mutable: true})
+	h.Notification(notify.Kind{ID: KindWorkDone, Title: "Finished public works (webhook)"})
 
 	h.Labels(ID+".problem", web.Labels{
 		"street_light":  {Text: "Broken street light"},
@@ -137,12 +131,6 @@ func (m *Module) Init(h module.Host) error {
 		"cityworks.report_updated": "A reported problem moved on",
 	}))
 
-	tpl, _ := fs.Sub(templateFS, "templates")
-	h.Templates(tpl)
-	tr, _ := fs.Sub(translationFS, "i18n")
-	h.Translations(tr)
-	help, _ := fs.Sub(helpFS, "help")
-	h.HelpArticles(help)
 	h.Nav(web.NavItem{Label: "Report a problem", Path: "/m/cityworks/", Roles: []string{"customer"}, Order: 130},
 		web.NavItem{Label: "Traffic", Path: "/m/cityworks/", Roles: []string{"staff", "admin"}, Order: 130},
 		web.NavItem{Label: "Works planner", Path: "/m/cityworks/planner", Roles: []string{"staff", "admin"}, Order: 131},
