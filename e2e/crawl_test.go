@@ -178,6 +178,7 @@ const brokenPage = `<!doctype html>
 <p lang="en">Save</p>
 <input type="text" name="plate">
 <p><img src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="></p>
+<figure class="chart chart-bar" id="unnamed"><svg role="img" aria-label="Grafico"><g class="chart-grid"></g></svg></figure>
 <script>console.error("planted console error")</script>
 </main></body></html>`
 
@@ -230,6 +231,7 @@ func TestCrawlCheckerCatchesProblems(t *testing.T) {
 		`internal key "booking_status"`,
 		`English "Save" on an Italian page (Italian: "Salva")`,
 		"input without a label: input[name=plate]",
+		"chart without named axes (chart.Chart.ValueName and LabelHeader): figure#unnamed",
 		"image-alt (critical)", // axe-core
 		"planted console error",
 	} {
@@ -333,6 +335,8 @@ type pageFacts struct {
 	// declared in its own language, not words the page failed to translate.
 	Foreign    []string `json:"foreign"`
 	Unlabelled []string `json:"unlabelled"`
+	// Unnamed are line and bar charts whose axes are not both named.
+	Unnamed []string `json:"unnamed"`
 }
 
 // urlOrEmail is left out of the internal-key check: addresses may hold
@@ -350,6 +354,9 @@ func (f pageFacts) problems(lang string, cat *i18n.Catalog, rawKey *regexp.Regex
 	}
 	for _, in := range f.Unlabelled {
 		out = append(out, "input without a label: "+in)
+	}
+	for _, c := range f.Unnamed {
+		out = append(out, "chart without named axes (chart.Chart.ValueName and LabelHeader): "+c)
 	}
 	for _, text := range append(append([]string(nil), f.Texts...), f.Foreign...) {
 		if m := rawKey.FindString(urlOrEmail.ReplaceAllString(text, "")); m != "" {
@@ -407,7 +414,11 @@ const inspectJS = `(() => {
     if (el.labels.length || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || el.title) continue;
     unlabelled.push(describe(el) + (el.name ? "[name=" + el.name + "]" : ""));
   }
-  return {scrollWidth: document.documentElement.scrollWidth, clientWidth: vw, wide, texts, foreign, unlabelled};
+  const unnamed = [];
+  for (const fig of document.querySelectorAll("figure.chart-line, figure.chart-bar")) {
+    if (fig.querySelector(".chart-grid") && fig.querySelectorAll(".chart-axis-name text").length < 2) unnamed.push(describe(fig));
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, clientWidth: vw, wide, texts, foreign, unlabelled, unnamed};
 })()`
 
 func (tb *Tab) inspect() pageFacts {

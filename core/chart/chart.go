@@ -108,8 +108,12 @@ type Chart struct {
 	// total, in words.
 	Description string `json:"description,omitempty"`
 	// LabelHeader heads the label column of the table, e.g. "Day"
-	// (English; translated). Default "Category".
+	// (English; translated). Default "Category". A line or bar chart also
+	// names its horizontal axis with it.
 	LabelHeader string `json:"label_header,omitempty"`
+	// ValueName names the vertical axis of a line or bar chart, e.g.
+	// "Voltage" (English; translated; the Unit follows it in brackets).
+	ValueName string `json:"value_name,omitempty"`
 	// Labels name the points (line, bar) or slices (donut), in order.
 	Labels []string `json:"labels,omitempty"`
 	// LabelsAreKeys says the labels are English keys (a module's
@@ -487,13 +491,32 @@ func (r *renderer) axes() {
 	if len(series) > 1 {
 		top = 28 // room for the legend
 	}
+	yName, xName := r.axisNames()
+	if yName != "" {
+		top += fontSize + 6
+	}
 	left := float64(widest)*charWidth + 10
 	right, bottom := 10.0, 24.0
+	if xName != "" {
+		bottom += fontSize + 4
+	}
 	plotW, plotH := width-left-right, height-top-bottom
 	y := func(v float64) float64 { return top + plotH*(thi-v)/(thi-tlo) }
 
 	if len(series) > 1 {
 		r.legend(series)
+	}
+	// The axes' names: the values' above the value labels, the categories'
+	// under the category labels, at the right.
+	if yName != "" || xName != "" {
+		r.w(`<g class="chart-text chart-axis-name" font-size="`, num(fontSize), `" fill="#3b4352">`)
+		if yName != "" {
+			r.w(`<text x="0" y="`, num(top-fontSize/2-2), `" text-anchor="start">`, esc(yName), `</text>`)
+		}
+		if xName != "" {
+			r.w(`<text x="`, num(width-right), `" y="`, num(height-3), `" text-anchor="end">`, esc(xName), `</text>`)
+		}
+		r.w(`</g>`)
 	}
 	// Grid and value labels.
 	r.w(`<g class="chart-grid" stroke="#d9dee7" stroke-width="1">`)
@@ -594,6 +617,21 @@ func (r *renderer) axes() {
 		}
 		r.w(`</g>`)
 	}
+}
+
+// axisNames are the translated names of the value axis (with the unit)
+// and of the category axis; empty when the chart does not name them.
+func (r *renderer) axisNames() (yName, xName string) {
+	if r.c.ValueName != "" {
+		yName = r.l.t(r.c.ValueName)
+		if r.c.Unit != "" {
+			yName += " (" + r.c.Unit + ")"
+		}
+	}
+	if r.c.LabelHeader != "" {
+		xName = r.l.t(r.c.LabelHeader)
+	}
+	return yName, xName
 }
 
 func (r *renderer) legend(series []Series) {

@@ -579,3 +579,24 @@ func TestLabelsAreKeysAreTranslated(t *testing.T) {
 		t.Errorf("a key label was not translated:\n%s", out)
 	}
 }
+
+// A line or bar chart names its axes: the values' name with the unit, and
+// the categories' header, translated.
+func TestAxesAreNamed(t *testing.T) {
+	it := func(key string, args ...any) string {
+		if v, ok := map[string]string{"Voltage": "Tensione", "Day": "Giorno"}[key]; ok {
+			return v
+		}
+		return key
+	}
+	c := Chart{Kind: Line, Title: "Battery", ValueName: "Voltage", Unit: "V", LabelHeader: "Day",
+		Labels: []string{"1", "2"}, Series: []Series{{Values: []float64{12.1, 12.4}}}}
+	out := string(Render(c, Locale{Lang: "it", T: it}))
+	if !strings.Contains(out, `class="chart-text chart-axis-name"`) || !strings.Contains(out, ">Tensione (V)</text>") || !strings.Contains(out, ">Giorno</text>") {
+		t.Errorf("the axes are not named in Italian:\n%s", out)
+	}
+	c.ValueName, c.LabelHeader = "", ""
+	if out := string(Render(c, Locale{Lang: "it", T: it})); strings.Contains(out, "chart-axis-name") {
+		t.Errorf("a chart without names drew an axis name:\n%s", out)
+	}
+}

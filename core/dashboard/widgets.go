@@ -165,7 +165,7 @@ func (s *Service) accountData(ctx context.Context, p *accounts.Principal) (any, 
 		}
 	}
 	d := AccountData{Count: int64(len(times)), SignIns: chart.Chart{
-		Kind: chart.Bar, Title: "Sign-ins, last 30 days", LabelHeader: "Day",
+		Kind: chart.Bar, Title: "Sign-ins, last 30 days", LabelHeader: "Day", ValueName: "Sign-ins",
 		Labels: dayLabels(p.Locale, first, activityDays),
 		Series: []chart.Series{{Name: "Sign-ins", Values: counts}},
 	}}
@@ -241,7 +241,7 @@ func (s *Service) orgData(ctx context.Context, p *accounts.Principal) (any, erro
 			counts[i] += float64(h.N)
 		}
 	}
-	d.SignIns = chart.Chart{Kind: chart.Line, Title: "Sign-ins across the organisation", LabelHeader: "Day",
+	d.SignIns = chart.Chart{Kind: chart.Line, Title: "Sign-ins across the organisation", LabelHeader: "Day", ValueName: "Sign-ins",
 		Labels: dayLabels(p.Locale, first, activityDays), Series: []chart.Series{{Name: "Sign-ins", Values: counts}}}
 	return d, nil
 }

@@ -56,7 +56,7 @@ func (m *Module) Day(ctx context.Context, s *Segment, day time.Time) (*DayView, 
 			usual[h], v.Usual[h] = x, &x
 		}
 	}
-	v.Chart = chart.Chart{Kind: chart.Line, Title: "Vehicles per hour: this day and the usual level", LabelHeader: "Hour (UTC)", Labels: labels,
+	v.Chart = chart.Chart{Kind: chart.Line, Title: "Vehicles per hour: this day and the usual level", LabelHeader: "Hour (UTC)", ValueName: "Vehicles per hour", Labels: labels,
 		Series: []chart.Series{{Name: "This day", Values: today}, {Name: "Usual", Values: usual}}}
 	return v, nil
 }

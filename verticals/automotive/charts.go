@@ -22,9 +22,9 @@ func (s *Service) vehicleCharts(h *Diagnostics30) []chart.Chart {
 		}
 		return out
 	}
-	battery := chart.Chart{Kind: chart.Line, Title: "Battery voltage", LabelHeader: "Day", Unit: "V", Decimals: 1,
+	battery := chart.Chart{Kind: chart.Line, Title: "Battery voltage", LabelHeader: "Day", ValueName: "Voltage", Unit: "V", Decimals: 1,
 		Labels: label(h.Battery), Series: []chart.Series{{Name: "Battery", Values: values(h.Battery)}}}
-	tyres := chart.Chart{Kind: chart.Line, Title: "Tyre pressures", LabelHeader: "Day", Unit: "kPa",
+	tyres := chart.Chart{Kind: chart.Line, Title: "Tyre pressures", LabelHeader: "Day", ValueName: "Pressure", Unit: "kPa",
 		Labels: label(h.Tyres["fl"]), Series: []chart.Series{
 			{Name: "Front left", Values: values(h.Tyres["fl"])}, {Name: "Front right", Values: values(h.Tyres["fr"])},
 			{Name: "Rear left", Values: values(h.Tyres["rl"])}, {Name: "Rear right", Values: values(h.Tyres["rr"])},
@@ -33,7 +33,7 @@ func (s *Service) vehicleCharts(h *Diagnostics30) []chart.Chart {
 	for i, p := range h.WeeklyKm {
 		weeks[i] = p.At.Format("02/01")
 	}
-	distance := chart.Chart{Kind: chart.Bar, Title: "Distance per week", LabelHeader: "Week of", Unit: "km",
+	distance := chart.Chart{Kind: chart.Bar, Title: "Distance per week", LabelHeader: "Week of", ValueName: "Distance", Unit: "km",
 		Labels: weeks, Series: []chart.Series{{Name: "Distance", Values: values(h.WeeklyKm)}}}
 	return []chart.Chart{battery, tyres, distance}
 }

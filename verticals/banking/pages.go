@@ -502,7 +502,7 @@ func (s *Service) reportFor(c *fiber.Ctx) (*ReportView, uint, error) {
 }
 
 func categoryChart(r Report) chart.Chart {
-	ch := chart.Chart{Kind: chart.Bar, Title: "Spending by category", LabelHeader: "Category", Unit: "€", Decimals: 2, LabelsAreKeys: true,
+	ch := chart.Chart{Kind: chart.Bar, Title: "Spending by category", LabelHeader: "Category", ValueName: "Spent", Unit: "€", Decimals: 2, LabelsAreKeys: true,
 		Series: []chart.Series{{Name: "This month"}, {Name: "Last month"}, {Name: "3-month average"}}}
 	for _, l := range r.ByCategory {
 		ch.Labels = append(ch.Labels, string(l.Category))

@@ -245,7 +245,7 @@ func (s *Service) ClassMastery(ctx context.Context, orgID, courseID uint) ([]Cla
 // heatChart draws the class's mastery by topic: for each topic the number
 // of students who need work, are learning, or have mastered it.
 func heatChart(ct []ClassTopic) chart.Chart {
-	c := chart.Chart{Kind: chart.Bar, Title: "Class mastery by topic", LabelHeader: "Topic",
+	c := chart.Chart{Kind: chart.Bar, Title: "Class mastery by topic", LabelHeader: "Topic", ValueName: "Students",
 		Series: []chart.Series{{Name: "Needs work"}, {Name: "Learning"}, {Name: "Mastered"}}}
 	for _, t := range ct {
 		c.Labels = append(c.Labels, t.Topic.Name)

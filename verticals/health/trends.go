@@ -79,7 +79,7 @@ func (s *Service) TrendOf(ctx context.Context, p *accounts.Principal, patientID 
 		return v
 	}
 	v := Vitals[m.Code]
-	ch := chart.Chart{Kind: chart.Line, Title: m.Label, LabelHeader: "Day", Labels: labels, Decimals: v.Decimals, Unit: unitLabels[v.Unit]}
+	ch := chart.Chart{Kind: chart.Line, Title: m.Label, LabelHeader: "Day", ValueName: "Reading", Labels: labels, Decimals: v.Decimals, Unit: unitLabels[v.Unit]}
 	for _, code := range codes {
 		byCode := make([]Observation, 0, len(obs))
 		for _, o := range obs {

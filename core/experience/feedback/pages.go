@@ -318,7 +318,7 @@ func weeklyCharts(r *Report) (*chart.Chart, *chart.Chart) {
 		csat.Values = append(csat.Values, cv)
 		nps.Values = append(nps.Values, nv)
 	}
-	bar := &chart.Chart{Kind: chart.Bar, Title: "Responses per week", LabelHeader: "Week", Labels: labels, Series: []chart.Series{counts}, ID: "fb-weekly"}
+	bar := &chart.Chart{Kind: chart.Bar, Title: "Responses per week", LabelHeader: "Week", ValueName: "Responses", Labels: labels, Series: []chart.Series{counts}, ID: "fb-weekly"}
 	// Only the scores that have answers: a missing NPS is not an NPS of 0.
 	var series []chart.Series
 	for _, f := range r.Overall {
@@ -332,7 +332,7 @@ func weeklyCharts(r *Report) (*chart.Chart, *chart.Chart) {
 	if len(series) == 0 {
 		return bar, nil
 	}
-	line := &chart.Chart{Kind: chart.Line, Title: "CSAT % and NPS per week", LabelHeader: "Week", Labels: labels, Series: series, ID: "fb-scores"}
+	line := &chart.Chart{Kind: chart.Line, Title: "CSAT % and NPS per week", LabelHeader: "Week", ValueName: "Score", Labels: labels, Series: series, ID: "fb-scores"}
 	return bar, line
 }
 
