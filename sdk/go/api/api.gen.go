@@ -1891,6 +1891,7 @@ type Chart struct {
 	Title         string    `json:"title"`
 	Unit          *string   `json:"unit,omitempty"`
 	Value         *float64  `json:"value,omitempty"`
+	ValueName     *string   `json:"value_name,omitempty"`
 }
 
 // Choice defines model for Choice.

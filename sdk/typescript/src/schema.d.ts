@@ -4069,6 +4069,7 @@ export interface components {
             unit?: string;
             /** Format: double */
             value?: number;
+            value_name?: string;
         };
         Choice: {
             id: string;
