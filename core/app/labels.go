@@ -82,4 +82,7 @@ var coreLabelSets = map[string]web.Labels{
 		"application/vnd.ms-excel": "Excel spreadsheet",
 		"application/json":         "JSON file",
 	}),
+	// language names a locale where one is shown as data (a help
+	// article's language); the language pickers name each in its own.
+	"language": web.Texts(map[string]string{"en": "English", "it": "Italian"}),
 }
