@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portalkit/portalkit/core/stop"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -78,14 +79,10 @@ func (s *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	rs.cancel()
-	done := make(chan struct{})
-	go func() { rs.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("live: did not stop: %w", ctx.Err())
+	if err := stop.Wait(ctx, &rs.wg); err != nil {
+		return fmt.Errorf("live: did not stop: %w", err)
 	}
+	return nil
 }
 
 func (s *Service) pruneLoop(ctx context.Context) {

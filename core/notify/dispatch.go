@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/events"
+	"github.com/portalkit/portalkit/core/stop"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -59,14 +60,10 @@ func (s *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	rs.cancel()
-	done := make(chan struct{})
-	go func() { rs.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("notify: workers did not stop: %w", ctx.Err())
+	if err := stop.Wait(ctx, &rs.wg); err != nil {
+		return fmt.Errorf("notify: workers did not stop: %w", err)
 	}
+	return nil
 }
 
 // Kick wakes an idle worker now instead of at its next poll.

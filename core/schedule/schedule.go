@@ -41,6 +41,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/config"
 	"github.com/portalkit/portalkit/core/names"
+	"github.com/portalkit/portalkit/core/stop"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -359,14 +360,10 @@ func (s *Service) Stop(ctx context.Context) error {
 		<-c.Stop().Done() // ticks only claim; they end quickly
 	}
 	cancel()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("schedule: runs still finishing: %w", ctx.Err())
+	if err := stop.Wait(ctx, &s.wg); err != nil {
+		return fmt.Errorf("schedule: runs still finishing: %w", err)
 	}
+	return nil
 }
 
 // Wait blocks until no run started by this instance is in progress, or ctx

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portalkit/portalkit/core/stop"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -105,12 +106,5 @@ func (w *Sweeper) Stop(ctx context.Context) error {
 		return nil
 	}
 	w.cancel()
-	done := make(chan struct{})
-	go func() { w.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return stop.Wait(ctx, &w.wg)
 }
