@@ -19,7 +19,14 @@ type PortalAccount struct{ Username, Hash string }
 // ExportMosquitto writes a Mosquitto password file and ACL file for every
 // active device of the deployment into dir (passwd and acl), plus the
 // portal's own accounts: they may read every device topic and publish
-// commands. The files are written to temporary names and
+// commands. Devices share two pattern rules keyed on their username (the
+// device ID): each publishes only under t/+/d/<its ID>/ and reads only its
+// own commands. One rule for every device keeps the ACL the same size
+// whatever the fleet (Mosquitto 2.0 loads per-user blocks in quadratic
+// time: 48 s for 40 000 devices, docs/scaling.md); the organisation and
+// module segments, which the rule leaves open, are checked by the portal's
+// router, which refuses another organisation's topic and records another
+// module's in the device's reject log. The files are written to temporary names and
 // renamed, so a broker reloading them never sees half a file. It returns
 // how many devices were exported.
 func (s *Service) ExportMosquitto(ctx context.Context, dir string, portal ...PortalAccount) (int, error) {
@@ -37,6 +44,8 @@ func (s *Service) exportMosquitto(ctx context.Context, dir string, portal ...Por
 		return 0, false, err
 	}
 	var pw, acl strings.Builder
+	acl.WriteString("# Every device: publish under its own ID, read its own commands.\n" +
+		"pattern write t/+/d/%u/#\npattern read t/+/d/%u/cmd/#\n\n")
 	for _, p := range portal {
 		fmt.Fprintf(&pw, "%s:%s\n", p.Username, p.Hash)
 		fmt.Fprintf(&acl, "user %s\ntopic read t/+/d/+/#\ntopic read $share/+/t/+/d/+/#\ntopic write t/+/d/+/cmd/#\n\n", p.Username)
@@ -44,15 +53,12 @@ func (s *Service) exportMosquitto(ctx context.Context, dir string, portal ...Por
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	for _, d := range list {
 		fmt.Fprintf(&pw, "%s:%s\n", d.ID, d.SecretHash)
-		base := "t/" + d.OrgSlug + "/d/" + d.ID
-		fmt.Fprintf(&acl, "user %s\ntopic write %s/%s/#\ntopic read %s/cmd/#\n\n", d.ID, base, d.Module, base)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return 0, false, err
 	}
-	// The ACL first: a broker reloading between the two files then never
-	// accepts a new device it has no ACL entry for (Mosquitto acknowledges
-	// and drops a publish its ACL denies).
+	// The ACL first (it changes only with the portal's accounts now; the
+	// order still matters for them).
 	changed := false
 	for _, f := range []struct{ name, body string }{{"acl", acl.String()}, {"passwd", pw.String()}} {
 		ok, err := replaceFile(filepath.Join(dir, f.name), f.body)

@@ -130,6 +130,32 @@ func ingestScenarios(t *testing.T, ta *portaltest.TestApp, gw gateway, a, b, x *
 			})
 		}
 	})
+	t.Run("its own ID under another organisation or module is not stored", func(t *testing.T) {
+		// Mosquitto's ACL lets a device publish anywhere under t/+/d/<its
+		// ID>/ (one pattern rule for the whole fleet); the router refuses
+		// the rest: another organisation's segment, another module's.
+		before := countReadings(t, ta, a.ID)
+		c, err := connect(gw.url, a.Username, a.Secret, a.ID, nil)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		own := strings.TrimPrefix(a.Topics.Publish, "t/acme/")
+		_ = publish(t, c, "t/other/"+own+"/temp", gaugeJSON(500, 20))
+		_ = publish(t, c, strings.TrimSuffix(a.Topics.Publish, "/gauges")+"/banking/temp", gaugeJSON(501, 20))
+		c.Disconnect(10)
+		eventually(t, 5*time.Second, "the other module's message in the reject log", func() bool {
+			for _, r := range rejectsOf(t, ta, a.ID) {
+				if strings.Contains(r.Reason, "is not this device's module") || strings.Contains(r.Reason, "topic not allowed") {
+					return true
+				}
+			}
+			return false
+		})
+		time.Sleep(200 * time.Millisecond)
+		if n := countReadings(t, ta, a.ID); n != before {
+			t.Errorf("readings under another organisation or module were stored: %d, want %d", n, before)
+		}
+	})
 	t.Run("invalid payloads land in the reject log with a reason", func(t *testing.T) {
 		c, err := connect(gw.url, b.Username, b.Secret, b.ID, nil)
 		if err != nil {
