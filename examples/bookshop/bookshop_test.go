@@ -412,3 +412,39 @@ func TestEventCapacityUnderConcurrentSignups(t *testing.T) {
 		t.Fatalf("%d places taken of 2", n)
 	}
 }
+
+// TestReservingTwiceAtOnceKeepsOneReservation: eight requests of the same
+// customer for the same title at the same shop, at the same moment (a
+// double tap, two tabs), leave one open reservation and all answer it.
+func TestReservingTwiceAtOnceKeepsOneReservation(t *testing.T) {
+	ta, _ := newApp(t)
+	c := newChain(t, ta)
+	rose := c.book(t, "The Name of the Rose", "Umberto Eco", "crime")
+	ids := make(chan uint, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r bookshop.Reservation
+			res := ta.Do(t, "POST", "/api/v1/bookshop/reservations", map[string]any{"shop_id": c.milano, "book_id": rose}, c.anna)
+			if res.Status != 201 {
+				t.Errorf("a concurrent reservation answered %d: %s", res.Status, res.Body)
+				return
+			}
+			res.JSON(t, &r)
+			ids <- r.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[uint]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	var mine struct{ Items []bookshop.Reservation }
+	c.must(t, "GET", "/api/v1/bookshop/reservations", nil, c.anna, 200).JSON(t, &mine)
+	if len(seen) != 1 || len(mine.Items) != 1 {
+		t.Fatalf("eight concurrent reservations left %d reservations (answers named %d): %+v", len(mine.Items), len(seen), mine.Items)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/live"
@@ -71,7 +73,12 @@ func (m *Module) now() time.Time {
 func (m *Module) Init(h module.Host) error {
 	m.st, m.acc, m.notify, m.live = h.Store(), h.Accounts(), h.Notify(), h.Live()
 	h.Models(models...)
-	h.Migrations(store.Migration{ID: "0001_tables", Up: store.CreateTables(models...)})
+	h.Migrations(store.Migration{ID: "0001_tables", Up: store.CreateTables(models...)},
+		// One open reservation per customer, shop and title, whatever the
+		// concurrency (Reserve inserts with ON CONFLICT DO NOTHING on it).
+		store.Migration{ID: "0002_reservation_open_once", Up: func(tx *gorm.DB) error {
+			return tx.Exec(`CREATE UNIQUE INDEX IF NOT EXISTS bookshop_reservation_open ON bookshop_reservations (org_id, customer_id, shop_id, book_id) WHERE status IN ('reserved', 'ready')`).Error
+		}})
 	h.GroupKind(accounts.GroupKind{ID: KindShop, Label: "Shop"})
 	h.Assets(assets) // templates/, i18n/, mail/ (the kinds' texts), help/
 	h.Notification(notify.Kind{ID: KindReady, Title: "A book you reserved is ready to collect",

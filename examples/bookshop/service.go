@@ -623,21 +623,26 @@ func (m *Module) Reserve(ctx context.Context, p *accounts.Principal, shopID, boo
 		} else if err != nil {
 			return err
 		}
-		var cur Reservation
-		err = db.Where("customer_id = ? AND shop_id = ? AND book_id = ? AND status IN ?", p.UserID, shopID, bookID,
-			[]string{StatusReserved, StatusReady}).Take(&cur).Error
-		switch {
-		case err == nil:
+		// Reserving again (a retry, a second tab) returns the open
+		// reservation: the partial unique index keeps one per customer,
+		// shop and title even when two requests race.
+		r = &Reservation{CustomerID: p.UserID, ShopID: shopID, BookID: bookID, Status: StatusReserved, CreatedAt: m.now()}
+		res := db.Clauses(clause.OnConflict{
+			Columns:     []clause.Column{{Name: "org_id"}, {Name: "customer_id"}, {Name: "shop_id"}, {Name: "book_id"}},
+			TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "status IN ('reserved', 'ready')"}}},
+			DoNothing:   true,
+		}).Create(r)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			var cur Reservation
+			if err := db.Where("customer_id = ? AND shop_id = ? AND book_id = ? AND status IN ?", p.UserID, shopID, bookID,
+				[]string{StatusReserved, StatusReady}).Take(&cur).Error; err != nil {
+				return err
+			}
 			r = &cur
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			r = &Reservation{CustomerID: p.UserID, ShopID: shopID, BookID: bookID, Status: StatusReserved, CreatedAt: m.now()}
-			if err := db.Create(r).Error; err != nil {
-				return err
-			}
-			if err := m.acc.AddGroupMember(ctx, tx, p.OrgID, s.GroupID, p.UserID, accounts.CustomerSide, "customer"); err != nil {
-				return err
-			}
-		default:
+		} else if err := m.acc.AddGroupMember(ctx, tx, p.OrgID, s.GroupID, p.UserID, accounts.CustomerSide, "customer"); err != nil {
 			return err
 		}
 		r.Title, r.ShopName = b.Title, s.Name
