@@ -38,6 +38,7 @@ func (s *Service) mountPages(r fiber.Router) {
 	r.Get("/bookings/:id/calendar.ics", student, s.calendarFile)
 	r.Get("/courses/:id/import", acc.RequirePage(accounts.Staff, accounts.Admin), s.importPage)
 	r.Post("/courses/:id/import", acc.RequirePage(accounts.Staff, accounts.Admin), s.importSubmit)
+	r.Get("/courses/:id/results.csv", acc.RequirePage(accounts.Staff, accounts.Admin), s.resultsFile)
 }
 
 var flash = map[string]string{

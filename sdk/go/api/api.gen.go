@@ -261,6 +261,30 @@ func (e EducationCourseStaffRole) Valid() bool {
 	}
 }
 
+// Defines values for EducationModuleResultMethod.
+const (
+	EducationModuleResultMethodAverage EducationModuleResultMethod = "average"
+	EducationModuleResultMethodFirst   EducationModuleResultMethod = "first"
+	EducationModuleResultMethodHighest EducationModuleResultMethod = "highest"
+	EducationModuleResultMethodLast    EducationModuleResultMethod = "last"
+)
+
+// Valid indicates whether the value is a known member of the EducationModuleResultMethod enum.
+func (e EducationModuleResultMethod) Valid() bool {
+	switch e {
+	case EducationModuleResultMethodAverage:
+		return true
+	case EducationModuleResultMethodFirst:
+		return true
+	case EducationModuleResultMethodHighest:
+		return true
+	case EducationModuleResultMethodLast:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EducationModuleStateQuizMethod.
 const (
 	EducationModuleStateQuizMethodAverage EducationModuleStateQuizMethod = "average"
@@ -2306,6 +2330,32 @@ type EducationLessonState struct {
 	Title     string  `json:"title"`
 }
 
+// EducationModuleResult defines model for EducationModuleResult.
+type EducationModuleResult struct {
+	// Attempts Graded attempts
+	Attempts int64 `json:"attempts"`
+
+	// Best The best attempt as a share of the maximum (0 to 1)
+	Best float64 `json:"best"`
+
+	// Completed Every lesson done and the quiz passed
+	Completed bool `json:"completed"`
+
+	// Grade The graded score as a share of the maximum (0 to 1) by the grading method; 0 without attempts
+	Grade       float64 `json:"grade"`
+	Lessons     int64   `json:"lessons"`
+	LessonsDone int64   `json:"lessons_done"`
+
+	// Method The module's grading method
+	Method   EducationModuleResultMethod `json:"method"`
+	Module   string                      `json:"module"`
+	ModuleId int64                       `json:"module_id"`
+	Passed   bool                        `json:"passed"`
+}
+
+// EducationModuleResultMethod The module's grading method
+type EducationModuleResultMethod string
+
 // EducationModuleState defines model for EducationModuleState.
 type EducationModuleState struct {
 	Complete     bool                           `json:"complete"`
@@ -2482,6 +2532,17 @@ type EducationStudent struct {
 	Email string `json:"email"`
 	Id    int64  `json:"id"`
 	Name  string `json:"name"`
+}
+
+// EducationStudentResults defines model for EducationStudentResults.
+type EducationStudentResults struct {
+	// ExternalId The student information system's key given at enrolment
+	ExternalId *string                  `json:"external_id,omitempty"`
+	Modules    *[]EducationModuleResult `json:"modules"`
+
+	// Percent Course progress: lessons done and quizzes passed as a share of both
+	Percent int64            `json:"percent"`
+	Student EducationStudent `json:"student"`
 }
 
 // EducationSuggestion defines model for EducationSuggestion.
@@ -3615,6 +3676,12 @@ type Result struct {
 	ItemId   string    `json:"item_id"`
 	Max      float64   `json:"max"`
 	Score    float64   `json:"score"`
+}
+
+// ResultsOutBody defines model for ResultsOutBody.
+type ResultsOutBody struct {
+	Course   EducationCourse            `json:"course"`
+	Students *[]EducationStudentResults `json:"students"`
 }
 
 // RoleInputBody defines model for RoleInputBody.
@@ -5854,6 +5921,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 	EducationPracticeStart(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationResults Every student's results per module (the course's staff, admins, integrators)
+	//
+	// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+	//
+	// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+	EducationResults(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EducationSlots Upcoming office hours of a course, with free places and your booking
 	//
@@ -9379,6 +9453,23 @@ func (c *Client) EducationModuleAdd(ctx context.Context, id int64, body Educatio
 // Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 func (c *Client) EducationPracticeStart(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEducationPracticeStartRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationResults Every student's results per module (the course's staff, admins, integrators)
+//
+// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+//
+// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+func (c *Client) EducationResults(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationResultsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -16596,6 +16687,40 @@ func NewEducationPracticeStartRequest(server string, id int64, params *Education
 	return req, nil
 }
 
+// NewEducationResultsRequest constructs an http.Request for the EducationResults method
+func NewEducationResultsRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/courses/%s/results", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewEducationSlotsRequest constructs an http.Request for the EducationSlots method
 func NewEducationSlotsRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -22544,6 +22669,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 	EducationPracticeStartWithResponse(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*EducationPracticeStartResponse, error)
+
+	// EducationResultsWithResponse Every student's results per module (the course's staff, admins, integrators)
+	//
+	// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+	EducationResultsWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationResultsResponse, error)
 
 	// EducationSlotsWithResponse Upcoming office hours of a course, with free places and your booking
 	//
@@ -32416,6 +32550,82 @@ func (r EducationPracticeStartResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r EducationPracticeStartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EducationResultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ResultsOutBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EducationResultsResponse) GetJSON200() *ResultsOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationResultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationResultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationResultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationResultsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -42815,6 +43025,21 @@ func (c *ClientWithResponses) EducationPracticeStartWithResponse(ctx context.Con
 	return ParseEducationPracticeStartResponse(rsp)
 }
 
+// EducationResultsWithResponse Every student's results per module (the course's staff, admins, integrators)
+//
+// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+func (c *ClientWithResponses) EducationResultsWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationResultsResponse, error) {
+	rsp, err := c.EducationResults(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationResultsResponse(rsp)
+}
+
 // EducationSlotsWithResponse Upcoming office hours of a course, with free places and your booking
 //
 // Returns a wrapper object for the known response body format(s).
@@ -52353,6 +52578,67 @@ func ParseEducationPracticeStartResponse(rsp *http.Response) (*EducationPractice
 			headers.RetryAfter = &value
 		}
 		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEducationResultsResponse parses an HTTP response from a EducationResultsWithResponse call
+func ParseEducationResultsResponse(rsp *http.Response) (*EducationResultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationResultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ResultsOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
 	}
 
 	return response, nil

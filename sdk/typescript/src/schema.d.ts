@@ -1500,6 +1500,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/education/courses/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every student's results per module (the course's staff, admins, integrators)
+         * @description Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+         */
+        get: operations["education-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/education/courses/{id}/slots": {
         parameters: {
             query?: never;
@@ -4491,6 +4511,38 @@ export interface components {
             position: number;
             title: string;
         };
+        EducationModuleResult: {
+            /**
+             * Format: int64
+             * @description Graded attempts
+             */
+            attempts: number;
+            /**
+             * Format: double
+             * @description The best attempt as a share of the maximum (0 to 1)
+             */
+            best: number;
+            /** @description Every lesson done and the quiz passed */
+            completed: boolean;
+            /**
+             * Format: double
+             * @description The graded score as a share of the maximum (0 to 1) by the grading method; 0 without attempts
+             */
+            grade: number;
+            /** Format: int64 */
+            lessons: number;
+            /** Format: int64 */
+            lessons_done: number;
+            /**
+             * @description The module's grading method
+             * @enum {string}
+             */
+            method: "highest" | "average" | "first" | "last";
+            module: string;
+            /** Format: int64 */
+            module_id: number;
+            passed: boolean;
+        };
         EducationModuleState: {
             complete: boolean;
             /** Format: int64 */
@@ -4676,6 +4728,17 @@ export interface components {
             /** Format: int64 */
             id: number;
             name: string;
+        };
+        EducationStudentResults: {
+            /** @description The student information system's key given at enrolment */
+            external_id?: string;
+            modules: components["schemas"]["EducationModuleResult"][] | null;
+            /**
+             * Format: int64
+             * @description Course progress: lessons done and quizzes passed as a share of both
+             */
+            percent: number;
+            student: components["schemas"]["EducationStudent"];
         };
         EducationSuggestion: {
             /** Format: int64 */
@@ -5756,6 +5819,10 @@ export interface components {
             max: number;
             /** Format: double */
             score: number;
+        };
+        ResultsOutBody: {
+            course: components["schemas"]["EducationCourse"];
+            students: components["schemas"]["EducationStudentResults"][] | null;
         };
         RoleInputBody: {
             /** @enum {string} */
@@ -14517,6 +14584,73 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "education-results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultsOutBody"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
