@@ -2475,6 +2475,19 @@ type EducationNewTopic struct {
 	Name string `json:"name"`
 }
 
+// EducationQTIOutBody defines model for EducationQTIOutBody.
+type EducationQTIOutBody struct {
+	// Created False when the bank already had an item with this identifier (nothing changed)
+	Created bool              `json:"created"`
+	Item    EducationBankItem `json:"item"`
+}
+
+// EducationResultsOutBody defines model for EducationResultsOutBody.
+type EducationResultsOutBody struct {
+	Course   EducationCourse            `json:"course"`
+	Students *[]EducationStudentResults `json:"students"`
+}
+
 // EducationRosterOutput defines model for EducationRosterOutput.
 type EducationRosterOutput struct {
 	Students *[]EducationStudent `json:"students"`
@@ -3678,12 +3691,6 @@ type Result struct {
 	Score    float64   `json:"score"`
 }
 
-// ResultsOutBody defines model for ResultsOutBody.
-type ResultsOutBody struct {
-	Course   EducationCourse            `json:"course"`
-	Students *[]EducationStudentResults `json:"students"`
-}
-
 // RoleInputBody defines model for RoleInputBody.
 type RoleInputBody struct {
 	Role RoleInputBodyRole `json:"role"`
@@ -4222,6 +4229,12 @@ type EducationAttemptSubmitParams struct {
 type EducationCourseCreateParams struct {
 	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// EducationItemsQtiParams defines parameters for EducationItemsQti.
+type EducationItemsQtiParams struct {
+	// Topic Topic keys of the course for the item (repeat or separate with commas); without it, the identifier's part before its first '.' (loops.q1 → loops)
+	Topic *[]string `form:"topic,omitempty" json:"topic,omitempty"`
 }
 
 // EducationPracticeStartParams defines parameters for EducationPracticeStart.
@@ -5895,6 +5908,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/courses/{id}/items (the `EducationItemAdd` operationId).
 	EducationItemAdd(ctx context.Context, id int64, body EducationItemAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationItemsQtiWithBody Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+	//
+	// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+	EducationItemsQtiWithBody(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EducationMastery Your mastery per topic and your suggestions (students)
 	//
@@ -9387,6 +9409,25 @@ func (c *Client) EducationItemAddWithBody(ctx context.Context, id int64, content
 // Corresponds with POST /api/v1/education/courses/{id}/items (the `EducationItemAdd` operationId).
 func (c *Client) EducationItemAdd(ctx context.Context, id int64, body EducationItemAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEducationItemAddRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationItemsQtiWithBody Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+//
+// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+func (c *Client) EducationItemsQtiWithBody(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationItemsQtiRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -16557,6 +16598,69 @@ func NewEducationItemAddRequestWithBody(server string, id int64, contentType str
 	return req, nil
 }
 
+// NewEducationItemsQtiRequestWithBody constructs an http.Request for the EducationItemsQti method, with any body, and a specified content type
+func NewEducationItemsQtiRequestWithBody(server string, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/courses/%s/items/qti", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Topic != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "topic", *params.Topic, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewEducationMasteryRequest constructs an http.Request for the EducationMastery method
 func NewEducationMasteryRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -22639,6 +22743,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/courses/{id}/items (the `EducationItemAdd` operationId).
 	EducationItemAddWithResponse(ctx context.Context, id int64, body EducationItemAddJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationItemAddResponse, error)
+
+	// EducationItemsQtiWithBodyWithResponse Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+	//
+	// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+	EducationItemsQtiWithBodyWithResponse(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationItemsQtiResponse, error)
 
 	// EducationMasteryWithResponse Your mastery per topic and your suggestions (students)
 	//
@@ -32286,6 +32399,110 @@ func (r EducationItemAddResponse) ContentType() string {
 	return ""
 }
 
+// EducationItemsQtiResponse409Headers the declared response headers of an HTTP 409 response for EducationItemsQti
+type EducationItemsQtiResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationItemsQtiResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EducationQTIOutBody
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationItemsQtiResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EducationItemsQtiResponse) GetJSON201() *EducationQTIOutBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationItemsQtiResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationItemsQtiResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationItemsQtiResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationItemsQtiResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type EducationMasteryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -32560,7 +32777,7 @@ type EducationResultsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ResultsOutBody
+	JSON200 *EducationResultsOutBody
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -32574,7 +32791,7 @@ type EducationResultsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r EducationResultsResponse) GetJSON200() *ResultsOutBody {
+func (r EducationResultsResponse) GetJSON200() *EducationResultsOutBody {
 	return r.JSON200
 }
 
@@ -42971,6 +43188,21 @@ func (c *ClientWithResponses) EducationItemAddWithResponse(ctx context.Context, 
 	return ParseEducationItemAddResponse(rsp)
 }
 
+// EducationItemsQtiWithBodyWithResponse Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+//
+// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+func (c *ClientWithResponses) EducationItemsQtiWithBodyWithResponse(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationItemsQtiResponse, error) {
+	rsp, err := c.EducationItemsQtiWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationItemsQtiResponse(rsp)
+}
+
 // EducationMasteryWithResponse Your mastery per topic and your suggestions (students)
 //
 // Bayesian Knowledge Tracing (docs/verticals/education.md); no verdict below five answers on a topic.
@@ -52346,6 +52578,101 @@ func ParseEducationItemAddResponse(rsp *http.Response) (*EducationItemAddRespons
 	return response, nil
 }
 
+// ParseEducationItemsQtiResponse parses an HTTP response from a EducationItemsQtiWithResponse call
+func ParseEducationItemsQtiResponse(rsp *http.Response) (*EducationItemsQtiResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationItemsQtiResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EducationQTIOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationItemsQtiResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseEducationMasteryResponse parses an HTTP response from a EducationMasteryWithResponse call
 func ParseEducationMasteryResponse(rsp *http.Response) (*EducationMasteryResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -52598,7 +52925,7 @@ func ParseEducationResultsResponse(rsp *http.Response) (*EducationResultsRespons
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ResultsOutBody
+		var dest EducationResultsOutBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

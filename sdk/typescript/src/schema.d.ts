@@ -1446,6 +1446,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/education/courses/{id}/items/qti": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+         * @description One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+         */
+        post: operations["education-items-qti"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/education/courses/{id}/mastery": {
         parameters: {
             query?: never;
@@ -4666,6 +4686,15 @@ export interface components {
             key: string;
             name: string;
         };
+        EducationQTIOutBody: {
+            /** @description False when the bank already had an item with this identifier (nothing changed) */
+            created: boolean;
+            item: components["schemas"]["EducationBankItem"];
+        };
+        EducationResultsOutBody: {
+            course: components["schemas"]["EducationCourse"];
+            students: components["schemas"]["EducationStudentResults"][] | null;
+        };
         EducationRosterOutput: {
             students: components["schemas"]["EducationStudent"][] | null;
         };
@@ -5819,10 +5848,6 @@ export interface components {
             max: number;
             /** Format: double */
             score: number;
-        };
-        ResultsOutBody: {
-            course: components["schemas"]["EducationCourse"];
-            students: components["schemas"]["EducationStudentResults"][] | null;
         };
         RoleInputBody: {
             /** @enum {string} */
@@ -14347,6 +14372,109 @@ export interface operations {
             };
         };
     };
+    "education-items-qti": {
+        parameters: {
+            query?: {
+                /** @description Topic keys of the course for the item (repeat or separate with commas); without it, the identifier's part before its first '.' (loops.q1 → loops) */
+                topic?: string[] | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EducationQTIOutBody"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "education-mastery": {
         parameters: {
             query?: never;
@@ -14627,7 +14755,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ResultsOutBody"];
+                    "application/json": components["schemas"]["EducationResultsOutBody"];
                 };
             };
             /** @description No or bad credentials: sign in or send an API token. */
