@@ -78,9 +78,13 @@ func TestQTIImport(t *testing.T) {
 
 	// The imported items are drawn and graded like any other: a student's
 	// attempt shows the prompts and choices as written.
+	// A module whose quiz draws the whole bank (twelve items and the two imported).
+	var mod education.CourseModule
+	do(t, ta, "POST", fmt.Sprintf("/api/v1/education/courses/%d/modules", s.course), map[string]any{"title": "Everything", "quiz_items": 14}, s.professor, 201).JSON(t, &mod)
+	do(t, ta, "POST", fmt.Sprintf("/api/v1/education/modules/%d/lessons", mod.ID), map[string]any{"title": "Review", "body": "Review.", "topics": []string{"loops", "recursion"}}, s.professor, 201)
 	ada, _ := s.student(t, "ada@uni.example")
 	var att education.AttemptView
-	do(t, ta, "POST", fmt.Sprintf("/api/v1/education/modules/%d/attempts", s.module), nil, ada, 200).JSON(t, &att)
+	do(t, ta, "POST", fmt.Sprintf("/api/v1/education/modules/%d/attempts", mod.ID), nil, ada, 200).JSON(t, &att)
 	answers := map[string][]string{}
 	seen := 0
 	for _, q := range att.Questions {
@@ -99,13 +103,14 @@ func TestQTIImport(t *testing.T) {
 			answers[q.ID] = []string{"W", "F"}
 		}
 	}
-	if seen == 2 {
-		var g education.AttemptView
-		do(t, ta, "POST", fmt.Sprintf("/api/v1/education/attempts/%d/submit", att.ID), map[string]any{"answers": answers}, ada, 200).JSON(t, &g)
-		for _, r := range g.Results {
-			if (r.ItemID == fmt.Sprint(single.Item.ID) || r.ItemID == fmt.Sprint(multi.Item.ID)) && !r.Correct {
-				t.Errorf("right answer graded wrong: %+v", r)
-			}
+	if seen != 2 || len(att.Questions) != 14 {
+		t.Fatalf("the quiz drew %d questions, %d of them imported (want 14 and 2)", len(att.Questions), seen)
+	}
+	var g education.AttemptView
+	do(t, ta, "POST", fmt.Sprintf("/api/v1/education/attempts/%d/submit", att.ID), map[string]any{"answers": answers}, ada, 200).JSON(t, &g)
+	for _, r := range g.Results {
+		if (r.ItemID == fmt.Sprint(single.Item.ID) || r.ItemID == fmt.Sprint(multi.Item.ID)) && !r.Correct {
+			t.Errorf("right answer graded wrong: %+v", r)
 		}
 	}
 

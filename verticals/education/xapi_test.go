@@ -78,6 +78,16 @@ func TestXAPIStatementPerGradedAttempt(t *testing.T) {
 	if ts, err := time.Parse(time.RFC3339Nano, fmt.Sprint(st["timestamp"])); err != nil || ts.IsZero() {
 		t.Errorf("timestamp: %v", st["timestamp"])
 	}
+	// A second attempt: its own statement, with its own ID; the first is not sent again.
+	takeQuiz(t, s, ada, 3)
+	waitForDelivery(t, 20*time.Second, func() bool { got, _, _ := recv.Received(); return len(got) >= 2 })
+	time.Sleep(300 * time.Millisecond)
+	if got, _, _ = recv.Received(); len(got) != 2 || got[1].Data["id"] == st["id"] {
+		t.Fatalf("after a second attempt: %d deliveries", len(got))
+	}
+	if res, _ := got[1].Data["result"].(map[string]any); res["success"] != false {
+		t.Errorf("a failed attempt's success: %v", res)
+	}
 	if f, _, _ := foreign.Received(); len(f) != 0 {
 		t.Errorf("another organisation received the statement: %+v", f)
 	}
