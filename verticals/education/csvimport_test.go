@@ -1,13 +1,16 @@
 package education_test
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/portaltest"
 	"github.com/portalkit/portalkit/verticals/education"
 )
 
@@ -126,5 +129,40 @@ func TestEnrolmentCSVImport(t *testing.T) {
 	}
 	if n := rosterSize(t, s); n != 3 {
 		t.Fatalf("roster after refused imports: %d, want 3", n)
+	}
+}
+
+// TestEnrolmentCSVUpload: the file input (multipart, as a browser sends
+// it) previews and imports like pasted lines.
+func TestEnrolmentCSVUpload(t *testing.T) {
+	ta, _ := newApp(t)
+	s := newSchool(t, ta)
+	ta.User(t, "uni", "eve@uni.example", accounts.Customer)
+	path := fmt.Sprintf("/m/education/courses/%d/import", s.course)
+	prof := ta.Browser()
+	prof.SignIn(t, "uni", "prof@uni.example")
+	prof.Get(t, path)
+	upload := func(action string) *portaltest.Response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		_ = w.WriteField("_csrf", prof.CSRF)
+		_ = w.WriteField("action", action)
+		fw, _ := w.CreateFormFile("file", "roster.csv")
+		_, _ = fw.Write([]byte("\xef\xbb\xbfEmail,External ID\neve@uni.example,S-77\n"))
+		_ = w.Close()
+		cookie := accounts.SessionCookie + "=" + prof.Cookie(accounts.SessionCookie)
+		if c := prof.Cookie(accounts.CSRFCookie); c != "" {
+			cookie += "; " + accounts.CSRFCookie + "=" + c
+		}
+		return ta.Do(t, "POST", path, body.Bytes(), map[string]string{"Content-Type": w.FormDataContentType(), "Cookie": cookie, "Accept": "text/html"})
+	}
+	if res := upload("preview"); res.Status != 200 || !strings.Contains(res.Body, "Will enrol: 1. Already enrolled: 0. Errors: 0.") {
+		t.Fatalf("upload preview: %d %s", res.Status, res.Body)
+	}
+	if res := upload("import"); res.Status != 303 {
+		t.Fatalf("upload import: %d %s", res.Status, res.Body)
+	}
+	if n := rosterSize(t, s); n != 1 {
+		t.Fatalf("roster after upload: %d", n)
 	}
 }
