@@ -76,7 +76,7 @@ func (m *Module) Init(h module.Host) error {
 	}
 	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), live: h.Live(), quiz: h.Quiz(), now: now, log: h.Logger(), host: "portalkit"}
 	if u, err := url.Parse(h.Config().HTTP.BaseURL); err == nil && u.Host != "" {
-		m.svc.host = u.Hostname()
+		m.svc.host, m.svc.baseURL = u.Hostname(), h.Config().HTTP.BaseURL
 	}
 	h.Models(models...)
 	h.Migrations(store.Migration{ID: "0001_tables", Up: func(tx *gorm.DB) error {
@@ -92,6 +92,8 @@ func (m *Module) Init(h module.Host) error {
 	}})
 	h.GroupKind(groupKind())
 	h.Quiz().Handle(ID+".", m.svc.onGraded)
+	h.Quiz().Handle(ID+".", m.svc.sendStatement)
+	h.Notification(xapiKind())
 	for _, k := range m.svc.kinds() {
 		h.Notification(k)
 	}

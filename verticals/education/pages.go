@@ -36,6 +36,9 @@ func (s *Service) mountPages(r fiber.Router) {
 	r.Post("/slots/:id/book", student, s.bookSubmit)
 	r.Post("/bookings/:id/cancel", student, s.cancelSubmit)
 	r.Get("/bookings/:id/calendar.ics", student, s.calendarFile)
+	r.Get("/courses/:id/import", acc.RequirePage(accounts.Staff, accounts.Admin), s.importPage)
+	r.Post("/courses/:id/import", acc.RequirePage(accounts.Staff, accounts.Admin), s.importSubmit)
+	r.Get("/courses/:id/results.csv", acc.RequirePage(accounts.Staff, accounts.Admin), s.resultsFile)
 }
 
 var flash = map[string]string{
@@ -44,6 +47,7 @@ var flash = map[string]string{
 	"booked":    "Your place is booked.",
 	"unbooked":  "Your booking is cancelled.",
 	"published": "The office hours are published.",
+	"imported":  "The students are enrolled.",
 }
 
 var flashErr = map[string]string{

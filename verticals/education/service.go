@@ -40,6 +40,9 @@ type Service struct {
 	log    *slog.Logger
 	// host names the portal in iCalendar UIDs.
 	host string
+	// baseURL is the portal's address: the homePage of xAPI actors and the
+	// root of activity IDs.
+	baseURL string
 }
 
 func (s *Service) db(ctx context.Context, orgID uint) *gorm.DB {

@@ -261,6 +261,30 @@ func (e EducationCourseStaffRole) Valid() bool {
 	}
 }
 
+// Defines values for EducationModuleResultMethod.
+const (
+	EducationModuleResultMethodAverage EducationModuleResultMethod = "average"
+	EducationModuleResultMethodFirst   EducationModuleResultMethod = "first"
+	EducationModuleResultMethodHighest EducationModuleResultMethod = "highest"
+	EducationModuleResultMethodLast    EducationModuleResultMethod = "last"
+)
+
+// Valid indicates whether the value is a known member of the EducationModuleResultMethod enum.
+func (e EducationModuleResultMethod) Valid() bool {
+	switch e {
+	case EducationModuleResultMethodAverage:
+		return true
+	case EducationModuleResultMethodFirst:
+		return true
+	case EducationModuleResultMethodHighest:
+		return true
+	case EducationModuleResultMethodLast:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EducationModuleStateQuizMethod.
 const (
 	EducationModuleStateQuizMethodAverage EducationModuleStateQuizMethod = "average"
@@ -2306,6 +2330,32 @@ type EducationLessonState struct {
 	Title     string  `json:"title"`
 }
 
+// EducationModuleResult defines model for EducationModuleResult.
+type EducationModuleResult struct {
+	// Attempts Graded attempts
+	Attempts int64 `json:"attempts"`
+
+	// Best The best attempt as a share of the maximum (0 to 1)
+	Best float64 `json:"best"`
+
+	// Completed Every lesson done and the quiz passed
+	Completed bool `json:"completed"`
+
+	// Grade The graded score as a share of the maximum (0 to 1) by the grading method; 0 without attempts
+	Grade       float64 `json:"grade"`
+	Lessons     int64   `json:"lessons"`
+	LessonsDone int64   `json:"lessons_done"`
+
+	// Method The module's grading method
+	Method   EducationModuleResultMethod `json:"method"`
+	Module   string                      `json:"module"`
+	ModuleId int64                       `json:"module_id"`
+	Passed   bool                        `json:"passed"`
+}
+
+// EducationModuleResultMethod The module's grading method
+type EducationModuleResultMethod string
+
 // EducationModuleState defines model for EducationModuleState.
 type EducationModuleState struct {
 	Complete     bool                           `json:"complete"`
@@ -2425,6 +2475,19 @@ type EducationNewTopic struct {
 	Name string `json:"name"`
 }
 
+// EducationQTIOutBody defines model for EducationQTIOutBody.
+type EducationQTIOutBody struct {
+	// Created False when the bank already had an item with this identifier (nothing changed)
+	Created bool              `json:"created"`
+	Item    EducationBankItem `json:"item"`
+}
+
+// EducationResultsOutBody defines model for EducationResultsOutBody.
+type EducationResultsOutBody struct {
+	Course   EducationCourse            `json:"course"`
+	Students *[]EducationStudentResults `json:"students"`
+}
+
 // EducationRosterOutput defines model for EducationRosterOutput.
 type EducationRosterOutput struct {
 	Students *[]EducationStudent `json:"students"`
@@ -2482,6 +2545,17 @@ type EducationStudent struct {
 	Email string `json:"email"`
 	Id    int64  `json:"id"`
 	Name  string `json:"name"`
+}
+
+// EducationStudentResults defines model for EducationStudentResults.
+type EducationStudentResults struct {
+	// ExternalId The student information system's key given at enrolment
+	ExternalId *string                  `json:"external_id,omitempty"`
+	Modules    *[]EducationModuleResult `json:"modules"`
+
+	// Percent Course progress: lessons done and quizzes passed as a share of both
+	Percent int64            `json:"percent"`
+	Student EducationStudent `json:"student"`
 }
 
 // EducationSuggestion defines model for EducationSuggestion.
@@ -4157,6 +4231,12 @@ type EducationCourseCreateParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// EducationItemsQtiParams defines parameters for EducationItemsQti.
+type EducationItemsQtiParams struct {
+	// Topic Topic keys of the course for the item (repeat or separate with commas); without it, the identifier's part before its first '.' (loops.q1 → loops)
+	Topic *[]string `form:"topic,omitempty" json:"topic,omitempty"`
+}
+
 // EducationPracticeStartParams defines parameters for EducationPracticeStart.
 type EducationPracticeStartParams struct {
 	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
@@ -5829,6 +5909,15 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/education/courses/{id}/items (the `EducationItemAdd` operationId).
 	EducationItemAdd(ctx context.Context, id int64, body EducationItemAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EducationItemsQtiWithBody Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+	//
+	// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+	EducationItemsQtiWithBody(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// EducationMastery Your mastery per topic and your suggestions (students)
 	//
 	// Bayesian Knowledge Tracing (docs/verticals/education.md); no verdict below five answers on a topic.
@@ -5854,6 +5943,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 	EducationPracticeStart(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationResults Every student's results per module (the course's staff, admins, integrators)
+	//
+	// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+	//
+	// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+	EducationResults(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EducationSlots Upcoming office hours of a course, with free places and your booking
 	//
@@ -9323,6 +9419,25 @@ func (c *Client) EducationItemAdd(ctx context.Context, id int64, body EducationI
 	return c.Client.Do(req)
 }
 
+// EducationItemsQtiWithBody Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+//
+// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+func (c *Client) EducationItemsQtiWithBody(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationItemsQtiRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // EducationMastery Your mastery per topic and your suggestions (students)
 //
 // Bayesian Knowledge Tracing (docs/verticals/education.md); no verdict below five answers on a topic.
@@ -9379,6 +9494,23 @@ func (c *Client) EducationModuleAdd(ctx context.Context, id int64, body Educatio
 // Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 func (c *Client) EducationPracticeStart(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEducationPracticeStartRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationResults Every student's results per module (the course's staff, admins, integrators)
+//
+// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+//
+// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+func (c *Client) EducationResults(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationResultsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -16466,6 +16598,69 @@ func NewEducationItemAddRequestWithBody(server string, id int64, contentType str
 	return req, nil
 }
 
+// NewEducationItemsQtiRequestWithBody constructs an http.Request for the EducationItemsQti method, with any body, and a specified content type
+func NewEducationItemsQtiRequestWithBody(server string, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/courses/%s/items/qti", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Topic != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "topic", *params.Topic, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewEducationMasteryRequest constructs an http.Request for the EducationMastery method
 func NewEducationMasteryRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -16591,6 +16786,40 @@ func NewEducationPracticeStartRequest(server string, id int64, params *Education
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewEducationResultsRequest constructs an http.Request for the EducationResults method
+func NewEducationResultsRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/courses/%s/results", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -22515,6 +22744,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/education/courses/{id}/items (the `EducationItemAdd` operationId).
 	EducationItemAddWithResponse(ctx context.Context, id int64, body EducationItemAddJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationItemAddResponse, error)
 
+	// EducationItemsQtiWithBodyWithResponse Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+	//
+	// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+	EducationItemsQtiWithBodyWithResponse(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationItemsQtiResponse, error)
+
 	// EducationMasteryWithResponse Your mastery per topic and your suggestions (students)
 	//
 	// Bayesian Knowledge Tracing (docs/verticals/education.md); no verdict below five answers on a topic.
@@ -22544,6 +22782,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 	EducationPracticeStartWithResponse(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*EducationPracticeStartResponse, error)
+
+	// EducationResultsWithResponse Every student's results per module (the course's staff, admins, integrators)
+	//
+	// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+	EducationResultsWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationResultsResponse, error)
 
 	// EducationSlotsWithResponse Upcoming office hours of a course, with free places and your booking
 	//
@@ -32152,6 +32399,110 @@ func (r EducationItemAddResponse) ContentType() string {
 	return ""
 }
 
+// EducationItemsQtiResponse409Headers the declared response headers of an HTTP 409 response for EducationItemsQti
+type EducationItemsQtiResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationItemsQtiResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EducationQTIOutBody
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationItemsQtiResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EducationItemsQtiResponse) GetJSON201() *EducationQTIOutBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationItemsQtiResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationItemsQtiResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationItemsQtiResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationItemsQtiResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationItemsQtiResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type EducationMasteryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -32416,6 +32767,82 @@ func (r EducationPracticeStartResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r EducationPracticeStartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EducationResultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EducationResultsOutBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EducationResultsResponse) GetJSON200() *EducationResultsOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationResultsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationResultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationResultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationResultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationResultsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -42761,6 +43188,21 @@ func (c *ClientWithResponses) EducationItemAddWithResponse(ctx context.Context, 
 	return ParseEducationItemAddResponse(rsp)
 }
 
+// EducationItemsQtiWithBodyWithResponse Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+//
+// One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/courses/{id}/items/qti (the `EducationItemsQti` operationId).
+func (c *ClientWithResponses) EducationItemsQtiWithBodyWithResponse(ctx context.Context, id int64, params *EducationItemsQtiParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationItemsQtiResponse, error) {
+	rsp, err := c.EducationItemsQtiWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationItemsQtiResponse(rsp)
+}
+
 // EducationMasteryWithResponse Your mastery per topic and your suggestions (students)
 //
 // Bayesian Knowledge Tracing (docs/verticals/education.md); no verdict below five answers on a topic.
@@ -42813,6 +43255,21 @@ func (c *ClientWithResponses) EducationPracticeStartWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseEducationPracticeStartResponse(rsp)
+}
+
+// EducationResultsWithResponse Every student's results per module (the course's staff, admins, integrators)
+//
+// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/education/courses/{id}/results (the `EducationResults` operationId).
+func (c *ClientWithResponses) EducationResultsWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationResultsResponse, error) {
+	rsp, err := c.EducationResults(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationResultsResponse(rsp)
 }
 
 // EducationSlotsWithResponse Upcoming office hours of a course, with free places and your booking
@@ -52121,6 +52578,101 @@ func ParseEducationItemAddResponse(rsp *http.Response) (*EducationItemAddRespons
 	return response, nil
 }
 
+// ParseEducationItemsQtiResponse parses an HTTP response from a EducationItemsQtiWithResponse call
+func ParseEducationItemsQtiResponse(rsp *http.Response) (*EducationItemsQtiResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationItemsQtiResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EducationQTIOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationItemsQtiResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseEducationMasteryResponse parses an HTTP response from a EducationMasteryWithResponse call
 func ParseEducationMasteryResponse(rsp *http.Response) (*EducationMasteryResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -52353,6 +52905,67 @@ func ParseEducationPracticeStartResponse(rsp *http.Response) (*EducationPractice
 			headers.RetryAfter = &value
 		}
 		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEducationResultsResponse parses an HTTP response from a EducationResultsWithResponse call
+func ParseEducationResultsResponse(rsp *http.Response) (*EducationResultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationResultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EducationResultsOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
 	}
 
 	return response, nil

@@ -1446,6 +1446,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/education/courses/{id}/items/qti": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a QTI 2.1 choice item into the course's bank (its staff, admins, integrators)
+         * @description One assessmentItem with one choiceInteraction: cardinality single becomes a single-choice item, multiple a multiple-choice item (the correctResponse values mark the right simpleChoices). The identifier is the item's external_id: sending it again adds nothing. Any other interaction is refused with 422 naming it; so is XML that is not well formed.
+         */
+        post: operations["education-items-qti"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/education/courses/{id}/mastery": {
         parameters: {
             query?: never;
@@ -1494,6 +1514,26 @@ export interface paths {
         put?: never;
         /** Start or resume a practice quiz over your weakest topics (students) */
         post: operations["education-practice-start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/courses/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every student's results per module (the course's staff, admins, integrators)
+         * @description Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
+         */
+        get: operations["education-results"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4491,6 +4531,38 @@ export interface components {
             position: number;
             title: string;
         };
+        EducationModuleResult: {
+            /**
+             * Format: int64
+             * @description Graded attempts
+             */
+            attempts: number;
+            /**
+             * Format: double
+             * @description The best attempt as a share of the maximum (0 to 1)
+             */
+            best: number;
+            /** @description Every lesson done and the quiz passed */
+            completed: boolean;
+            /**
+             * Format: double
+             * @description The graded score as a share of the maximum (0 to 1) by the grading method; 0 without attempts
+             */
+            grade: number;
+            /** Format: int64 */
+            lessons: number;
+            /** Format: int64 */
+            lessons_done: number;
+            /**
+             * @description The module's grading method
+             * @enum {string}
+             */
+            method: "highest" | "average" | "first" | "last";
+            module: string;
+            /** Format: int64 */
+            module_id: number;
+            passed: boolean;
+        };
         EducationModuleState: {
             complete: boolean;
             /** Format: int64 */
@@ -4614,6 +4686,15 @@ export interface components {
             key: string;
             name: string;
         };
+        EducationQTIOutBody: {
+            /** @description False when the bank already had an item with this identifier (nothing changed) */
+            created: boolean;
+            item: components["schemas"]["EducationBankItem"];
+        };
+        EducationResultsOutBody: {
+            course: components["schemas"]["EducationCourse"];
+            students: components["schemas"]["EducationStudentResults"][] | null;
+        };
         EducationRosterOutput: {
             students: components["schemas"]["EducationStudent"][] | null;
         };
@@ -4676,6 +4757,17 @@ export interface components {
             /** Format: int64 */
             id: number;
             name: string;
+        };
+        EducationStudentResults: {
+            /** @description The student information system's key given at enrolment */
+            external_id?: string;
+            modules: components["schemas"]["EducationModuleResult"][] | null;
+            /**
+             * Format: int64
+             * @description Course progress: lessons done and quizzes passed as a share of both
+             */
+            percent: number;
+            student: components["schemas"]["EducationStudent"];
         };
         EducationSuggestion: {
             /** Format: int64 */
@@ -14280,6 +14372,109 @@ export interface operations {
             };
         };
     };
+    "education-items-qti": {
+        parameters: {
+            query?: {
+                /** @description Topic keys of the course for the item (repeat or separate with commas); without it, the identifier's part before its first '.' (loops.q1 → loops) */
+                topic?: string[] | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EducationQTIOutBody"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "education-mastery": {
         parameters: {
             query?: never;
@@ -14517,6 +14712,73 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "education-results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EducationResultsOutBody"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
