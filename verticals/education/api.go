@@ -171,6 +171,7 @@ func (s *Service) attemptFixture(body any) accounts.Fixture {
 
 func (s *Service) registerAPI(api huma.API) {
 	s.registerOfficeHoursAPI(api)
+	s.registerChatAPI(api)
 	accounts.Register(api, huma.Operation{OperationID: "education-item-analysis", Method: http.MethodGet, Path: "/modules/{id}/analysis",
 		Summary: "Item analysis of a module's quiz (course staff, admins, integrators)",
 		Description: "Per item over students' first attempts: facility (mean score ÷ maximum) and discrimination (correlation with the rest of the attempt), " +

@@ -36,6 +36,8 @@ func (s *Service) mountPages(r fiber.Router) {
 	r.Post("/slots/:id/book", student, s.bookSubmit)
 	r.Post("/bookings/:id/cancel", student, s.cancelSubmit)
 	r.Get("/bookings/:id/calendar.ics", student, s.calendarFile)
+	r.Post("/courses/:id/ask", student, s.askSubmit("course"))
+	r.Post("/lessons/:id/ask", student, s.askSubmit("lesson"))
 }
 
 var flash = map[string]string{
