@@ -90,6 +90,9 @@ func (m *Module) Init(h module.Host) error {
 		}
 		return nil
 	}})
+	h.Models(&WaitlistEntry{})
+	h.Migrations(waitlistMigration)
+	h.Labels(ID+".waitlist_status", waitStatusLabels)
 	h.GroupKind(groupKind())
 	h.Quiz().Handle(ID+".", m.svc.onGraded)
 	for _, k := range m.svc.kinds() {
