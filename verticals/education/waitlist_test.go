@@ -43,7 +43,7 @@ func TestWaitlistOfferClaimAndExpiry(t *testing.T) {
 	clk := &clock{now: fixedNow}
 	ta := portaltest.New(t, []module.Module{&education.Module{Now: clk.Now}})
 	s := newSchool(t, ta)
-	ada, _ := s.student(t, "ada@uni.example")
+	ada, adaID := s.student(t, "ada@uni.example")
 	bob, bobID := s.student(t, "bob@uni.example")
 	carl, carlID := s.student(t, "carl@uni.example")
 	dan, danID := s.student(t, "dan@uni.example")
@@ -70,6 +70,9 @@ func TestWaitlistOfferClaimAndExpiry(t *testing.T) {
 	do(t, ta, "POST", fmt.Sprintf("%s/bookings/%d/cancel", api, booking.ID), nil, ada, 204)
 	if notified(ta, bobID, education.KindWaitlistOffer) != 1 || notified(ta, carlID, education.KindWaitlistOffer) != 0 {
 		t.Fatal("the offer did not go to the first waiting student only")
+	}
+	if notified(ta, adaID, education.KindBookingCancelled) != 1 {
+		t.Fatal("Ada is not told her booking is cancelled")
 	}
 	do(t, ta, "POST", fmt.Sprintf("%s/slots/%d/bookings", api, slot), map[string]any{}, ada, 409) // held for Bob
 	var list slotsOut
@@ -191,9 +194,33 @@ func TestRescheduleMovesTheBooking(t *testing.T) {
 	if notified(ta, bobID, education.KindWaitlistOffer) != 1 {
 		t.Fatal("the old place was not offered to the waitlist")
 	}
+	// The page offers the move too: back to a free time.
+	br := ta.Browser()
+	br.SignIn(t, "uni", "ada@uni.example")
+	if page := br.Get(t, fmt.Sprintf("/m/education/courses/%d", s.course)); page.Status != 200 || !strings.Contains(page.Body, "Move to another time") {
+		t.Fatalf("Ada's course page: %d", page.Status)
+	}
+	later := publish(t, ta, s, fixedNow.Add(98*time.Hour), 1)
+	if r := br.Post(t, fmt.Sprintf("/m/education/bookings/%d/reschedule", moved.ID), url.Values{"slot_id": {fmt.Sprint(later)}}); r.Status != 303 || !strings.Contains(r.Header.Get("Location"), "msg=moved") {
+		t.Fatalf("moving on the page: %d %v", r.Status, r.Header)
+	}
+	var after slotsOut
+	do(t, ta, "GET", fmt.Sprintf("%s/courses/%d/slots", api, s.course), nil, ada, 200).JSON(t, &after)
+	for _, sl := range after.Slots {
+		if (sl.ID == later) != (sl.BookingID != 0) {
+			t.Fatalf("after the move on the page: slot %d booking %d", sl.ID, sl.BookingID)
+		}
+		if sl.ID == later {
+			moved.ID = sl.BookingID
+		}
+	}
 	// Within the cut-off the booking stays where it is.
-	clk.Add(49 * time.Hour)
-	do(t, ta, "POST", fmt.Sprintf("%s/bookings/%d/reschedule", api, moved.ID), map[string]any{"slot_id": a}, ada, 409)
+	last := publish(t, ta, s, fixedNow.Add(122*time.Hour), 1)
+	clk.Set(fixedNow.Add(98*time.Hour - 90*time.Minute))
+	res := do(t, ta, "POST", fmt.Sprintf("%s/bookings/%d/reschedule", api, moved.ID), map[string]any{"slot_id": last}, ada, 409)
+	if !strings.Contains(res.Body, "two hours") {
+		t.Fatalf("moving inside the cut-off: %s", res.Body)
+	}
 }
 
 // TestBookingRemindersAndCancelledSlot: the reminder job sends the
