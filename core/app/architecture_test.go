@@ -20,6 +20,7 @@ const modulePath = "github.com/portalkit/portalkit/"
 var allowedCore = map[string][]string{
 	"core/errs":        {},
 	"core/names":       {},
+	"core/stop":        {},
 	"core/events":      {},
 	"core/config":      {},
 	"core/store":       {"core/config", "core/errs"},
@@ -28,9 +29,9 @@ var allowedCore = map[string][]string{
 	"core/chart":       {"core/i18n"},
 	"core/web":         {"core/chart", "core/config", "core/errs", "core/i18n", "core/names", "core/store"},
 	"core/accounts":    {"core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web", "core/names"},
-	"core/live":        {"core/accounts", "core/config", "core/errs", "core/store"},
-	"core/notify":      {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/live", "core/store", "core/web", "core/names"},
-	"core/schedule":    {"core/config", "core/errs", "core/store", "core/web", "core/names"},
+	"core/live":        {"core/accounts", "core/config", "core/errs", "core/store", "core/stop"},
+	"core/notify":      {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/live", "core/store", "core/web", "core/names", "core/stop"},
+	"core/schedule":    {"core/config", "core/errs", "core/store", "core/web", "core/names", "core/stop"},
 	"core/idempotency": {"core/accounts", "core/config", "core/errs", "core/store", "core/web"},
 	"core/dashboard":   {"core/accounts", "core/chart", "core/config", "core/errs", "core/i18n", "core/store", "core/web", "core/names"},
 	"core/devices":     {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
@@ -41,7 +42,7 @@ var allowedCore = map[string][]string{
 	"core/experience/timeline": {"core/accounts", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
 	"core/experience/feedback": {"core/accounts", "core/chart", "core/config", "core/errs", "core/events", "core/experience/drafts", "core/i18n", "core/store", "core/web", "core/names"},
 	"core/experience/quiz":     {"core/errs", "core/experience/drafts", "core/store"},
-	"core/experience/messages": {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web"},
+	"core/experience/messages": {"core/accounts", "core/config", "core/errs", "core/events", "core/i18n", "core/store", "core/web", "core/stop"},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -172,6 +172,8 @@ func (s *Service) attemptFixture(body any) accounts.Fixture {
 func (s *Service) registerAPI(api huma.API) {
 	s.registerOfficeHoursAPI(api)
 	s.registerIntegrationAPI(api)
+	s.registerChatAPI(api)
+	s.registerWaitlistAPI(api)
 	accounts.Register(api, huma.Operation{OperationID: "education-item-analysis", Method: http.MethodGet, Path: "/modules/{id}/analysis",
 		Summary: "Item analysis of a module's quiz (course staff, admins, integrators)",
 		Description: "Per item over students' first attempts: facility (mean score ÷ maximum) and discrimination (correlation with the rest of the attempt), " +
@@ -570,21 +572,28 @@ func (s *Service) registerOfficeHoursAPI(api huma.API) {
 		}))
 
 	accounts.Register(api, huma.Operation{OperationID: "education-slot-bookings", Method: http.MethodGet, Path: "/slots/{id}/bookings",
-		Summary: "A slot's bookings with each student's note and weak topics (the course's staff)"},
+		Summary: "A slot's bookings with each student's note and weak topics, and its waitlist (the course's staff)"},
 		func(ctx context.Context, in *idIn) (*struct {
 			Body struct {
-				Slot     *Slot         `json:"slot"`
-				Bookings []BookingView `json:"bookings"`
+				Slot     *Slot          `json:"slot"`
+				Bookings []BookingView  `json:"bookings"`
+				Waitlist []WaitlistView `json:"waitlist" doc:"Students waiting or offered a place, first first"`
 			}
 		}, error) {
 			out := &struct {
 				Body struct {
-					Slot     *Slot         `json:"slot"`
-					Bookings []BookingView `json:"bookings"`
+					Slot     *Slot          `json:"slot"`
+					Bookings []BookingView  `json:"bookings"`
+					Waitlist []WaitlistView `json:"waitlist" doc:"Students waiting or offered a place, first first"`
 				}
 			}{}
 			var err error
-			out.Body.Slot, out.Body.Bookings, err = s.SlotBookings(ctx, principal(ctx), in.ID)
+			p := principal(ctx)
+			out.Body.Slot, out.Body.Bookings, err = s.SlotBookings(ctx, p, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			out.Body.Waitlist, err = s.Waitlist(ctx, p.OrgID, in.ID)
 			return out, err
 		}, accounts.Allow(teachers...), accounts.Matrix(func(ctx context.Context, tx *gorm.DB, owner *accounts.Principal) (map[string]string, any, error) {
 			sl, err := s.slotFixture(ctx, tx, owner)

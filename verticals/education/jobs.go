@@ -29,7 +29,14 @@ func steps() []feedback.Step {
 func (s *Service) jobs() []schedule.Job {
 	return []schedule.Job{{Name: "office_hours_feedback", Cron: "*/15 * * * *",
 		Description: "Ask students how their office-hours appointment went, once the slot is over",
-		Run:         s.officeHoursFeedback}}
+		Run:         s.officeHoursFeedback},
+		{Name: "waitlist_offers", Cron: "*/5 * * * *",
+			Description: "Pass office-hours places offered from a waitlist and not claimed in time to the next student",
+			Run:         s.expireOffers},
+		{Name: "booking_reminders", Cron: "*/5 * * * *",
+			Description: "Remind students of their office hours 24 hours and 1 hour before",
+			Run:         s.bookingReminders},
+	}
 }
 
 // officeHoursFeedback asks every student with a booking of a slot that

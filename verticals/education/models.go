@@ -202,6 +202,8 @@ type Slot struct {
 	Link     string    `gorm:"size:500;not null;default:''" json:"link,omitempty"`
 	Capacity int       `gorm:"not null" json:"capacity"`
 	Booked   int       `gorm:"not null;default:0" json:"booked"`
+	// CancelledAt is set when the course's staff cancel the slot.
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 }
 
 // TableName keeps the table in the module's namespace.

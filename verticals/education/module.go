@@ -74,7 +74,7 @@ func (m *Module) Init(h module.Host) error {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), live: h.Live(), quiz: h.Quiz(), now: now, log: h.Logger(), host: "portalkit"}
+	m.svc = &Service{st: h.Store(), acc: h.Accounts(), bus: h.Events(), notify: h.Notify(), live: h.Live(), msgs: h.Messages(), quiz: h.Quiz(), now: now, log: h.Logger(), host: "portalkit"}
 	if u, err := url.Parse(h.Config().HTTP.BaseURL); err == nil && u.Host != "" {
 		m.svc.host, m.svc.baseURL = u.Hostname(), h.Config().HTTP.BaseURL
 	}
@@ -90,6 +90,9 @@ func (m *Module) Init(h module.Host) error {
 		}
 		return nil
 	}})
+	h.Models(&WaitlistEntry{})
+	h.Migrations(waitlistMigration)
+	h.Labels(ID+".waitlist_status", waitStatusLabels)
 	h.GroupKind(groupKind())
 	h.Quiz().Handle(ID+".", m.svc.onGraded)
 	h.Quiz().Handle(ID+".", m.svc.sendStatement)

@@ -81,12 +81,15 @@ type SlotView struct {
 	TAName    string `json:"ta_name"`
 	Free      int    `json:"free"`
 	BookingID uint   `json:"booking_id,omitempty" doc:"The caller's booking of this slot"`
+	// Waitlist is the caller's place in the slot's queue (waiting, or a
+	// place offered until offer_expires_at).
+	Waitlist *WaitlistEntry `json:"waitlist,omitempty" doc:"The caller's place on the slot's waitlist"`
 }
 
 // Slots returns a course's upcoming slots, soonest first.
 func (s *Service) Slots(ctx context.Context, p *accounts.Principal, courseID uint) ([]SlotView, error) {
 	var slots []Slot
-	if err := s.db(ctx, p.OrgID).Where("course_id = ? AND starts_at > ?", courseID, s.now()).Order("starts_at, id").Limit(200).Find(&slots).Error; err != nil {
+	if err := s.db(ctx, p.OrgID).Where("course_id = ? AND starts_at > ? AND cancelled_at IS NULL", courseID, s.now()).Order("starts_at, id").Limit(200).Find(&slots).Error; err != nil {
 		return nil, err
 	}
 	names := map[uint]string{}
@@ -113,9 +116,20 @@ func (s *Service) Slots(ctx context.Context, p *accounts.Principal, courseID uin
 			mine[b.SlotID] = b.ID
 		}
 	}
+	ids := make([]uint, len(slots))
+	for i, sl := range slots {
+		ids[i] = sl.ID
+	}
+	waits, err := s.myWaits(ctx, p, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]SlotView, len(slots))
 	for i, sl := range slots {
 		out[i] = SlotView{Slot: sl, TAName: names[sl.TAID], Free: sl.Capacity - sl.Booked, BookingID: mine[sl.ID]}
+		if e, ok := waits[sl.ID]; ok {
+			out[i].Waitlist = &e
+		}
 	}
 	return out, nil
 }
@@ -163,42 +177,13 @@ func (s *Service) Book(ctx context.Context, p *accounts.Principal, slotID uint, 
 		if q.RowsAffected > 0 && old.Status == BookingActive {
 			return errs.Conflictf("you have already booked this slot")
 		}
-		res := store.Org(tx, p.OrgID).Model(&Slot{}).Where("id = ? AND booked < capacity", sl.ID).Update("booked", gorm.Expr("booked + 1"))
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errs.Conflictf("this slot is full")
-		}
-		if q.RowsAffected > 0 {
-			b = old
-			b.Status, b.Note = BookingActive, note
-			if err := store.Org(tx, p.OrgID).Model(&b).Updates(map[string]any{"status": BookingActive, "note": note}).Error; err != nil {
-				return err
-			}
-		} else {
-			b = Booking{SlotID: sl.ID, StudentID: p.UserID, Note: note, Status: BookingActive}
-			if err := store.Org(tx, p.OrgID).Create(&b).Error; err != nil {
-				return err
-			}
-		}
-		where := sl.Place
-		if where == "" {
-			where = sl.Link
-		}
-		var course Course
-		if err := store.Org(tx, p.OrgID).First(&course, sl.CourseID).Error; err != nil {
+		if err := claimPlace(tx, p.OrgID, sl.ID); err != nil {
 			return err
 		}
-		var ta accounts.User
-		if err := store.Org(tx, p.OrgID).Select("name").First(&ta, sl.TAID).Error; err != nil {
-			return err
+		nb, err := s.placeBooking(ctx, tx, p.OrgID, p.UserID, sl, note)
+		if nb != nil {
+			b = *nb
 		}
-		_, err := s.notify.Send(ctx, tx, notify.Notification{OrgID: p.OrgID, UserID: p.UserID, Kind: KindBookingConfirmed,
-			DedupeKey: fmt.Sprintf("booking:%d:%d", b.ID, s.now().Unix()),
-			Data:      map[string]any{"starts_at": sl.StartsAt, "where": where, "link": fmt.Sprintf("/m/education/courses/%d#office-hours", sl.CourseID)},
-			Attachments: []notify.Attachment{{Name: "office-hours.ics", ContentType: "text/calendar; charset=utf-8",
-				Content: BookingICS(&b, sl, &course, ta.Name, s.host, s.now())}}})
 		return err
 	})
 	if store.IsUniqueViolation(err) {
@@ -210,8 +195,71 @@ func (s *Service) Book(ctx context.Context, p *accounts.Principal, slotID uint, 
 	return &b, nil
 }
 
+// claimPlace takes one place of a slot with one conditional update, so
+// concurrent claims of the last place leave exactly one winner.
+func claimPlace(tx *gorm.DB, orgID, slotID uint) error {
+	res := store.Org(tx, orgID).Model(&Slot{}).Where("id = ? AND booked < capacity AND cancelled_at IS NULL", slotID).Update("booked", gorm.Expr("booked + 1"))
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return errs.Conflictf("this slot is full")
+	}
+	return nil
+}
+
+// placeBooking writes the student's booking of sl (reviving a cancelled
+// one: one row per slot and student) for a place already claimed, and
+// sends the confirmation with its calendar file, in tx.
+func (s *Service) placeBooking(ctx context.Context, tx *gorm.DB, orgID, studentID uint, sl *Slot, note string) (*Booking, error) {
+	var old Booking
+	q := store.Org(tx, orgID).Where("slot_id = ? AND student_id = ?", sl.ID, studentID).Limit(1).Find(&old)
+	if q.Error != nil {
+		return nil, q.Error
+	}
+	var b Booking
+	if q.RowsAffected > 0 {
+		if old.Status == BookingActive {
+			return nil, errs.Conflictf("you have already booked this slot")
+		}
+		b = old
+		b.Status, b.Note = BookingActive, note
+		if err := store.Org(tx, orgID).Model(&b).Updates(map[string]any{"status": BookingActive, "note": note}).Error; err != nil {
+			return nil, err
+		}
+	} else {
+		b = Booking{SlotID: sl.ID, StudentID: studentID, Note: note, Status: BookingActive}
+		if err := store.Org(tx, orgID).Create(&b).Error; err != nil {
+			return nil, err
+		}
+	}
+	var course Course
+	if err := store.Org(tx, orgID).First(&course, sl.CourseID).Error; err != nil {
+		return nil, err
+	}
+	var ta accounts.User
+	if err := store.Org(tx, orgID).Select("name").First(&ta, sl.TAID).Error; err != nil {
+		return nil, err
+	}
+	_, err := s.notify.Send(ctx, tx, notify.Notification{OrgID: orgID, UserID: studentID, Kind: KindBookingConfirmed,
+		DedupeKey: fmt.Sprintf("booking:%d:%d", b.ID, s.now().Unix()),
+		Data:      map[string]any{"starts_at": sl.StartsAt, "where": slotWhere(sl), "link": fmt.Sprintf("/m/education/courses/%d#office-hours", sl.CourseID)},
+		Attachments: []notify.Attachment{{Name: "office-hours.ics", ContentType: "text/calendar; charset=utf-8",
+			Content: BookingICS(&b, sl, &course, ta.Name, s.host, s.now())}}})
+	return &b, err
+}
+
+// slotWhere is a slot's place, else its meeting link.
+func slotWhere(sl *Slot) string {
+	if sl.Place != "" {
+		return sl.Place
+	}
+	return sl.Link
+}
+
 // Cancel cancels the student's booking up to CancelCutoff before the slot
-// and frees the place.
+// and frees the place: offered to the first student on the waitlist, if
+// any, else given back.
 func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, bookingID uint) error {
 	var b Booking
 	if err := s.db(ctx, p.OrgID).First(&b, bookingID).Error; err != nil || b.StudentID != p.UserID {
@@ -228,11 +276,7 @@ func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, bookingID u
 		return errs.Conflictf("bookings can be cancelled up to two hours before the slot")
 	}
 	return s.st.Tx(ctx, func(tx *gorm.DB) error {
-		res := store.Org(tx, p.OrgID).Model(&Booking{}).Where("id = ? AND status = ?", b.ID, BookingActive).Update("status", BookingCancelled)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		return store.Org(tx, p.OrgID).Model(&Slot{}).Where("id = ? AND booked > 0", sl.ID).Update("booked", gorm.Expr("booked - 1")).Error
+		return s.cancelBooking(ctx, tx, &b, sl, "")
 	})
 }
 
@@ -275,7 +319,7 @@ func (s *Service) SlotBookings(ctx context.Context, p *accounts.Principal, slotI
 // MySlots returns the upcoming slots a TA holds, across their courses.
 func (s *Service) MySlots(ctx context.Context, p *accounts.Principal) ([]Slot, error) {
 	var out []Slot
-	return out, s.db(ctx, p.OrgID).Where("ta_id = ? AND ends_at > ?", p.UserID, s.now()).Order("starts_at, id").Limit(100).Find(&out).Error
+	return out, s.db(ctx, p.OrgID).Where("ta_id = ? AND ends_at > ? AND cancelled_at IS NULL", p.UserID, s.now()).Order("starts_at, id").Limit(100).Find(&out).Error
 }
 
 // Calendar returns the iCalendar file of the student's booking.

@@ -39,15 +39,26 @@ func (s *Service) mountPages(r fiber.Router) {
 	r.Get("/courses/:id/import", acc.RequirePage(accounts.Staff, accounts.Admin), s.importPage)
 	r.Post("/courses/:id/import", acc.RequirePage(accounts.Staff, accounts.Admin), s.importSubmit)
 	r.Get("/courses/:id/results.csv", acc.RequirePage(accounts.Staff, accounts.Admin), s.resultsFile)
+	r.Post("/slots/:id/waitlist", student, s.waitlistJoinSubmit)
+	r.Post("/waitlist/:id/claim", student, s.claimSubmit)
+	r.Post("/waitlist/:id/leave", student, s.leaveSubmit)
+	r.Post("/bookings/:id/reschedule", student, s.rescheduleSubmit)
+	r.Post("/slots/:id/cancel", acc.RequirePage(accounts.Staff, accounts.Admin), s.slotCancelSubmit)
+	r.Post("/courses/:id/ask", student, s.askSubmit("course"))
+	r.Post("/lessons/:id/ask", student, s.askSubmit("lesson"))
 }
 
 var flash = map[string]string{
-	"done":      "Lesson marked as done.",
-	"saved":     "Your answers are saved: you can continue on any device.",
-	"booked":    "Your place is booked.",
-	"unbooked":  "Your booking is cancelled.",
-	"published": "The office hours are published.",
-	"imported":  "The students are enrolled.",
+	"done":           "Lesson marked as done.",
+	"saved":          "Your answers are saved: you can continue on any device.",
+	"booked":         "Your place is booked.",
+	"unbooked":       "Your booking is cancelled.",
+	"published":      "The office hours are published.",
+	"imported":       "The students are enrolled.",
+	"waiting":        "You are on the waitlist: if a place frees, we offer it to you.",
+	"left":           "You have left the waitlist.",
+	"moved":          "Your booking is moved.",
+	"slot_cancelled": "The slot is cancelled and its students are told.",
 }
 
 var flashErr = map[string]string{
@@ -58,6 +69,9 @@ var flashErr = map[string]string{
 	"late":      "Bookings can be cancelled up to two hours before the slot.",
 	"slot":      "The office hours could not be published: check the date, length and place.",
 	"cancelled": "This booking is already cancelled.",
+	"waitlist":  "You cannot join this waitlist: the slot has a free place, has started, or you are already on it.",
+	"offer":     "This offer has expired or was already taken.",
+	"move":      "The booking could not be moved: the new time may be full, or it is less than two hours to your slot.",
 }
 
 // contentTitles are the pages whose title is content (a course's, a
@@ -437,7 +451,11 @@ func (s *Service) slotPage(c *fiber.Ctx) error {
 	if err := s.db(ctx, p.OrgID).First(&course, sl.CourseID).Error; err != nil {
 		return err
 	}
-	return render(c, "slot", "Office hours", map[string]any{"Slot": sl, "Bookings": bookings, "Course": course})
+	waitlist, err := s.Waitlist(ctx, p.OrgID, sl.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, "slot", "Office hours", map[string]any{"Slot": sl, "Bookings": bookings, "Course": course, "Waitlist": waitlist})
 }
 
 func (s *Service) bookSubmit(c *fiber.Ctx) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/portalkit/portalkit/core/errs"
 	"github.com/portalkit/portalkit/core/events"
 	"github.com/portalkit/portalkit/core/experience/help"
+	"github.com/portalkit/portalkit/core/experience/messages"
 	"github.com/portalkit/portalkit/core/experience/quiz"
 	"github.com/portalkit/portalkit/core/live"
 	"github.com/portalkit/portalkit/core/notify"
@@ -36,6 +37,7 @@ type Service struct {
 	notify *notify.Service
 	quiz   *quiz.Service
 	live   live.Publisher
+	msgs   *messages.Service
 	now    func() time.Time
 	log    *slog.Logger
 	// host names the portal in iCalendar UIDs.

@@ -13,12 +13,18 @@ import (
 const (
 	KindQuizGraded       = ID + ".quiz_graded"
 	KindBookingConfirmed = ID + ".booking_confirmed"
+	KindWaitlistOffer    = ID + ".waitlist_offer"
+	KindBookingReminder  = ID + ".booking_reminder"
+	KindBookingCancelled = ID + ".booking_cancelled"
 )
 
 func (s *Service) kinds() []notify.Kind {
 	return []notify.Kind{
 		{ID: KindQuizGraded, Title: "Quiz graded", DefaultChannels: []string{notify.ChannelInApp}, Mutable: true, Templates: mailTemplates()},
 		{ID: KindBookingConfirmed, Title: "Office hours booked", DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true, Templates: mailTemplates()},
+		{ID: KindWaitlistOffer, Title: "A place at office hours is offered to you", DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true, Templates: mailTemplates()},
+		{ID: KindBookingReminder, Title: "Office hours reminder", DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true, Templates: mailTemplates()},
+		{ID: KindBookingCancelled, Title: "Office hours booking cancelled", DefaultChannels: []string{notify.ChannelInApp, notify.ChannelEmail}, Mutable: true, Templates: mailTemplates()},
 	}
 }
 

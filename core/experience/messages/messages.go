@@ -157,6 +157,12 @@ func (s *Service) Migrations() []store.Migration {
 			}
 		}
 		return nil
+	}}, {ID: "0002_conversation_group", Up: func(tx *gorm.DB) error {
+		// 0001 creates the column on a new database (the model has it).
+		if tx.Migrator().HasColumn(&Conversation{}, "GroupID") {
+			return nil
+		}
+		return tx.Migrator().AddColumn(&Conversation{}, "GroupID")
 	}}}
 }
 

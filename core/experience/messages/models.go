@@ -16,6 +16,12 @@ type Conversation struct {
 	// are notified); every staff member assigned to the customer may read
 	// and answer it.
 	StaffID uint `gorm:"not null;index" json:"staff_id"`
+	// GroupID, when not 0, is the policy group (core/accounts) the
+	// conversation belongs to (OpenInGroup): the group's staff side reads
+	// and answers it, and no other staff member, whoever else reaches the
+	// customer (a course's professors and TAs, not those of the student's
+	// other courses).
+	GroupID uint `gorm:"not null;default:0;index" json:"group_id,omitempty"`
 	// Module is the topic: the ID of the module the conversation is about,
 	// "" for a general question.
 	Module  string `gorm:"size:32;not null;default:''" json:"module"`

@@ -48,6 +48,9 @@ type NewConversation struct {
 	// topic is the calling module, which need not be checked against the
 	// principal's enabled modules (a job may act with a bare principal).
 	fromModule bool
+	// group and groupStaff: a conversation OpenInGroup starts, seen by the
+	// group's staff side only, addressed to groupStaff.
+	group, groupStaff uint
 }
 
 // Open starts, or continues, the customer p's conversation about one object
@@ -84,7 +87,7 @@ func (s *Service) OpenFor(ctx context.Context, tx *gorm.DB, p *accounts.Principa
 	case err != nil:
 		return nil, err
 	}
-	if err := s.canWrite(ctx, tx, p, conv.OrgID, conv.CustomerID); err != nil {
+	if err := s.mayAccess(ctx, tx, p, &conv, true); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(firstMessage) != "" {
@@ -136,6 +139,10 @@ func (s *Service) startWith(ctx context.Context, tx *gorm.DB, p *accounts.Princi
 	switch p.Role {
 	case accounts.Customer:
 		conv.CustomerID = p.UserID
+		if in.group != 0 {
+			conv.GroupID, conv.StaffID = in.group, in.groupStaff
+			break
+		}
 		staff, err := s.staffFor(db, p.OrgID, p.UserID, in.StaffID)
 		if err != nil {
 			return nil, err
@@ -236,7 +243,7 @@ func (s *Service) conversation(ctx context.Context, db *gorm.DB, p *accounts.Pri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acc.Reach(Area).CanRead(ctx, p, conv.OrgID, conv.CustomerID); err != nil {
+	if err := s.mayAccess(ctx, db, p, &conv, false); err != nil {
 		return nil, errs.NotFoundf("no conversation %d", id)
 	}
 	return &conv, nil
@@ -303,7 +310,7 @@ func (s *Service) canWrite(ctx context.Context, db *gorm.DB, p *accounts.Princip
 // the conversation's unanswered state and response times, moves the
 // sender's read receipt, notifies the other side and publishes the event.
 func (s *Service) sendChecked(ctx context.Context, tx *gorm.DB, p *accounts.Principal, conv *Conversation, body string, files []checked, keys []string, now time.Time) (*Message, error) {
-	if err := s.canWrite(ctx, tx, p, conv.OrgID, conv.CustomerID); err != nil {
+	if err := s.mayAccess(ctx, tx, p, conv, true); err != nil {
 		return nil, errs.NotFoundf("no conversation %d", conv.ID)
 	}
 	db := store.Org(tx.WithContext(ctx), conv.OrgID)
@@ -377,6 +384,9 @@ func (s *Service) sendChecked(ctx context.Context, tx *gorm.DB, p *accounts.Prin
 // staff member while they are still assigned (or an admin), else the
 // first staff member now assigned, else nobody.
 func (s *Service) recipientStaff(ctx context.Context, db *gorm.DB, conv *Conversation) (uint, error) {
+	if conv.GroupID != 0 {
+		return s.groupRecipient(ctx, db, conv)
+	}
 	if conv.StaffID != 0 {
 		var staff accounts.User
 		err := db.Session(&gorm.Session{}).First(&staff, conv.StaffID).Error
@@ -576,7 +586,7 @@ func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, f InboxFilte
 	if p == nil || !p.Is(participants...) {
 		return nil, 0, errs.Forbiddenf("only customers and their staff exchange messages")
 	}
-	db, err := s.acc.Reach(Area).WhereVisible(ctx, p, store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&Conversation{}), "customer_id")
+	db, err := s.whereVisible(ctx, p, store.Org(s.st.DB.WithContext(ctx), p.OrgID).Model(&Conversation{}))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -1045,6 +1045,20 @@ type ArticleView struct {
 	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
+// AskInBody defines model for AskInBody.
+type AskInBody struct {
+	// Body Your question
+	Body string `json:"body"`
+}
+
+// AskOutBody defines model for AskOutBody.
+type AskOutBody struct {
+	ConversationId int64 `json:"conversation_id"`
+
+	// Link The conversation's page
+	Link string `json:"link"`
+}
+
 // AssignInputBody defines model for AssignInputBody.
 type AssignInputBody struct {
 	// Relation advisor, professor, clinician, ...
@@ -1931,6 +1945,7 @@ type Conversation struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	CreatedBy     int64      `json:"created_by"`
 	CustomerId    int64      `json:"customer_id"`
+	GroupId       *int64     `json:"group_id,omitempty"`
 	Id            int64      `json:"id"`
 	LastMessageAt time.Time  `json:"last_message_at"`
 	LastSenderId  int64      `json:"last_sender_id"`
@@ -2166,6 +2181,12 @@ type EducationBooking struct {
 	SlotId    int64     `json:"slot_id"`
 	Status    string    `json:"status"`
 	StudentId int64     `json:"student_id"`
+}
+
+// EducationBookingRescheduleRequest defines model for EducationBookingRescheduleRequest.
+type EducationBookingRescheduleRequest struct {
+	// SlotId The slot to move to
+	SlotId int64 `json:"slot_id"`
 }
 
 // EducationBookingView defines model for EducationBookingView.
@@ -2495,21 +2516,25 @@ type EducationRosterOutput struct {
 
 // EducationSlot defines model for EducationSlot.
 type EducationSlot struct {
-	Booked   int64     `json:"booked"`
-	Capacity int64     `json:"capacity"`
-	CourseId int64     `json:"course_id"`
-	EndsAt   time.Time `json:"ends_at"`
-	Id       int64     `json:"id"`
-	Link     *string   `json:"link,omitempty"`
-	Place    *string   `json:"place,omitempty"`
-	StartsAt time.Time `json:"starts_at"`
-	TaId     int64     `json:"ta_id"`
+	Booked      int64      `json:"booked"`
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
+	Capacity    int64      `json:"capacity"`
+	CourseId    int64      `json:"course_id"`
+	EndsAt      time.Time  `json:"ends_at"`
+	Id          int64      `json:"id"`
+	Link        *string    `json:"link,omitempty"`
+	Place       *string    `json:"place,omitempty"`
+	StartsAt    time.Time  `json:"starts_at"`
+	TaId        int64      `json:"ta_id"`
 }
 
 // EducationSlotBookingsOutput defines model for EducationSlotBookingsOutput.
 type EducationSlotBookingsOutput struct {
 	Bookings *[]EducationBookingView `json:"bookings"`
 	Slot     EducationSlot           `json:"slot"`
+
+	// Waitlist Students waiting or offered a place, first first
+	Waitlist *[]EducationWaitlistView `json:"waitlist"`
 }
 
 // EducationSlotView defines model for EducationSlotView.
@@ -2517,17 +2542,21 @@ type EducationSlotView struct {
 	Booked int64 `json:"booked"`
 
 	// BookingId The caller's booking of this slot
-	BookingId *int64    `json:"booking_id,omitempty"`
-	Capacity  int64     `json:"capacity"`
-	CourseId  int64     `json:"course_id"`
-	EndsAt    time.Time `json:"ends_at"`
-	Free      int64     `json:"free"`
-	Id        int64     `json:"id"`
-	Link      *string   `json:"link,omitempty"`
-	Place     *string   `json:"place,omitempty"`
-	StartsAt  time.Time `json:"starts_at"`
-	TaId      int64     `json:"ta_id"`
-	TaName    string    `json:"ta_name"`
+	BookingId   *int64     `json:"booking_id,omitempty"`
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
+	Capacity    int64      `json:"capacity"`
+	CourseId    int64      `json:"course_id"`
+	EndsAt      time.Time  `json:"ends_at"`
+	Free        int64      `json:"free"`
+	Id          int64      `json:"id"`
+	Link        *string    `json:"link,omitempty"`
+	Place       *string    `json:"place,omitempty"`
+	StartsAt    time.Time  `json:"starts_at"`
+	TaId        int64      `json:"ta_id"`
+	TaName      string     `json:"ta_name"`
+
+	// Waitlist The caller's place on the slot's waitlist
+	Waitlist *EducationWaitlistEntry `json:"waitlist,omitempty"`
 }
 
 // EducationSlotsOutput defines model for EducationSlotsOutput.
@@ -2587,6 +2616,29 @@ type EducationTopicMastery struct {
 
 // EducationTopicMasteryVerdict defines model for EducationTopicMastery.Verdict.
 type EducationTopicMasteryVerdict string
+
+// EducationWaitlistEntry defines model for EducationWaitlistEntry.
+type EducationWaitlistEntry struct {
+	Id             int64      `json:"id"`
+	OfferExpiresAt *time.Time `json:"offer_expires_at,omitempty"`
+	OfferedAt      *time.Time `json:"offered_at,omitempty"`
+	QueuedAt       time.Time  `json:"queued_at"`
+	SlotId         int64      `json:"slot_id"`
+	Status         string     `json:"status"`
+	StudentId      int64      `json:"student_id"`
+}
+
+// EducationWaitlistView defines model for EducationWaitlistView.
+type EducationWaitlistView struct {
+	Id             int64      `json:"id"`
+	OfferExpiresAt *time.Time `json:"offer_expires_at,omitempty"`
+	OfferedAt      *time.Time `json:"offered_at,omitempty"`
+	QueuedAt       time.Time  `json:"queued_at"`
+	SlotId         int64      `json:"slot_id"`
+	Status         string     `json:"status"`
+	StudentId      int64      `json:"student_id"`
+	StudentName    string     `json:"student_name"`
+}
 
 // FeedbackAnswerInputBody defines model for FeedbackAnswerInputBody.
 type FeedbackAnswerInputBody struct {
@@ -3103,6 +3155,7 @@ type InboxItem struct {
 	CreatedBy     int64      `json:"created_by"`
 	Customer      Person     `json:"customer"`
 	CustomerId    int64      `json:"customer_id"`
+	GroupId       *int64     `json:"group_id,omitempty"`
 	Id            int64      `json:"id"`
 	LastMessageAt time.Time  `json:"last_message_at"`
 	LastSenderId  int64      `json:"last_sender_id"`
@@ -4261,6 +4314,12 @@ type EducationBookParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// EducationWaitlistClaimParams defines parameters for EducationWaitlistClaim.
+type EducationWaitlistClaimParams struct {
+	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // FeedbackAnalyticsParams defines parameters for FeedbackAnalytics.
 type FeedbackAnalyticsParams struct {
 	Module *string                      `form:"module,omitempty" json:"module,omitempty"`
@@ -4663,6 +4722,9 @@ type EducationAttemptProgressJSONRequestBody = AnswersInBody
 // EducationAttemptSubmitJSONRequestBody defines body for EducationAttemptSubmit for application/json ContentType.
 type EducationAttemptSubmitJSONRequestBody = AnswersInBody
 
+// EducationBookingRescheduleJSONRequestBody defines body for EducationBookingReschedule for application/json ContentType.
+type EducationBookingRescheduleJSONRequestBody = EducationBookingRescheduleRequest
+
 // EducationCourseCreateJSONRequestBody defines body for EducationCourseCreate for application/json ContentType.
 type EducationCourseCreateJSONRequestBody = EducationNewCourse
 
@@ -4675,11 +4737,17 @@ type EducationItemAddJSONRequestBody = EducationNewItem
 // EducationModuleAddJSONRequestBody defines body for EducationModuleAdd for application/json ContentType.
 type EducationModuleAddJSONRequestBody = EducationNewModule
 
+// EducationAskCourseJSONRequestBody defines body for EducationAskCourse for application/json ContentType.
+type EducationAskCourseJSONRequestBody = AskInBody
+
 // EducationSlotsPublishJSONRequestBody defines body for EducationSlotsPublish for application/json ContentType.
 type EducationSlotsPublishJSONRequestBody = EducationNewSlots
 
 // EducationTopicAddJSONRequestBody defines body for EducationTopicAdd for application/json ContentType.
 type EducationTopicAddJSONRequestBody = EducationNewTopic
+
+// EducationAskLessonJSONRequestBody defines body for EducationAskLesson for application/json ContentType.
+type EducationAskLessonJSONRequestBody = AskInBody
 
 // EducationLessonAddJSONRequestBody defines body for EducationLessonAdd for application/json ContentType.
 type EducationLessonAddJSONRequestBody = EducationNewLesson
@@ -5836,6 +5904,24 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/education/bookings/{id}/cancel (the `EducationBookingCancel` operationId).
 	EducationBookingCancel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EducationBookingRescheduleWithBody Move your booking to another slot of the course (students; up to two hours before)
+	//
+	// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+	EducationBookingRescheduleWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationBookingReschedule Move your booking to another slot of the course (students; up to two hours before)
+	//
+	// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+	EducationBookingReschedule(ctx context.Context, id int64, body EducationBookingRescheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// EducationCourses List the courses you reach
 	//
 	// Students: their enrolments; staff: the courses they teach; admins and integrators: every course.
@@ -5944,6 +6030,24 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 	EducationPracticeStart(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EducationAskCourseWithBody Ask the professors about this course (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+	EducationAskCourseWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationAskCourse Ask the professors about this course (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+	EducationAskCourse(ctx context.Context, id int64, body EducationAskCourseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// EducationResults Every student's results per module (the course's staff, admins, integrators)
 	//
 	// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
@@ -6010,6 +6114,24 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/education/lessons/{id}/complete (the `EducationLessonComplete` operationId).
 	EducationLessonComplete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EducationAskLessonWithBody Ask the professors about this lesson (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+	EducationAskLessonWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationAskLesson Ask the professors about this lesson (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+	EducationAskLesson(ctx context.Context, id int64, body EducationAskLessonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// EducationItemAnalysis Item analysis of a module's quiz (course staff, admins, integrators)
 	//
 	// Per item over students' first attempts: facility (mean score ÷ maximum) and discrimination (correlation with the rest of the attempt), as Moodle's quiz statistics define them; flags: too_easy (> 0.9), too_hard (< 0.3), no_discriminate (< 0.2).
@@ -6042,7 +6164,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/education/modules/{id}/lessons (the `EducationLessonAdd` operationId).
 	EducationLessonAdd(ctx context.Context, id int64, body EducationLessonAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// EducationSlotBookings A slot's bookings with each student's note and weak topics (the course's staff)
+	// EducationSlotBookings A slot's bookings with each student's note and weak topics, and its waitlist (the course's staff)
 	//
 	// Corresponds with GET /api/v1/education/slots/{id}/bookings (the `EducationSlotBookings` operationId).
 	EducationSlotBookings(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6064,6 +6186,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/slots/{id}/bookings (the `EducationBook` operationId).
 	EducationBook(ctx context.Context, id int64, params *EducationBookParams, body EducationBookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationSlotCancel Cancel a slot (the course's staff, admins, integrators): its bookings are cancelled and the students told
+	//
+	// Corresponds with POST /api/v1/education/slots/{id}/cancel (the `EducationSlotCancel` operationId).
+	EducationSlotCancel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationWaitlistJoin Join a full slot's waitlist (students)
+	//
+	// When a place frees, the first waiting student is offered it (notification education.waitlist_offer) and it is held for them for two hours, never past the slot's start. 409 when the slot has a free place, has started, or you booked or wait already.
+	//
+	// Corresponds with POST /api/v1/education/slots/{id}/waitlist (the `EducationWaitlistJoin` operationId).
+	EducationWaitlistJoin(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationWaitlistClaim Claim the place offered to you from a waitlist (students)
+	//
+	// Books the held place; 409 when the offer has expired or was already claimed (two claims: one booking).
+	//
+	// Corresponds with POST /api/v1/education/waitlist/{id}/claim (the `EducationWaitlistClaim` operationId).
+	EducationWaitlistClaim(ctx context.Context, id int64, params *EducationWaitlistClaimParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EducationWaitlistLeave Leave a slot's waitlist (students); a place offered to you passes to the next
+	//
+	// Corresponds with POST /api/v1/education/waitlist/{id}/leave (the `EducationWaitlistLeave` operationId).
+	EducationWaitlistLeave(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// FeedbackAnalytics Feedback figures
 	//
@@ -9256,6 +9402,44 @@ func (c *Client) EducationBookingCancel(ctx context.Context, id int64, reqEditor
 	return c.Client.Do(req)
 }
 
+// EducationBookingRescheduleWithBody Move your booking to another slot of the course (students; up to two hours before)
+//
+// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+func (c *Client) EducationBookingRescheduleWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationBookingRescheduleRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationBookingReschedule Move your booking to another slot of the course (students; up to two hours before)
+//
+// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+func (c *Client) EducationBookingReschedule(ctx context.Context, id int64, body EducationBookingRescheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationBookingRescheduleRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // EducationCourses List the courses you reach
 //
 // Students: their enrolments; staff: the courses they teach; admins and integrators: every course.
@@ -9504,6 +9688,44 @@ func (c *Client) EducationPracticeStart(ctx context.Context, id int64, params *E
 	return c.Client.Do(req)
 }
 
+// EducationAskCourseWithBody Ask the professors about this course (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+func (c *Client) EducationAskCourseWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationAskCourseRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationAskCourse Ask the professors about this course (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+func (c *Client) EducationAskCourse(ctx context.Context, id int64, body EducationAskCourseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationAskCourseRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // EducationResults Every student's results per module (the course's staff, admins, integrators)
 //
 // Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
@@ -9670,6 +9892,44 @@ func (c *Client) EducationLessonComplete(ctx context.Context, id int64, reqEdito
 	return c.Client.Do(req)
 }
 
+// EducationAskLessonWithBody Ask the professors about this lesson (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+func (c *Client) EducationAskLessonWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationAskLessonRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationAskLesson Ask the professors about this lesson (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+func (c *Client) EducationAskLesson(ctx context.Context, id int64, body EducationAskLessonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationAskLessonRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // EducationItemAnalysis Item analysis of a module's quiz (course staff, admins, integrators)
 //
 // Per item over students' first attempts: facility (mean score ÷ maximum) and discrimination (correlation with the rest of the attempt), as Moodle's quiz statistics define them; flags: too_easy (> 0.9), too_hard (< 0.3), no_discriminate (< 0.2).
@@ -9742,7 +10002,7 @@ func (c *Client) EducationLessonAdd(ctx context.Context, id int64, body Educatio
 	return c.Client.Do(req)
 }
 
-// EducationSlotBookings A slot's bookings with each student's note and weak topics (the course's staff)
+// EducationSlotBookings A slot's bookings with each student's note and weak topics, and its waitlist (the course's staff)
 //
 // Corresponds with GET /api/v1/education/slots/{id}/bookings (the `EducationSlotBookings` operationId).
 func (c *Client) EducationSlotBookings(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9785,6 +10045,70 @@ func (c *Client) EducationBookWithBody(ctx context.Context, id int64, params *Ed
 // Corresponds with POST /api/v1/education/slots/{id}/bookings (the `EducationBook` operationId).
 func (c *Client) EducationBook(ctx context.Context, id int64, params *EducationBookParams, body EducationBookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEducationBookRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationSlotCancel Cancel a slot (the course's staff, admins, integrators): its bookings are cancelled and the students told
+//
+// Corresponds with POST /api/v1/education/slots/{id}/cancel (the `EducationSlotCancel` operationId).
+func (c *Client) EducationSlotCancel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationSlotCancelRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationWaitlistJoin Join a full slot's waitlist (students)
+//
+// When a place frees, the first waiting student is offered it (notification education.waitlist_offer) and it is held for them for two hours, never past the slot's start. 409 when the slot has a free place, has started, or you booked or wait already.
+//
+// Corresponds with POST /api/v1/education/slots/{id}/waitlist (the `EducationWaitlistJoin` operationId).
+func (c *Client) EducationWaitlistJoin(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationWaitlistJoinRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationWaitlistClaim Claim the place offered to you from a waitlist (students)
+//
+// Books the held place; 409 when the offer has expired or was already claimed (two claims: one booking).
+//
+// Corresponds with POST /api/v1/education/waitlist/{id}/claim (the `EducationWaitlistClaim` operationId).
+func (c *Client) EducationWaitlistClaim(ctx context.Context, id int64, params *EducationWaitlistClaimParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationWaitlistClaimRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EducationWaitlistLeave Leave a slot's waitlist (students); a place offered to you passes to the next
+//
+// Corresponds with POST /api/v1/education/waitlist/{id}/leave (the `EducationWaitlistLeave` operationId).
+func (c *Client) EducationWaitlistLeave(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEducationWaitlistLeaveRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -16354,6 +16678,53 @@ func NewEducationBookingCancelRequest(server string, id int64) (*http.Request, e
 	return req, nil
 }
 
+// NewEducationBookingRescheduleRequest calls the generic EducationBookingReschedule builder with application/json body
+func NewEducationBookingRescheduleRequest(server string, id int64, body EducationBookingRescheduleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEducationBookingRescheduleRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewEducationBookingRescheduleRequestWithBody constructs an http.Request for the EducationBookingReschedule method, with any body, and a specified content type
+func NewEducationBookingRescheduleRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/bookings/%s/reschedule", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewEducationCoursesRequest constructs an http.Request for the EducationCourses method
 func NewEducationCoursesRequest(server string) (*http.Request, error) {
 	var err error
@@ -16791,6 +17162,53 @@ func NewEducationPracticeStartRequest(server string, id int64, params *Education
 	return req, nil
 }
 
+// NewEducationAskCourseRequest calls the generic EducationAskCourse builder with application/json body
+func NewEducationAskCourseRequest(server string, id int64, body EducationAskCourseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEducationAskCourseRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewEducationAskCourseRequestWithBody constructs an http.Request for the EducationAskCourse method, with any body, and a specified content type
+func NewEducationAskCourseRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/courses/%s/questions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewEducationResultsRequest constructs an http.Request for the EducationResults method
 func NewEducationResultsRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -17111,6 +17529,53 @@ func NewEducationLessonCompleteRequest(server string, id int64) (*http.Request, 
 	return req, nil
 }
 
+// NewEducationAskLessonRequest calls the generic EducationAskLesson builder with application/json body
+func NewEducationAskLessonRequest(server string, id int64, body EducationAskLessonJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEducationAskLessonRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewEducationAskLessonRequestWithBody constructs an http.Request for the EducationAskLesson method, with any body, and a specified content type
+func NewEducationAskLessonRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/lessons/%s/questions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewEducationItemAnalysisRequest constructs an http.Request for the EducationItemAnalysis method
 func NewEducationItemAnalysisRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -17332,6 +17797,157 @@ func NewEducationBookRequestWithBody(server string, id int64, params *EducationB
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewEducationSlotCancelRequest constructs an http.Request for the EducationSlotCancel method
+func NewEducationSlotCancelRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/slots/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEducationWaitlistJoinRequest constructs an http.Request for the EducationWaitlistJoin method
+func NewEducationWaitlistJoinRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/slots/%s/waitlist", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEducationWaitlistClaimRequest constructs an http.Request for the EducationWaitlistClaim method
+func NewEducationWaitlistClaimRequest(server string, id int64, params *EducationWaitlistClaimParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/waitlist/%s/claim", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewEducationWaitlistLeaveRequest constructs an http.Request for the EducationWaitlistLeave method
+func NewEducationWaitlistLeaveRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/education/waitlist/%s/leave", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -22665,6 +23281,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/education/bookings/{id}/cancel (the `EducationBookingCancel` operationId).
 	EducationBookingCancelWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationBookingCancelResponse, error)
 
+	// EducationBookingRescheduleWithBodyWithResponse Move your booking to another slot of the course (students; up to two hours before)
+	//
+	// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+	EducationBookingRescheduleWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationBookingRescheduleResponse, error)
+
+	// EducationBookingRescheduleWithResponse Move your booking to another slot of the course (students; up to two hours before)
+	//
+	// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+	EducationBookingRescheduleWithResponse(ctx context.Context, id int64, body EducationBookingRescheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationBookingRescheduleResponse, error)
+
 	// EducationCoursesWithResponse List the courses you reach
 	//
 	// Students: their enrolments; staff: the courses they teach; admins and integrators: every course.
@@ -22783,6 +23417,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/education/courses/{id}/practice (the `EducationPracticeStart` operationId).
 	EducationPracticeStartWithResponse(ctx context.Context, id int64, params *EducationPracticeStartParams, reqEditors ...RequestEditorFn) (*EducationPracticeStartResponse, error)
 
+	// EducationAskCourseWithBodyWithResponse Ask the professors about this course (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+	EducationAskCourseWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationAskCourseResponse, error)
+
+	// EducationAskCourseWithResponse Ask the professors about this course (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+	EducationAskCourseWithResponse(ctx context.Context, id int64, body EducationAskCourseJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationAskCourseResponse, error)
+
 	// EducationResultsWithResponse Every student's results per module (the course's staff, admins, integrators)
 	//
 	// Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
@@ -22861,6 +23513,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/education/lessons/{id}/complete (the `EducationLessonComplete` operationId).
 	EducationLessonCompleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationLessonCompleteResponse, error)
 
+	// EducationAskLessonWithBodyWithResponse Ask the professors about this lesson (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+	EducationAskLessonWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationAskLessonResponse, error)
+
+	// EducationAskLessonWithResponse Ask the professors about this lesson (students)
+	//
+	// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+	EducationAskLessonWithResponse(ctx context.Context, id int64, body EducationAskLessonJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationAskLessonResponse, error)
+
 	// EducationItemAnalysisWithResponse Item analysis of a module's quiz (course staff, admins, integrators)
 	//
 	// Per item over students' first attempts: facility (mean score ÷ maximum) and discrimination (correlation with the rest of the attempt), as Moodle's quiz statistics define them; flags: too_easy (> 0.9), too_hard (< 0.3), no_discriminate (< 0.2).
@@ -22897,7 +23567,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/education/modules/{id}/lessons (the `EducationLessonAdd` operationId).
 	EducationLessonAddWithResponse(ctx context.Context, id int64, body EducationLessonAddJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationLessonAddResponse, error)
 
-	// EducationSlotBookingsWithResponse A slot's bookings with each student's note and weak topics (the course's staff)
+	// EducationSlotBookingsWithResponse A slot's bookings with each student's note and weak topics, and its waitlist (the course's staff)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -22921,6 +23591,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/education/slots/{id}/bookings (the `EducationBook` operationId).
 	EducationBookWithResponse(ctx context.Context, id int64, params *EducationBookParams, body EducationBookJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationBookResponse, error)
+
+	// EducationSlotCancelWithResponse Cancel a slot (the course's staff, admins, integrators): its bookings are cancelled and the students told
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/slots/{id}/cancel (the `EducationSlotCancel` operationId).
+	EducationSlotCancelWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationSlotCancelResponse, error)
+
+	// EducationWaitlistJoinWithResponse Join a full slot's waitlist (students)
+	//
+	// When a place frees, the first waiting student is offered it (notification education.waitlist_offer) and it is held for them for two hours, never past the slot's start. 409 when the slot has a free place, has started, or you booked or wait already.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/slots/{id}/waitlist (the `EducationWaitlistJoin` operationId).
+	EducationWaitlistJoinWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationWaitlistJoinResponse, error)
+
+	// EducationWaitlistClaimWithResponse Claim the place offered to you from a waitlist (students)
+	//
+	// Books the held place; 409 when the offer has expired or was already claimed (two claims: one booking).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/waitlist/{id}/claim (the `EducationWaitlistClaim` operationId).
+	EducationWaitlistClaimWithResponse(ctx context.Context, id int64, params *EducationWaitlistClaimParams, reqEditors ...RequestEditorFn) (*EducationWaitlistClaimResponse, error)
+
+	// EducationWaitlistLeaveWithResponse Leave a slot's waitlist (students); a place offered to you passes to the next
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/education/waitlist/{id}/leave (the `EducationWaitlistLeave` operationId).
+	EducationWaitlistLeaveWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationWaitlistLeaveResponse, error)
 
 	// FeedbackAnalyticsWithResponse Feedback figures
 	//
@@ -31866,6 +32568,110 @@ func (r EducationBookingCancelResponse) ContentType() string {
 	return ""
 }
 
+// EducationBookingRescheduleResponse409Headers the declared response headers of an HTTP 409 response for EducationBookingReschedule
+type EducationBookingRescheduleResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationBookingRescheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EducationBooking
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationBookingRescheduleResponse409Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EducationBookingRescheduleResponse) GetJSON200() *EducationBooking {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationBookingRescheduleResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationBookingRescheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationBookingRescheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationBookingRescheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationBookingRescheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type EducationCoursesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -32773,6 +33579,110 @@ func (r EducationPracticeStartResponse) ContentType() string {
 	return ""
 }
 
+// EducationAskCourseResponse409Headers the declared response headers of an HTTP 409 response for EducationAskCourse
+type EducationAskCourseResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationAskCourseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AskOutBody
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationAskCourseResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EducationAskCourseResponse) GetJSON201() *AskOutBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationAskCourseResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationAskCourseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationAskCourseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationAskCourseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationAskCourseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type EducationResultsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -33444,6 +34354,110 @@ func (r EducationLessonCompleteResponse) ContentType() string {
 	return ""
 }
 
+// EducationAskLessonResponse409Headers the declared response headers of an HTTP 409 response for EducationAskLesson
+type EducationAskLessonResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationAskLessonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AskOutBody
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationAskLessonResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EducationAskLessonResponse) GetJSON201() *AskOutBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationAskLessonResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationAskLessonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationAskLessonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationAskLessonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationAskLessonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type EducationItemAnalysisResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -33888,6 +34902,352 @@ func (r EducationBookResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r EducationBookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EducationSlotCancelResponse409Headers the declared response headers of an HTTP 409 response for EducationSlotCancel
+type EducationSlotCancelResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationSlotCancelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationSlotCancelResponse409Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationSlotCancelResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationSlotCancelResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationSlotCancelResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationSlotCancelResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationSlotCancelResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationSlotCancelResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationSlotCancelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationSlotCancelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationSlotCancelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationSlotCancelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EducationWaitlistJoinResponse409Headers the declared response headers of an HTTP 409 response for EducationWaitlistJoin
+type EducationWaitlistJoinResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationWaitlistJoinResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EducationWaitlistEntry
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationWaitlistJoinResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EducationWaitlistJoinResponse) GetJSON201() *EducationWaitlistEntry {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationWaitlistJoinResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationWaitlistJoinResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationWaitlistJoinResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationWaitlistJoinResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationWaitlistJoinResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationWaitlistJoinResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationWaitlistJoinResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationWaitlistJoinResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationWaitlistJoinResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationWaitlistJoinResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EducationWaitlistClaimResponse409Headers the declared response headers of an HTTP 409 response for EducationWaitlistClaim
+type EducationWaitlistClaimResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationWaitlistClaimResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EducationBooking
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationWaitlistClaimResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EducationWaitlistClaimResponse) GetJSON201() *EducationBooking {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationWaitlistClaimResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationWaitlistClaimResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationWaitlistClaimResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationWaitlistClaimResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationWaitlistClaimResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationWaitlistClaimResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationWaitlistClaimResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationWaitlistClaimResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationWaitlistClaimResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationWaitlistClaimResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EducationWaitlistLeaveResponse409Headers the declared response headers of an HTTP 409 response for EducationWaitlistLeave
+type EducationWaitlistLeaveResponse409Headers struct {
+	RetryAfter *int
+}
+
+type EducationWaitlistLeaveResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EducationWaitlistLeaveResponse409Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EducationWaitlistLeaveResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EducationWaitlistLeaveResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EducationWaitlistLeaveResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EducationWaitlistLeaveResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EducationWaitlistLeaveResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EducationWaitlistLeaveResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EducationWaitlistLeaveResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EducationWaitlistLeaveResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EducationWaitlistLeaveResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EducationWaitlistLeaveResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -43055,6 +44415,36 @@ func (c *ClientWithResponses) EducationBookingCancelWithResponse(ctx context.Con
 	return ParseEducationBookingCancelResponse(rsp)
 }
 
+// EducationBookingRescheduleWithBodyWithResponse Move your booking to another slot of the course (students; up to two hours before)
+//
+// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+func (c *ClientWithResponses) EducationBookingRescheduleWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationBookingRescheduleResponse, error) {
+	rsp, err := c.EducationBookingRescheduleWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationBookingRescheduleResponse(rsp)
+}
+
+// EducationBookingRescheduleWithResponse Move your booking to another slot of the course (students; up to two hours before)
+//
+// In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/bookings/{id}/reschedule (the `EducationBookingReschedule` operationId).
+func (c *ClientWithResponses) EducationBookingRescheduleWithResponse(ctx context.Context, id int64, body EducationBookingRescheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationBookingRescheduleResponse, error) {
+	rsp, err := c.EducationBookingReschedule(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationBookingRescheduleResponse(rsp)
+}
+
 // EducationCoursesWithResponse List the courses you reach
 //
 // Students: their enrolments; staff: the courses they teach; admins and integrators: every course.
@@ -43257,6 +44647,36 @@ func (c *ClientWithResponses) EducationPracticeStartWithResponse(ctx context.Con
 	return ParseEducationPracticeStartResponse(rsp)
 }
 
+// EducationAskCourseWithBodyWithResponse Ask the professors about this course (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+func (c *ClientWithResponses) EducationAskCourseWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationAskCourseResponse, error) {
+	rsp, err := c.EducationAskCourseWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationAskCourseResponse(rsp)
+}
+
+// EducationAskCourseWithResponse Ask the professors about this course (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/courses/{id}/questions (the `EducationAskCourse` operationId).
+func (c *ClientWithResponses) EducationAskCourseWithResponse(ctx context.Context, id int64, body EducationAskCourseJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationAskCourseResponse, error) {
+	rsp, err := c.EducationAskCourse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationAskCourseResponse(rsp)
+}
+
 // EducationResultsWithResponse Every student's results per module (the course's staff, admins, integrators)
 //
 // Per student and module: the grade by the module's grading method (highest, average, first or last attempt), the best attempt, graded attempts, lessons done and completion. The course page offers the same as CSV.
@@ -43395,6 +44815,36 @@ func (c *ClientWithResponses) EducationLessonCompleteWithResponse(ctx context.Co
 	return ParseEducationLessonCompleteResponse(rsp)
 }
 
+// EducationAskLessonWithBodyWithResponse Ask the professors about this lesson (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+func (c *ClientWithResponses) EducationAskLessonWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EducationAskLessonResponse, error) {
+	rsp, err := c.EducationAskLessonWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationAskLessonResponse(rsp)
+}
+
+// EducationAskLessonWithResponse Ask the professors about this lesson (students)
+//
+// Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/lessons/{id}/questions (the `EducationAskLesson` operationId).
+func (c *ClientWithResponses) EducationAskLessonWithResponse(ctx context.Context, id int64, body EducationAskLessonJSONRequestBody, reqEditors ...RequestEditorFn) (*EducationAskLessonResponse, error) {
+	rsp, err := c.EducationAskLesson(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationAskLessonResponse(rsp)
+}
+
 // EducationItemAnalysisWithResponse Item analysis of a module's quiz (course staff, admins, integrators)
 //
 // Per item over students' first attempts: facility (mean score ÷ maximum) and discrimination (correlation with the rest of the attempt), as Moodle's quiz statistics define them; flags: too_easy (> 0.9), too_hard (< 0.3), no_discriminate (< 0.2).
@@ -43455,7 +44905,7 @@ func (c *ClientWithResponses) EducationLessonAddWithResponse(ctx context.Context
 	return ParseEducationLessonAddResponse(rsp)
 }
 
-// EducationSlotBookingsWithResponse A slot's bookings with each student's note and weak topics (the course's staff)
+// EducationSlotBookingsWithResponse A slot's bookings with each student's note and weak topics, and its waitlist (the course's staff)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -43496,6 +44946,62 @@ func (c *ClientWithResponses) EducationBookWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseEducationBookResponse(rsp)
+}
+
+// EducationSlotCancelWithResponse Cancel a slot (the course's staff, admins, integrators): its bookings are cancelled and the students told
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/slots/{id}/cancel (the `EducationSlotCancel` operationId).
+func (c *ClientWithResponses) EducationSlotCancelWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationSlotCancelResponse, error) {
+	rsp, err := c.EducationSlotCancel(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationSlotCancelResponse(rsp)
+}
+
+// EducationWaitlistJoinWithResponse Join a full slot's waitlist (students)
+//
+// When a place frees, the first waiting student is offered it (notification education.waitlist_offer) and it is held for them for two hours, never past the slot's start. 409 when the slot has a free place, has started, or you booked or wait already.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/slots/{id}/waitlist (the `EducationWaitlistJoin` operationId).
+func (c *ClientWithResponses) EducationWaitlistJoinWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationWaitlistJoinResponse, error) {
+	rsp, err := c.EducationWaitlistJoin(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationWaitlistJoinResponse(rsp)
+}
+
+// EducationWaitlistClaimWithResponse Claim the place offered to you from a waitlist (students)
+//
+// Books the held place; 409 when the offer has expired or was already claimed (two claims: one booking).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/waitlist/{id}/claim (the `EducationWaitlistClaim` operationId).
+func (c *ClientWithResponses) EducationWaitlistClaimWithResponse(ctx context.Context, id int64, params *EducationWaitlistClaimParams, reqEditors ...RequestEditorFn) (*EducationWaitlistClaimResponse, error) {
+	rsp, err := c.EducationWaitlistClaim(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationWaitlistClaimResponse(rsp)
+}
+
+// EducationWaitlistLeaveWithResponse Leave a slot's waitlist (students); a place offered to you passes to the next
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/education/waitlist/{id}/leave (the `EducationWaitlistLeave` operationId).
+func (c *ClientWithResponses) EducationWaitlistLeaveWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*EducationWaitlistLeaveResponse, error) {
+	rsp, err := c.EducationWaitlistLeave(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEducationWaitlistLeaveResponse(rsp)
 }
 
 // FeedbackAnalyticsWithResponse Feedback figures
@@ -52117,6 +53623,101 @@ func ParseEducationBookingCancelResponse(rsp *http.Response) (*EducationBookingC
 	return response, nil
 }
 
+// ParseEducationBookingRescheduleResponse parses an HTTP response from a EducationBookingRescheduleWithResponse call
+func ParseEducationBookingRescheduleResponse(rsp *http.Response) (*EducationBookingRescheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationBookingRescheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EducationBooking
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationBookingRescheduleResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseEducationCoursesResponse parses an HTTP response from a EducationCoursesWithResponse call
 func ParseEducationCoursesResponse(rsp *http.Response) (*EducationCoursesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -52910,6 +54511,101 @@ func ParseEducationPracticeStartResponse(rsp *http.Response) (*EducationPractice
 	return response, nil
 }
 
+// ParseEducationAskCourseResponse parses an HTTP response from a EducationAskCourseWithResponse call
+func ParseEducationAskCourseResponse(rsp *http.Response) (*EducationAskCourseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationAskCourseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AskOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationAskCourseResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseEducationResultsResponse parses an HTTP response from a EducationResultsWithResponse call
 func ParseEducationResultsResponse(rsp *http.Response) (*EducationResultsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -53482,6 +55178,101 @@ func ParseEducationLessonCompleteResponse(rsp *http.Response) (*EducationLessonC
 	return response, nil
 }
 
+// ParseEducationAskLessonResponse parses an HTTP response from a EducationAskLessonWithResponse call
+func ParseEducationAskLessonResponse(rsp *http.Response) (*EducationAskLessonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationAskLessonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AskOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationAskLessonResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseEducationItemAnalysisResponse parses an HTTP response from a EducationItemAnalysisWithResponse call
 func ParseEducationItemAnalysisResponse(rsp *http.Response) (*EducationItemAnalysisResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -53862,6 +55653,322 @@ func ParseEducationBookResponse(rsp *http.Response) (*EducationBookResponse, err
 	switch {
 	case rsp.StatusCode == 409:
 		var headers EducationBookResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEducationSlotCancelResponse parses an HTTP response from a EducationSlotCancelWithResponse call
+func ParseEducationSlotCancelResponse(rsp *http.Response) (*EducationSlotCancelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationSlotCancelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationSlotCancelResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEducationWaitlistJoinResponse parses an HTTP response from a EducationWaitlistJoinWithResponse call
+func ParseEducationWaitlistJoinResponse(rsp *http.Response) (*EducationWaitlistJoinResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationWaitlistJoinResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EducationWaitlistEntry
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationWaitlistJoinResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEducationWaitlistClaimResponse parses an HTTP response from a EducationWaitlistClaimWithResponse call
+func ParseEducationWaitlistClaimResponse(rsp *http.Response) (*EducationWaitlistClaimResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationWaitlistClaimResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EducationBooking
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationWaitlistClaimResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEducationWaitlistLeaveResponse parses an HTTP response from a EducationWaitlistLeaveWithResponse call
+func ParseEducationWaitlistLeaveResponse(rsp *http.Response) (*EducationWaitlistLeaveResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EducationWaitlistLeaveResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers EducationWaitlistLeaveResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -1345,6 +1345,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/education/bookings/{id}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move your booking to another slot of the course (students; up to two hours before)
+         * @description In one transaction: the new place is claimed (409 when full), the old booking cancelled and its place offered to the old slot's waitlist. The booking returned is the one of the new slot.
+         */
+        post: operations["education-booking-reschedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/education/courses": {
         parameters: {
             query?: never;
@@ -1520,6 +1540,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/education/courses/{id}/questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the professors about this course (students)
+         * @description Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+         */
+        post: operations["education-ask-course"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/education/courses/{id}/results": {
         parameters: {
             query?: never;
@@ -1649,6 +1689,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/education/lessons/{id}/questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the professors about this lesson (students)
+         * @description Opens, or continues, a secure conversation (core messages) with the course's professors and TAs; only they and the organisation's admins see it. 409 when the course has no staff yet.
+         */
+        post: operations["education-ask-lesson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/education/modules/{id}/analysis": {
         parameters: {
             query?: never;
@@ -1716,7 +1776,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A slot's bookings with each student's note and weak topics (the course's staff) */
+        /** A slot's bookings with each student's note and weak topics, and its waitlist (the course's staff) */
         get: operations["education-slot-bookings"];
         put?: never;
         /**
@@ -1724,6 +1784,80 @@ export interface paths {
          * @description 409 when the slot is full or already booked by you: concurrent requests for the last place leave one winner.
          */
         post: operations["education-book"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/slots/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a slot (the course's staff, admins, integrators): its bookings are cancelled and the students told */
+        post: operations["education-slot-cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/slots/{id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a full slot's waitlist (students)
+         * @description When a place frees, the first waiting student is offered it (notification education.waitlist_offer) and it is held for them for two hours, never past the slot's start. 409 when the slot has a free place, has started, or you booked or wait already.
+         */
+        post: operations["education-waitlist-join"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/waitlist/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim the place offered to you from a waitlist (students)
+         * @description Books the held place; 409 when the offer has expired or was already claimed (two claims: one booking).
+         */
+        post: operations["education-waitlist-claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/waitlist/{id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leave a slot's waitlist (students); a place offered to you passes to the next */
+        post: operations["education-waitlist-leave"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3207,6 +3341,16 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        AskInBody: {
+            /** @description Your question */
+            body: string;
+        };
+        AskOutBody: {
+            /** Format: int64 */
+            conversation_id: number;
+            /** @description The conversation's page */
+            link: string;
+        };
         AssignInputBody: {
             /** @description advisor, professor, clinician, ... */
             relation?: string;
@@ -4126,6 +4270,8 @@ export interface components {
             /** Format: int64 */
             customer_id: number;
             /** Format: int64 */
+            group_id?: number;
+            /** Format: int64 */
             id: number;
             /** Format: date-time */
             last_message_at: string;
@@ -4361,6 +4507,13 @@ export interface components {
             status: string;
             /** Format: int64 */
             student_id: number;
+        };
+        EducationBookingRescheduleRequest: {
+            /**
+             * Format: int64
+             * @description The slot to move to
+             */
+            slot_id: number;
         };
         EducationBookingView: {
             /** Format: date-time */
@@ -4701,6 +4854,8 @@ export interface components {
         EducationSlot: {
             /** Format: int64 */
             booked: number;
+            /** Format: date-time */
+            cancelled_at?: string;
             /** Format: int64 */
             capacity: number;
             /** Format: int64 */
@@ -4719,6 +4874,8 @@ export interface components {
         EducationSlotBookingsOutput: {
             bookings: components["schemas"]["EducationBookingView"][] | null;
             slot: components["schemas"]["EducationSlot"];
+            /** @description Students waiting or offered a place, first first */
+            waitlist: components["schemas"]["EducationWaitlistView"][] | null;
         };
         EducationSlotView: {
             /** Format: int64 */
@@ -4728,6 +4885,8 @@ export interface components {
              * @description The caller's booking of this slot
              */
             booking_id?: number;
+            /** Format: date-time */
+            cancelled_at?: string;
             /** Format: int64 */
             capacity: number;
             /** Format: int64 */
@@ -4745,6 +4904,8 @@ export interface components {
             /** Format: int64 */
             ta_id: number;
             ta_name: string;
+            /** @description The caller's place on the slot's waitlist */
+            waitlist?: components["schemas"]["EducationWaitlistEntry"];
         };
         EducationSlotsOutput: {
             slots: components["schemas"]["EducationSlotView"][] | null;
@@ -4798,6 +4959,37 @@ export interface components {
             topic: components["schemas"]["EducationTopic"];
             /** @enum {string} */
             verdict: "not_enough" | "weak" | "learning" | "mastered";
+        };
+        EducationWaitlistEntry: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            offer_expires_at?: string;
+            /** Format: date-time */
+            offered_at?: string;
+            /** Format: date-time */
+            queued_at: string;
+            /** Format: int64 */
+            slot_id: number;
+            status: string;
+            /** Format: int64 */
+            student_id: number;
+        };
+        EducationWaitlistView: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            offer_expires_at?: string;
+            /** Format: date-time */
+            offered_at?: string;
+            /** Format: date-time */
+            queued_at: string;
+            /** Format: int64 */
+            slot_id: number;
+            status: string;
+            /** Format: int64 */
+            student_id: number;
+            student_name: string;
         };
         FeedbackAnswerInputBody: {
             /**
@@ -5320,6 +5512,8 @@ export interface components {
             customer: components["schemas"]["Person"];
             /** Format: int64 */
             customer_id: number;
+            /** Format: int64 */
+            group_id?: number;
             /** Format: int64 */
             id: number;
             /** Format: date-time */
@@ -13824,6 +14018,111 @@ export interface operations {
             };
         };
     };
+    "education-booking-reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "slot_id": 1
+                 *     }
+                 */
+                "application/json": components["schemas"]["EducationBookingRescheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EducationBooking"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "education-courses": {
         parameters: {
             query?: never;
@@ -14738,6 +15037,111 @@ export interface operations {
             };
         };
     };
+    "education-ask-course": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AskInBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskOutBody"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "education-results": {
         parameters: {
             query?: never;
@@ -15373,6 +15777,111 @@ export interface operations {
             };
         };
     };
+    "education-ask-lesson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AskInBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskOutBody"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "education-item-analysis": {
         parameters: {
             query?: never;
@@ -15787,6 +16296,320 @@ export interface operations {
             /** @description The body is larger than the portal accepts. */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "education-slot-cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "education-waitlist-join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EducationWaitlistEntry"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "education-waitlist-claim": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+                 * @example 5f0e2a8c-1d0b-4c7e-9a51-3b6f8e2d4c10
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EducationBooking"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "education-waitlist-leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
