@@ -429,6 +429,8 @@ func (s *Service) registerAPI(api huma.API) {
 			return &fhirOut{ContentType: "application/fhir+json", ContentDisposition: `attachment; filename="health-data.fhir.json"`, Body: b}, nil
 		}, accounts.Allow(everyone...), tag, accounts.Matrix(patientFixture(nil)))
 
+	s.registerDiaryAPI(api, tag)
+
 	type vitalsOut struct{ Body []Vital }
 	accounts.Register(api, huma.Operation{OperationID: "health-vitals", Method: http.MethodGet, Path: "/vitals",
 		Summary: "The vital signs recorded, with LOINC code, UCUM unit, possible and normal ranges"},

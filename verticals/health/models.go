@@ -155,7 +155,7 @@ type Alert struct {
 // TableName keeps the table in the module's namespace.
 func (Alert) TableName() string { return "health_alerts" }
 
-var models = []any{&Team{}, &TeamMember{}, &PatientTeam{}, &AccessEntry{}, &BreakGlass{}, &Observation{}, &Alert{}, &Visit{}, &Goal{}, &Prescription{}, &Dose{}}
+var models = []any{&Team{}, &TeamMember{}, &PatientTeam{}, &AccessEntry{}, &BreakGlass{}, &Observation{}, &Alert{}, &Visit{}, &Goal{}, &Prescription{}, &Dose{}, &Meal{}, &ExerciseSession{}}
 
 // uniqueIndexes are created by the first migration. A device's reading is
 // stored once per (device, code, time), whatever redelivers it.

@@ -82,7 +82,7 @@ func (m *Module) Init(h module.Host) error {
 		return nil
 	}}, store.Migration{ID: "0002_obs_patient_at", Up: func(tx *gorm.DB) error {
 		return tx.Exec(obsPatientAt).Error
-	}})
+	}}, store.Migration{ID: "0003_diary", Up: store.CreateTables(&Meal{}, &ExerciseSession{})})
 	mail, _ := fs.Sub(mailFS, "mail")
 	both := []string{notify.ChannelInApp, notify.ChannelEmail}
 	h.Notification(notify.Kind{ID: KindBreakGlass, Title: "Break-glass access to a patient", DefaultChannels: both, Templates: mail, Urgent: true})

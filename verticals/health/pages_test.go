@@ -76,6 +76,10 @@ func TestPagesInItalian(t *testing.T) {
 	expectPage(t, "home", p.Get(t, "/m/health/"), 200, "La mia salute", "Pressione arteriosa", "alta", "I miei obiettivi", "al massimo 130 mmHg", "in corso", "Meno sale.")
 	expectPage(t, "access", p.Get(t, "/m/health/access"), 200, "Chi ha visto i miei dati", "Accesso di emergenza", "tramite il tuo team di cura Cardiology")
 	expectPage(t, "trends", p.Get(t, "/m/health/trends?period=visit"), 200, "Andamento", "Obiettivo: al massimo", "ultima visita")
+	c.must(t, "POST", "/api/v1/health/patients/"+itoa(c.patientID)+"/meals", map[string]any{"text": "Pasta al pomodoro", "calories": 520, "protein": 15}, c.patient, 201)
+	c.must(t, "POST", "/api/v1/health/patients/"+itoa(c.patientID)+"/exercise", map[string]any{"type": "cycling", "minutes": 40, "intensity": "vigorous", "steps": 1200}, c.patient, 201)
+	expectPage(t, "diary", p.Get(t, "/m/health/diary"), 200, "Diario di alimentazione e attività", "Pasta al pomodoro", "520 kcal", "Ciclismo", "intensa", "Registra di nuovo ora")
+	expectPage(t, "diary error", p.Post(t, "/m/health/diary/exercise", url.Values{"type": {"walking"}, "minutes": {"0"}, "intensity": {"low"}}), 422, "La durata")
 	var today []health.Dose
 	c.must(t, "GET", "/api/v1/health/patients/"+itoa(c.patientID)+"/doses/today", nil, c.patient, 200).JSON(t, &today)
 	expectPage(t, "dose", p.Get(t, "/m/health/doses/"+itoa(today[0].ID)), 200, "La tua dose", "Presa", "Più tardi", "da prendere")
@@ -88,6 +92,7 @@ func TestPagesInItalian(t *testing.T) {
 	expectPage(t, "patients", s.Get(t, "/m/health/patients"), 200, "Pazienti dei miei team di cura", "Accesso di emergenza", "Pressione arteriosa alta")
 	expectPage(t, "patient", s.Get(t, "/m/health/patients/"+itoa(c.patientID)), 200, "Registra una misurazione", "Rivedere tra un mese.", "tra 70,0 e 75,0 kg", "Prescrizioni e aderenza", "aderenza bassa")
 	expectPage(t, "visit error", s.Post(t, "/m/health/patients/"+itoa(c.patientID)+"/visits", url.Values{"on": {"2026-06-15"}, "measure": {"steps"}, "target_low": {"8000"}, "due_on": {"2026-01-01"}}), 422, "La data di scadenza")
+	expectPage(t, "patient diary", s.Get(t, "/m/health/patients/"+itoa(c.patientID)+"/diary"), 200, "Pasta al pomodoro", "Ciclismo", "Passi")
 	n := ta.Browser()
 	n.SignIn(t, "clinic", "nurse@clinic.example")
 	expectPage(t, "break-glass patient", n.Get(t, "/m/health/patients/"+itoa(c.patientID)), 200, "Accesso di emergenza: sola lettura")
