@@ -141,7 +141,9 @@ func TestDiaryWeeklySummary(t *testing.T) {
 	c := newClinic(t, ta)
 	c.must(t, "POST", c.diaryURL("visits"), map[string]any{"on": fixedNow.AddDate(0, 0, -10).Format(time.RFC3339),
 		"goals": []map[string]any{{"measure": "steps", "target_low": 8000, "due_on": "2026-09-01T00:00:00Z"}}}, c.rossi, 201)
-	day := func(d int, h int) string { return fixedNow.AddDate(0, 0, -d).Add(time.Duration(h) * time.Hour).Format(time.RFC3339) }
+	day := func(d int, h int) string {
+		return fixedNow.AddDate(0, 0, -d).Add(time.Duration(h) * time.Hour).Format(time.RFC3339)
+	}
 	for _, s := range []map[string]any{
 		{"type": "walking", "minutes": 30, "intensity": "moderate", "steps": 3000, "at": day(0, -2)},
 		{"type": "running", "minutes": 25, "intensity": "vigorous", "steps": 2500, "at": day(1, 0)},
