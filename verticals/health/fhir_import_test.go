@@ -91,8 +91,12 @@ func TestFHIRImportRoundTrip(t *testing.T) {
 		}
 	}
 
-	// The same bundle again adds nothing.
-	c.must(t, "POST", fhirURL(c.otherID), doc, c.rossi, 200).JSON(t, &res)
+	// The same bundle again, as application/fhir+json, adds nothing.
+	fhirJSON := map[string]string{"Content-Type": "application/fhir+json"}
+	for k, v := range c.rossi {
+		fhirJSON[k] = v
+	}
+	c.must(t, "POST", fhirURL(c.otherID), doc, fhirJSON, 200).JSON(t, &res)
 	if res.Imported != 0 || res.AlreadyPresent != 7 {
 		t.Fatalf("second import: %+v", res)
 	}
