@@ -31,7 +31,6 @@ const (
 // per visit, how satisfied they are with it (CSAT).
 const StepVisit = "health.visit"
 
-
 //go:embed templates/*.html
 var templateFS embed.FS
 
