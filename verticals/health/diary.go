@@ -40,9 +40,9 @@ type ExerciseSession struct {
 	store.OrgOwned
 	PatientID uint      `gorm:"not null;index:health_exercise_patient_at" json:"patient_id"`
 	At        time.Time `gorm:"not null;index:health_exercise_patient_at" json:"at"`
-	Type      string    `gorm:"size:20;not null" json:"type" enum:"walking,running,cycling,swimming,gym,yoga,other"`
+	Type      string    `gorm:"size:20;not null" json:"type" doc:"walking, running, cycling, swimming, gym, yoga or other"`
 	Minutes   int       `gorm:"not null" json:"minutes"`
-	Intensity string    `gorm:"size:10;not null" json:"intensity" enum:"low,moderate,vigorous"`
+	Intensity string    `gorm:"size:10;not null" json:"intensity" doc:"low, moderate or vigorous"`
 	Steps     *int      `json:"steps,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }

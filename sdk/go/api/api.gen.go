@@ -362,16 +362,16 @@ func (e HealthAccessEntryVia) Valid() bool {
 
 // Defines values for HealthAlertViewFlag.
 const (
-	HealthAlertViewFlagHigh HealthAlertViewFlag = "high"
-	HealthAlertViewFlagLow  HealthAlertViewFlag = "low"
+	High HealthAlertViewFlag = "high"
+	Low  HealthAlertViewFlag = "low"
 )
 
 // Valid indicates whether the value is a known member of the HealthAlertViewFlag enum.
 func (e HealthAlertViewFlag) Valid() bool {
 	switch e {
-	case HealthAlertViewFlagHigh:
+	case High:
 		return true
-	case HealthAlertViewFlagLow:
+	case Low:
 		return true
 	default:
 		return false
@@ -417,60 +417,6 @@ func (e HealthDoseAnswerRequestAction) Valid() bool {
 	case HealthDoseAnswerRequestActionSkipped:
 		return true
 	case HealthDoseAnswerRequestActionTaken:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for HealthExerciseSessionIntensity.
-const (
-	HealthExerciseSessionIntensityLow      HealthExerciseSessionIntensity = "low"
-	HealthExerciseSessionIntensityModerate HealthExerciseSessionIntensity = "moderate"
-	HealthExerciseSessionIntensityVigorous HealthExerciseSessionIntensity = "vigorous"
-)
-
-// Valid indicates whether the value is a known member of the HealthExerciseSessionIntensity enum.
-func (e HealthExerciseSessionIntensity) Valid() bool {
-	switch e {
-	case HealthExerciseSessionIntensityLow:
-		return true
-	case HealthExerciseSessionIntensityModerate:
-		return true
-	case HealthExerciseSessionIntensityVigorous:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for HealthExerciseSessionType.
-const (
-	Cycling  HealthExerciseSessionType = "cycling"
-	Gym      HealthExerciseSessionType = "gym"
-	Other    HealthExerciseSessionType = "other"
-	Running  HealthExerciseSessionType = "running"
-	Swimming HealthExerciseSessionType = "swimming"
-	Walking  HealthExerciseSessionType = "walking"
-	Yoga     HealthExerciseSessionType = "yoga"
-)
-
-// Valid indicates whether the value is a known member of the HealthExerciseSessionType enum.
-func (e HealthExerciseSessionType) Valid() bool {
-	switch e {
-	case Cycling:
-		return true
-	case Gym:
-		return true
-	case Other:
-		return true
-	case Running:
-		return true
-	case Swimming:
-		return true
-	case Walking:
-		return true
-	case Yoga:
 		return true
 	default:
 		return false
@@ -2748,21 +2694,19 @@ type HealthDoseAnswerRequestAction string
 
 // HealthExerciseSession defines model for HealthExerciseSession.
 type HealthExerciseSession struct {
-	At        time.Time                      `json:"at"`
-	CreatedAt time.Time                      `json:"created_at"`
-	Id        int64                          `json:"id"`
-	Intensity HealthExerciseSessionIntensity `json:"intensity"`
-	Minutes   int64                          `json:"minutes"`
-	PatientId int64                          `json:"patient_id"`
-	Steps     *int64                         `json:"steps,omitempty"`
-	Type      HealthExerciseSessionType      `json:"type"`
+	At        time.Time `json:"at"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        int64     `json:"id"`
+
+	// Intensity low, moderate or vigorous
+	Intensity string `json:"intensity"`
+	Minutes   int64  `json:"minutes"`
+	PatientId int64  `json:"patient_id"`
+	Steps     *int64 `json:"steps,omitempty"`
+
+	// Type walking, running, cycling, swimming, gym, yoga or other
+	Type string `json:"type"`
 }
-
-// HealthExerciseSessionIntensity defines model for HealthExerciseSession.Intensity.
-type HealthExerciseSessionIntensity string
-
-// HealthExerciseSessionType defines model for HealthExerciseSession.Type.
-type HealthExerciseSessionType string
 
 // HealthGoal defines model for HealthGoal.
 type HealthGoal struct {

@@ -5021,16 +5021,16 @@ export interface components {
             created_at: string;
             /** Format: int64 */
             id: number;
-            /** @enum {string} */
-            intensity: "low" | "moderate" | "vigorous";
+            /** @description low, moderate or vigorous */
+            intensity: string;
             /** Format: int64 */
             minutes: number;
             /** Format: int64 */
             patient_id: number;
             /** Format: int64 */
             steps?: number;
-            /** @enum {string} */
-            type: "walking" | "running" | "cycling" | "swimming" | "gym" | "yoga" | "other";
+            /** @description walking, running, cycling, swimming, gym, yoga or other */
+            type: string;
         };
         HealthGoal: {
             /** Format: date-time */
