@@ -64,9 +64,11 @@ func formOptional(c *fiber.Ctx, name string) (*float64, error) {
 	return &v, err
 }
 
-// formTime reads an optional local date and time.
-func formTime(c *fiber.Ctx, p *accounts.Principal) (time.Time, error) {
-	at := strings.TrimSpace(c.FormValue("at"))
+// formTime reads an optional local date and time from the form field
+// name (meal_at, exercise_at: the page has both forms, so their IDs
+// differ).
+func formTime(c *fiber.Ctx, p *accounts.Principal, name string) (time.Time, error) {
+	at := strings.TrimSpace(c.FormValue(name))
 	if at == "" {
 		return time.Time{}, nil
 	}
@@ -76,9 +78,17 @@ func formTime(c *fiber.Ctx, p *accounts.Principal) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation("2006-01-02T15:04", at, loc)
 	if err != nil {
-		return t, errs.InvalidField("body.at", "Give the date and time, or leave it empty for now.")
+		return t, errs.InvalidField("body."+name, "Give the date and time, or leave it empty for now.")
 	}
 	return t, nil
+}
+
+// atField names the form's time field in a service error about body.at.
+func atField(err error, name string) error {
+	if e, ok := errs.As(err); ok && len(e.Fields) == 1 && e.Fields[0].Field == "body.at" {
+		return errs.InvalidField("body."+name, e.Fields[0].Message)
+	}
+	return err
 }
 
 func (s *Service) diaryPage(c *fiber.Ctx) error {
@@ -155,11 +165,11 @@ func (s *Service) mealSubmit(c *fiber.Ctx) error {
 			return failed(c, err, s.diaryPage)
 		}
 	}
-	if in.At, err = formTime(c, p); err != nil {
+	if in.At, err = formTime(c, p, "meal_at"); err != nil {
 		return failed(c, err, s.diaryPage)
 	}
 	if _, err := s.AddMeal(c.UserContext(), p, p.UserID, in); err != nil {
-		return failed(c, err, s.diaryPage)
+		return failed(c, atField(err, "meal_at"), s.diaryPage)
 	}
 	return c.Redirect("/m/health/diary?msg=meal", fiber.StatusSeeOther)
 }
@@ -203,11 +213,11 @@ func (s *Service) sessionSubmit(c *fiber.Ctx) error {
 		}
 		in.Steps = &n
 	}
-	if in.At, err = formTime(c, p); err != nil {
+	if in.At, err = formTime(c, p, "exercise_at"); err != nil {
 		return failed(c, err, s.diaryPage)
 	}
 	if _, err := s.AddSession(c.UserContext(), p, p.UserID, in); err != nil {
-		return failed(c, err, s.diaryPage)
+		return failed(c, atField(err, "exercise_at"), s.diaryPage)
 	}
 	return c.Redirect("/m/health/diary?msg=exercise", fiber.StatusSeeOther)
 }

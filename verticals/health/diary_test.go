@@ -2,6 +2,8 @@ package health_test
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +44,16 @@ func TestDiaryMealsAndOneTapRelog(t *testing.T) {
 	// The page's button does the same.
 	b := ta.Browser()
 	b.SignIn(t, "clinic", "anna@clinic.example")
-	expectPage(t, "diary", b.Get(t, "/m/health/diary"), 200, "Oatmeal with berries", "350 kcal", "Log again now")
+	page := b.Get(t, "/m/health/diary")
+	expectPage(t, "diary", page, 200, "Oatmeal with berries", "350 kcal", "Log again now")
+	ids := map[string]int{}
+	for _, m := range regexp.MustCompile(` id="([^"]+)"`).FindAllStringSubmatch(page.Body, -1) {
+		if ids[m[1]]++; ids[m[1]] == 2 {
+			t.Errorf("id %q twice on the diary page", m[1])
+		}
+	}
+	future := b.Post(t, "/m/health/diary/meals", url.Values{"text": {"Pizza"}, "meal_at": {"2026-06-16T20:00"}})
+	expectPage(t, "meal in the future", future, 422, `id="e-meal_at"`, "The time cannot be in the future.")
 	r := b.Post(t, fmt.Sprintf("/m/health/diary/meals/%d/again", again.ID), nil)
 	if r.Status != 303 {
 		t.Fatalf("page re-log: %d", r.Status)

@@ -224,7 +224,7 @@ func (s *Service) homePage(c *fiber.Ctx) error {
 
 func formValues(c *fiber.Ctx) map[string]string {
 	m := map[string]string{}
-	for _, k := range []string{"kind", "value", "diastolic", "unit", "at", "reason", "email", "notes", "private_notes", "measure", "target_low", "target_high", "due_on", "on", "medicine", "dose", "times", "start_on", "end_on", "text", "calories", "protein", "carbs", "fat", "type", "minutes", "intensity", "steps"} {
+	for _, k := range []string{"kind", "value", "diastolic", "unit", "at", "reason", "email", "notes", "private_notes", "measure", "target_low", "target_high", "due_on", "on", "medicine", "dose", "times", "start_on", "end_on", "text", "calories", "protein", "carbs", "fat", "type", "minutes", "intensity", "steps", "meal_at", "exercise_at"} {
 		m[k] = c.FormValue(k)
 	}
 	if m["kind"] == "" {
