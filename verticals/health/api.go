@@ -435,12 +435,13 @@ func (s *Service) registerAPI(api huma.API) {
 
 	type importOut struct{ Body *ImportResult }
 	accounts.Register(api, huma.Operation{OperationID: "health-fhir-import", Method: http.MethodPost, Path: "/patients/{id}/fhir",
-		Summary: "Import a FHIR R4 Bundle's observations (the patient's care team, integrators)",
+		Summary: "Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)",
 		Description: "A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units " +
 			"(GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. " +
 			"All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). " +
 			"Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. " +
-			"Patient, Goal, medication and BMI entries are counted as skipped.", DefaultStatus: 200},
+			"Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. " +
+			"Patient, medication and BMI entries are counted as skipped.", DefaultStatus: 200},
 		func(ctx context.Context, in *struct {
 			ID   uint           `path:"id"`
 			Body map[string]any `doc:"a FHIR R4 Bundle"`

@@ -1,9 +1,11 @@
 package health
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/store"
 )
 
 // MaxImportEntries bounds the entries of one imported bundle.
@@ -25,9 +28,13 @@ type ImportResult struct {
 	// earlier import (the same code and time), and were left alone.
 	Imported       int `json:"imported"`
 	AlreadyPresent int `json:"already_present"`
+	// Goals is how many goals were added; GoalsPresent how many the
+	// patient already had (same measure, target, start and due date).
+	Goals        int `json:"goals"`
+	GoalsPresent int `json:"goals_present"`
 	// Skipped counts the entries not imported, by resource type: a
-	// Patient, Goals, medications, and BMI observations (BMI is derived
-	// from the weight and the latest height).
+	// Patient, medications, and BMI observations (BMI is derived from the
+	// weight and the latest height).
 	Skipped map[string]int `json:"skipped"`
 }
 
@@ -54,6 +61,10 @@ func (s *Service) ImportFHIR(ctx context.Context, p *accounts.Principal, patient
 	if _, err := s.write(ctx, p, patientID); err != nil {
 		return nil, err
 	}
+	raw, err := unescapeJSON(raw)
+	if err != nil {
+		return nil, errs.InvalidField("body", "This is not JSON: "+err.Error())
+	}
 	var b fhir.Bundle
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return nil, errs.InvalidField("body", "This is not a FHIR R4 Bundle: "+err.Error())
@@ -66,6 +77,7 @@ func (s *Service) ImportFHIR(ctx context.Context, p *accounts.Principal, patient
 	}
 	res := &ImportResult{Skipped: map[string]int{}}
 	var readings []importReading
+	var goals []importGoal
 	for i, e := range b.Entry {
 		at := fmt.Sprintf("entry[%d].resource", i)
 		var head struct {
@@ -73,6 +85,14 @@ func (s *Service) ImportFHIR(ctx context.Context, p *accounts.Principal, patient
 		}
 		if len(e.Resource) == 0 || json.Unmarshal(e.Resource, &head) != nil || head.ResourceType == "" {
 			return nil, errs.InvalidField(at, "The entry has no resource with a resourceType.")
+		}
+		if head.ResourceType == "Goal" {
+			g, err := goalOf(e.Resource, at, s.now())
+			if err != nil {
+				return nil, err
+			}
+			goals = append(goals, importGoal{i, g})
+			continue
 		}
 		if head.ResourceType != "Observation" {
 			res.Skipped[head.ResourceType]++
@@ -93,7 +113,7 @@ func (s *Service) ImportFHIR(ctx context.Context, p *accounts.Principal, patient
 		readings = append(readings, importReading{i, r})
 	}
 	src := Source{Kind: SourceImport, EnteredBy: p.UserID}
-	err := s.st.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.st.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var all []Observation
 		for _, ir := range readings {
 			stored, err := s.Record(ctx, tx, p.OrgID, patientID, src, ir.r)
@@ -107,12 +127,41 @@ func (s *Service) ImportFHIR(ctx context.Context, p *accounts.Principal, patient
 			res.Imported++
 			all = append(all, stored...)
 		}
+		for _, ig := range goals {
+			added, err := s.importGoal(tx, p, patientID, ig.g)
+			if err != nil {
+				return err
+			}
+			if added {
+				res.Goals++
+			} else {
+				res.GoalsPresent++
+			}
+		}
 		return s.publishVitals(ctx, tx, p.OrgID, patientID, all)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// unescapeJSON writes JSON again without escaping <, > and &: the
+// library's enum decoders compare the raw text, so a comparator sent as
+// "\u003e=" (valid JSON, and what encoding/json writes) would be refused
+// (see the export's note in fhir.go).
+func unescapeJSON(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(tree)
+	return buf.Bytes(), err
 }
 
 // readingOf turns an Observation into a reading, or says to skip it (BMI,
@@ -224,4 +273,135 @@ func entryError(err error, i int, r NewReading) error {
 		name = strings.TrimPrefix(f.Field, "body.")
 	}
 	return errs.InvalidField(at+name, f.Message)
+}
+
+type importGoal struct {
+	entry int
+	g     Goal
+}
+
+// goalOf turns a FHIR Goal into a goal: its first target's LOINC measure
+// (one the goals assess), its range or ">=" / "<=" quantity in the
+// measure's unit, its due date; start date and achievement status when
+// given.
+func goalOf(raw []byte, at string, now time.Time) (Goal, error) {
+	var g Goal
+	fg, err := fhir.UnmarshalGoal(raw)
+	if err != nil {
+		return g, errs.InvalidField(at, "The Goal is not valid FHIR R4: "+err.Error())
+	}
+	if len(fg.Target) == 0 || fg.Target[0].Measure == nil {
+		return g, errs.InvalidField(at+".target", "A goal needs a target with its LOINC measure.")
+	}
+	t := fg.Target[0]
+	code := loincOf(*t.Measure)
+	for _, key := range MeasureKeys {
+		if measures[key].Code == code {
+			g.Measure, g.Code = key, code
+		}
+	}
+	if g.Measure == "" {
+		return g, errs.InvalidField(at+".target[0].measure", "Goals are set on blood pressure (8480-6), weight, steps, heart rate or glucose.")
+	}
+	unit := Vitals[code].Unit
+	value := func(q *fhir.Quantity, field string) (*float64, error) {
+		v, u, err := quantityOf(q, field)
+		if err != nil {
+			return nil, err
+		}
+		if u != unit {
+			return nil, errs.InvalidField(field+".code", fmt.Sprintf("%s is measured in %s; %q is not its unit.", Vitals[code].Name, unit, u))
+		}
+		return &v, nil
+	}
+	switch {
+	case t.DetailRange != nil:
+		if t.DetailRange.Low != nil {
+			if g.TargetLow, err = value(t.DetailRange.Low, at+".target[0].detailRange.low"); err != nil {
+				return g, err
+			}
+		}
+		if t.DetailRange.High != nil {
+			if g.TargetHigh, err = value(t.DetailRange.High, at+".target[0].detailRange.high"); err != nil {
+				return g, err
+			}
+		}
+	case t.DetailQuantity != nil && t.DetailQuantity.Comparator != nil:
+		v, err := value(t.DetailQuantity, at+".target[0].detailQuantity")
+		if err != nil {
+			return g, err
+		}
+		switch *t.DetailQuantity.Comparator {
+		case fhir.QuantityComparatorLessOrEquals, fhir.QuantityComparatorLessThan:
+			g.TargetHigh = v
+		case fhir.QuantityComparatorGreaterOrEquals, fhir.QuantityComparatorGreaterThan:
+			g.TargetLow = v
+		}
+	}
+	if g.TargetLow == nil && g.TargetHigh == nil {
+		return g, errs.InvalidField(at+".target[0].detail", "A goal's target is a range or a quantity with <= or >=.")
+	}
+	g.StartOn = dayOf(now)
+	if fg.StartDate != nil {
+		d, err := time.Parse("2006-01-02", *fg.StartDate)
+		if err != nil {
+			return g, errs.InvalidField(at+".startDate", "The start date must be a date (YYYY-MM-DD).")
+		}
+		g.StartOn = d
+	}
+	due := ""
+	if t.DueDate != nil {
+		due = *t.DueDate
+	}
+	d, err := time.Parse("2006-01-02", due)
+	if err != nil {
+		return g, errs.InvalidField(at+".target[0].dueDate", "A goal needs its due date (YYYY-MM-DD).")
+	}
+	g.DueOn = d
+	ng := NewGoal{Measure: g.Measure, TargetLow: g.TargetLow, TargetHigh: g.TargetHigh, DueOn: g.DueOn}
+	if err := ng.check(0, g.StartOn); err != nil {
+		if e, ok := errs.As(err); ok && len(e.Fields) == 1 {
+			return g, errs.InvalidField(at+".target[0]", e.Fields[0].Message)
+		}
+		return g, err
+	}
+	g.Achievement = AchInProgress
+	if fg.AchievementStatus != nil {
+		for _, c := range fg.AchievementStatus.Coding {
+			if c.System != nil && *c.System == systemAchievement && c.Code != nil && achievementLabels[*c.Code] != "" {
+				g.Achievement = *c.Code
+			}
+		}
+	}
+	g.AchievementSince = g.StartOn
+	return g, nil
+}
+
+// importGoal adds g unless the patient has the same goal (measure, target,
+// start and due date); its baseline is the week before its start, as for
+// a goal set at a visit.
+func (s *Service) importGoal(tx *gorm.DB, p *accounts.Principal, patientID uint, g Goal) (bool, error) {
+	db := store.Org(tx, p.OrgID)
+	var same []Goal
+	if err := db.Where("patient_id = ? AND measure = ? AND start_on = ? AND due_on = ?", patientID, g.Measure, g.StartOn, g.DueOn).Find(&same).Error; err != nil {
+		return false, err
+	}
+	eq := func(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+	for _, o := range same {
+		if eq(o.TargetLow, g.TargetLow) && eq(o.TargetHigh, g.TargetHigh) {
+			return false, nil
+		}
+	}
+	var base struct{ Avg *float64 }
+	if err := db.Model(&Observation{}).Select("AVG(value) AS avg").
+		Where("patient_id = ? AND code = ? AND duplicate_of = 0 AND at >= ? AND at < ?", patientID, g.Code, g.StartOn.AddDate(0, 0, -7), g.StartOn.AddDate(0, 0, 1)).
+		Scan(&base).Error; err != nil {
+		return false, err
+	}
+	if base.Avg != nil {
+		r := math.Round(*base.Avg*10) / 10
+		base.Avg = &r
+	}
+	g.PatientID, g.SetBy, g.Baseline = patientID, p.UserID, base.Avg
+	return true, db.Create(&g).Error
 }

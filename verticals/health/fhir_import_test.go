@@ -76,7 +76,7 @@ func TestFHIRImportRoundTrip(t *testing.T) {
 
 	var res health.ImportResult
 	c.must(t, "POST", fhirURL(c.otherID), doc, c.rossi, 200).JSON(t, &res)
-	if res.Imported != 7 || res.AlreadyPresent != 0 || res.Skipped["Patient"] != 1 || res.Skipped["Goal"] != 1 {
+	if res.Imported != 7 || res.AlreadyPresent != 0 || res.Goals != 1 || res.Skipped["Patient"] != 1 || res.Skipped["Goal"] != 0 {
 		t.Fatalf("import: %+v", res)
 	}
 	want, got := readingsOf(t, c, c.patientID, c.patient), readingsOf(t, c, c.otherID, c.other)
@@ -91,13 +91,26 @@ func TestFHIRImportRoundTrip(t *testing.T) {
 		}
 	}
 
+	goalsOf := func(patient uint, h map[string]string) string {
+		var gs []health.Goal
+		c.must(t, "GET", fmt.Sprintf("/api/v1/health/patients/%d/goals", patient), nil, h, 200).JSON(t, &gs)
+		out := ""
+		for _, g := range gs {
+			out += fmt.Sprintf("%s %v %v %s %s %s;", g.Measure, deref(g.TargetLow), deref(g.TargetHigh), g.StartOn.Format("2006-01-02"), g.DueOn.Format("2006-01-02"), g.Achievement)
+		}
+		return out
+	}
+	if want, got := goalsOf(c.patientID, c.patient), goalsOf(c.otherID, c.other); want == "" || want != got {
+		t.Fatalf("goals:\n got %s\nwant %s", got, want)
+	}
+
 	// The same bundle again, as application/fhir+json, adds nothing.
 	fhirJSON := map[string]string{"Content-Type": "application/fhir+json"}
 	for k, v := range c.rossi {
 		fhirJSON[k] = v
 	}
 	c.must(t, "POST", fhirURL(c.otherID), doc, fhirJSON, 200).JSON(t, &res)
-	if res.Imported != 0 || res.AlreadyPresent != 7 {
+	if res.Imported != 0 || res.AlreadyPresent != 7 || res.Goals != 0 || res.GoalsPresent != 1 {
 		t.Fatalf("second import: %+v", res)
 	}
 	if again := readingsOf(t, c, c.otherID, c.other); fmt.Sprint(again) != fmt.Sprint(want) {
@@ -142,6 +155,10 @@ func TestFHIRImportIsAllOrNothing(t *testing.T) {
 		{"no time", bundle(ok, noTime), "entry[1].resource.effectiveDateTime"},
 		{"panel without diastolic", bundle(ok, bp(comp("8480-6", 120, "mm[Hg]"))), "entry[1].resource.component"},
 		{"panel in kPa", bundle(bp(comp("8480-6", 16, "kPa"), comp("8462-4", 10, "kPa"))), "entry[0].resource.component[0].valueQuantity.code"},
+		{"goal on an unsupported measure", bundle(ok, map[string]any{"resource": map[string]any{"resourceType": "Goal", "lifecycleStatus": "active",
+			"description": map[string]any{"text": "x"}, "subject": map[string]any{"reference": "Patient/1"},
+			"target": []map[string]any{{"measure": map[string]any{"coding": []map[string]any{{"system": "http://loinc.org", "code": "8310-5"}}},
+				"detailQuantity": map[string]any{"value": 37, "comparator": "<=", "system": "http://unitsofmeasure.org", "code": "Cel"}, "dueDate": "2026-09-01"}}}}), "entry[1].resource.target[0].measure"},
 		{"not a bundle type", map[string]any{"resourceType": "Bundle", "type": "searchset", "entry": []any{ok}}, "body.type"},
 	}
 	for _, tc := range cases {
@@ -181,4 +198,11 @@ func TestFHIRImportReach(t *testing.T) {
 		t.Fatalf("refused imports stored %v", got)
 	}
 	c.must(t, "POST", fhirURL(c.patientID), b, c.rossi, 200)
+}
+
+func deref(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
 }

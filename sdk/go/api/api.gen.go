@@ -2735,6 +2735,8 @@ type HealthGoalMeasure string
 // HealthImportResult defines model for HealthImportResult.
 type HealthImportResult struct {
 	AlreadyPresent int64            `json:"already_present"`
+	Goals          int64            `json:"goals"`
+	GoalsPresent   int64            `json:"goals_present"`
 	Imported       int64            `json:"imported"`
 	Skipped        map[string]int64 `json:"skipped"`
 }
@@ -6321,18 +6323,18 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/health/patients/{id}/fhir (the `HealthFhirExport` operationId).
 	HealthFhirExport(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// HealthFhirImportWithBody Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+	// HealthFhirImportWithBody Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 	//
-	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
 	HealthFhirImportWithBody(ctx context.Context, id int64, params *HealthFhirImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// HealthFhirImport Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+	// HealthFhirImport Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 	//
-	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -10375,9 +10377,9 @@ func (c *Client) HealthFhirExport(ctx context.Context, id int64, reqEditors ...R
 	return c.Client.Do(req)
 }
 
-// HealthFhirImportWithBody Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+// HealthFhirImportWithBody Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 //
-// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 //
 // Takes any type of body and a specified content type.
 //
@@ -10394,9 +10396,9 @@ func (c *Client) HealthFhirImportWithBody(ctx context.Context, id int64, params 
 	return c.Client.Do(req)
 }
 
-// HealthFhirImport Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+// HealthFhirImport Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 //
-// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -23816,18 +23818,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/health/patients/{id}/fhir (the `HealthFhirExport` operationId).
 	HealthFhirExportWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthFhirExportResponse, error)
 
-	// HealthFhirImportWithBodyWithResponse Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+	// HealthFhirImportWithBodyWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 	//
-	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
 	HealthFhirImportWithBodyWithResponse(ctx context.Context, id int64, params *HealthFhirImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HealthFhirImportResponse, error)
 
-	// HealthFhirImportWithResponse Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+	// HealthFhirImportWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 	//
-	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -45242,9 +45244,9 @@ func (c *ClientWithResponses) HealthFhirExportWithResponse(ctx context.Context, 
 	return ParseHealthFhirExportResponse(rsp)
 }
 
-// HealthFhirImportWithBodyWithResponse Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+// HealthFhirImportWithBodyWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 //
-// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -45257,9 +45259,9 @@ func (c *ClientWithResponses) HealthFhirImportWithBodyWithResponse(ctx context.C
 	return ParseHealthFhirImportResponse(rsp)
 }
 
-// HealthFhirImportWithResponse Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
+// HealthFhirImportWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
 //
-// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

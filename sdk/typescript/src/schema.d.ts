@@ -2067,8 +2067,8 @@ export interface paths {
         get: operations["health-fhir-export"];
         put?: never;
         /**
-         * Import a FHIR R4 Bundle's observations (the patient's care team, integrators)
-         * @description A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Patient, Goal, medication and BMI entries are counted as skipped.
+         * Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+         * @description A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
          */
         post: operations["health-fhir-import"];
         delete?: never;
@@ -5069,6 +5069,10 @@ export interface components {
         HealthImportResult: {
             /** Format: int64 */
             already_present: number;
+            /** Format: int64 */
+            goals: number;
+            /** Format: int64 */
+            goals_present: number;
             /** Format: int64 */
             imported: number;
             skipped: {
