@@ -87,6 +87,7 @@ func TestPagesInItalian(t *testing.T) {
 	d := ta.Browser()
 	d.SignIn(t, "demo", "customer@demo.example")
 	expectPage(t, "demo home", d.Get(t, "/m/health/"), 200, "Frequenza cardiaca")
+	expectPage(t, "demo diary", d.Get(t, "/m/health/diary"), 200, "Porridge with a banana", "Camminata", "Registra di nuovo ora")
 	s := ta.Browser()
 	s.SignIn(t, "clinic", "dr.rossi@clinic.example")
 	expectPage(t, "patients", s.Get(t, "/m/health/patients"), 200, "Pazienti dei miei team di cura", "Accesso di emergenza", "Pressione arteriosa alta")
