@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -19,6 +20,7 @@ var (
 	everyone  = []accounts.Role{accounts.Customer, accounts.Staff, accounts.Admin, accounts.Integrator}
 	persons   = []accounts.Role{accounts.Customer, accounts.Staff, accounts.Admin}
 	clinical  = []accounts.Role{accounts.Staff, accounts.Admin}
+	importers = []accounts.Role{accounts.Staff, accounts.Admin, accounts.Integrator}
 	adminOnly = []accounts.Role{accounts.Admin}
 	patientOf = []accounts.Role{accounts.Customer}
 	logReader = []accounts.Role{accounts.Customer, accounts.Admin}
@@ -429,6 +431,29 @@ func (s *Service) registerAPI(api huma.API) {
 			return &fhirOut{ContentType: "application/fhir+json", ContentDisposition: `attachment; filename="health-data.fhir.json"`, Body: b}, nil
 		}, accounts.Allow(everyone...), tag, accounts.Matrix(patientFixture(nil)))
 
+	s.registerDiaryAPI(api, tag)
+
+	type importOut struct{ Body *ImportResult }
+	accounts.Register(api, huma.Operation{OperationID: "health-fhir-import", Method: http.MethodPost, Path: "/patients/{id}/fhir",
+		Summary: "Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)",
+		Description: "A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units " +
+			"(GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. " +
+			"All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). " +
+			"Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. " +
+			"Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. " +
+			"Patient, medication and BMI entries are counted as skipped.", DefaultStatus: 200},
+		func(ctx context.Context, in *struct {
+			ID   uint           `path:"id"`
+			Body map[string]any `doc:"a FHIR R4 Bundle"`
+		}) (*importOut, error) {
+			raw, err := json.Marshal(in.Body)
+			if err != nil {
+				return nil, err
+			}
+			r, err := s.ImportFHIR(ctx, principal(ctx), in.ID, raw)
+			return &importOut{Body: r}, err
+		}, accounts.Allow(importers...), tag, accounts.Matrix(s.importFixture), web.Idempotent())
+
 	type vitalsOut struct{ Body []Vital }
 	accounts.Register(api, huma.Operation{OperationID: "health-vitals", Method: http.MethodGet, Path: "/vitals",
 		Summary: "The vital signs recorded, with LOINC code, UCUM unit, possible and normal ranges"},
@@ -450,6 +475,16 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// importFixture: a patient the owner reaches and a bundle with one heart
+// rate from an hour ago.
+func (s *Service) importFixture(ctx context.Context, tx *gorm.DB, owner *accounts.Principal) (map[string]string, any, error) {
+	pid, err := fixturePatient(tx, owner)
+	obs := map[string]any{"resourceType": "Observation", "status": "final", "effectiveDateTime": fhirTime(s.now().Add(-time.Hour)),
+		"code":          map[string]any{"coding": []map[string]any{{"system": systemLOINC, "code": CodeHeartRate}}},
+		"valueQuantity": map[string]any{"value": 72, "system": systemUCUM, "code": "/min"}}
+	return map[string]string{"id": itoa(pid)}, map[string]any{"resourceType": "Bundle", "type": "collection", "entry": []map[string]any{{"resource": obs}}}, err
 }
 
 func (s *Service) fixtureRx(tx *gorm.DB, owner *accounts.Principal) (*Prescription, error) {

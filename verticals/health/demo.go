@@ -64,6 +64,9 @@ func (s *Service) demo(ctx context.Context, d *module.DemoContext) error {
 	if err := s.demoPrescriptions(tx, org, patient, staff, now, rng); err != nil {
 		return err
 	}
+	if err := s.demoDiary(tx, org, patient, now); err != nil {
+		return err
+	}
 	for d := visitOn.AddDate(0, 0, 7); d.Before(dayOf(now)); d = d.AddDate(0, 0, 7) {
 		if err := db.Where("patient_id = ?", patient).Find(&goals).Error; err != nil {
 			return err
@@ -71,6 +74,37 @@ func (s *Service) demo(ctx context.Context, d *module.DemoContext) error {
 		if err := s.assessGoals(ctx, tx, goals, d); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// demoDiary: a week of meals (a breakfast most days, so "log again" has
+// something to repeat) and the walks the visit asked for, some missed.
+func (s *Service) demoDiary(tx *gorm.DB, org, patient uint, now time.Time) error {
+	db := store.Org(tx, org)
+	f := func(v float64) *float64 { return &v }
+	var meals []Meal
+	var sessions []ExerciseSession
+	for d := 6; d >= 0; d-- {
+		day := dayOf(now).AddDate(0, 0, -d)
+		if at := day.Add(7 * time.Hour); at.Before(now) {
+			meals = append(meals, Meal{PatientID: patient, At: at, Text: "Porridge with a banana", Calories: f(320), Protein: f(10), Carbs: f(58), Fat: f(6)})
+		}
+		if at := day.Add(12*time.Hour + 30*time.Minute); at.Before(now) && d%3 != 1 {
+			meals = append(meals, Meal{PatientID: patient, At: at, Text: "Wholemeal pasta with vegetables", Calories: f(540)})
+		}
+		if at := day.Add(18 * time.Hour); at.Before(now) && d != 2 && d != 5 {
+			steps := 3200 + 150*d
+			sessions = append(sessions, ExerciseSession{PatientID: patient, At: at, Type: "walking", Minutes: 30, Intensity: "moderate", Steps: &steps})
+		}
+	}
+	if len(meals) > 0 {
+		if err := db.Create(&meals).Error; err != nil {
+			return err
+		}
+	}
+	if len(sessions) > 0 {
+		return db.Create(&sessions).Error
 	}
 	return nil
 }

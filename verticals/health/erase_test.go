@@ -148,7 +148,9 @@ func seed(t *testing.T, db *gorm.DB, p *person, staffID uint) {
 	create(&health.PatientTeam{PatientID: uid, TeamID: team.ID, Link: health.LinkShared})
 	create(&health.BreakGlass{PatientID: uid, StaffID: staffID, Reason: "unconscious", OpenedAt: now, ExpiresAt: now.Add(time.Hour)})
 	create(&health.AccessEntry{PatientID: uid, At: now, ActorID: staffID, ActorName: "Dr", ActorRole: "staff", What: "vitals", Via: health.ViaBreakGlass, Why: "unconscious"})
-	for _, tb := range []string{"health_visits", "health_goals", "health_prescriptions", "health_doses", "health_observations",
+	create(&health.Meal{PatientID: uid, At: now, Text: "Risotto"})
+	create(&health.ExerciseSession{PatientID: uid, At: now, Type: "walking", Minutes: 30, Intensity: "moderate"})
+	for _, tb := range []string{"health_meals", "health_exercise", "health_visits", "health_goals", "health_prescriptions", "health_doses", "health_observations",
 		"health_alerts", "health_patient_teams", "health_break_glass", "health_access_log"} {
 		by(tb, "patient_id", uid)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/portalkit/portalkit/core/accounts"
 	"github.com/portalkit/portalkit/core/errs"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/store"
 )
 
@@ -315,7 +316,10 @@ func (s *Service) RecordVisit(ctx context.Context, p *accounts.Principal, patien
 			}
 			goals = append(goals, g)
 		}
-		return nil
+		// The patient is asked once per visit how it went (CSAT); the
+		// core throttles and expires the prompt.
+		_, err := feedback.Ask(ctx, tx, p.OrgID, patientID, StepVisit, "visit:"+itoa(v.ID))
+		return err
 	})
 	return &v, goals, err
 }

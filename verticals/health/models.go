@@ -102,6 +102,8 @@ const (
 	SourcePatient   = "patient"
 	SourceDevice    = "device"
 	SourceClinician = "clinician"
+	// SourceImport is a reading imported from a FHIR bundle.
+	SourceImport = "import"
 )
 
 // Observation is one measured value: a vital sign (or a component of the
@@ -121,7 +123,7 @@ type Observation struct {
 	Group string `gorm:"size:40;not null;default:''" json:"group,omitempty"`
 	// Source is who reported it; DeviceID and EnteredBy say which device or
 	// person.
-	Source    string `gorm:"size:10;not null" json:"source" enum:"patient,device,clinician"`
+	Source    string `gorm:"size:10;not null" json:"source" enum:"patient,device,clinician,import"`
 	DeviceID  string `gorm:"size:32;not null;default:''" json:"device_id,omitempty"`
 	EnteredBy uint   `gorm:"not null;default:0" json:"entered_by,omitempty"`
 	// Flag is "low" or "high" when outside the normal range, else "".
@@ -155,7 +157,7 @@ type Alert struct {
 // TableName keeps the table in the module's namespace.
 func (Alert) TableName() string { return "health_alerts" }
 
-var models = []any{&Team{}, &TeamMember{}, &PatientTeam{}, &AccessEntry{}, &BreakGlass{}, &Observation{}, &Alert{}, &Visit{}, &Goal{}, &Prescription{}, &Dose{}}
+var models = []any{&Team{}, &TeamMember{}, &PatientTeam{}, &AccessEntry{}, &BreakGlass{}, &Observation{}, &Alert{}, &Visit{}, &Goal{}, &Prescription{}, &Dose{}, &Meal{}, &ExerciseSession{}}
 
 // uniqueIndexes are created by the first migration. A device's reading is
 // stored once per (device, code, time), whatever redelivers it.

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portalkit/portalkit/core/accounts"
+	"github.com/portalkit/portalkit/core/experience/feedback"
 	"github.com/portalkit/portalkit/core/module"
 	"github.com/portalkit/portalkit/core/notify"
 	"github.com/portalkit/portalkit/core/store"
@@ -25,6 +26,10 @@ const (
 	// opened their data.
 	KindAccessAlert = "health.access_alert"
 )
+
+// StepVisit is the journey step after a visit: the patient is asked, once
+// per visit, how satisfied they are with it (CSAT).
+const StepVisit = "health.visit"
 
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -69,6 +74,7 @@ func (m *Module) Init(h module.Host) error {
 	// each stored message becomes observations of the device's owner.
 	m.declareStreams(h.Topic, now)
 	h.Models(models...)
+	h.JourneyStep(feedback.Step{ID: StepVisit, Kind: feedback.CSAT, Question: "How satisfied are you with your visit?"})
 	h.On(accounts.EventUserDeleted, eraseUser)
 	h.Migrations(store.Migration{ID: "0001_tables", Up: func(tx *gorm.DB) error {
 		if err := store.CreateTables(models...)(tx); err != nil {
@@ -82,7 +88,7 @@ func (m *Module) Init(h module.Host) error {
 		return nil
 	}}, store.Migration{ID: "0002_obs_patient_at", Up: func(tx *gorm.DB) error {
 		return tx.Exec(obsPatientAt).Error
-	}})
+	}}, store.Migration{ID: "0003_diary", Up: store.CreateTables(&Meal{}, &ExerciseSession{})})
 	mail, _ := fs.Sub(mailFS, "mail")
 	both := []string{notify.ChannelInApp, notify.ChannelEmail}
 	h.Notification(notify.Kind{ID: KindBreakGlass, Title: "Break-glass access to a patient", DefaultChannels: both, Templates: mail, Urgent: true})

@@ -24,6 +24,13 @@ func (s *Service) mountPages(r fiber.Router) {
 	r.Get("/trends", cust, s.trendsPage)
 	r.Get("/export", cust, s.exportDownload)
 	r.Get("/patients/:id/trends", clin, s.trendsPage)
+	r.Get("/diary", cust, s.diaryPage)
+	r.Post("/diary/meals", cust, s.mealSubmit)
+	r.Post("/diary/meals/:id/again", cust, s.mealAgainSubmit)
+	r.Post("/diary/meals/:id/delete", cust, s.mealDeleteSubmit)
+	r.Post("/diary/exercise", cust, s.sessionSubmit)
+	r.Post("/diary/exercise/:id/delete", cust, s.sessionDeleteSubmit)
+	r.Get("/patients/:id/diary", clin, s.diaryPage)
 	r.Post("/shares", cust, s.shareSubmit)
 	r.Post("/shares/:team/withdraw", cust, s.withdrawSubmit)
 	r.Get("/patients", clin, s.patientsPage)
@@ -55,6 +62,9 @@ var flash = map[string]string{
 	"taken":     "Noted: dose taken.",
 	"skipped":   "Noted: dose skipped.",
 	"later":     "We will remind you again in 30 minutes.",
+	"meal":      "The meal is in your diary.",
+	"exercise":  "The exercise is in your diary.",
+	"deleted":   "Deleted from your diary.",
 	"glass":     "Emergency access is open for one hour. The patient and the admins can see it.",
 }
 
@@ -214,7 +224,7 @@ func (s *Service) homePage(c *fiber.Ctx) error {
 
 func formValues(c *fiber.Ctx) map[string]string {
 	m := map[string]string{}
-	for _, k := range []string{"kind", "value", "diastolic", "unit", "at", "reason", "email", "notes", "private_notes", "measure", "target_low", "target_high", "due_on", "on", "medicine", "dose", "times", "start_on", "end_on"} {
+	for _, k := range []string{"kind", "value", "diastolic", "unit", "at", "reason", "email", "notes", "private_notes", "measure", "target_low", "target_high", "due_on", "on", "medicine", "dose", "times", "start_on", "end_on", "text", "calories", "protein", "carbs", "fat", "type", "minutes", "intensity", "steps", "meal_at", "exercise_at"} {
 		m[k] = c.FormValue(k)
 	}
 	if m["kind"] == "" {

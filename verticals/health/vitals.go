@@ -239,6 +239,17 @@ func (s *Service) Record(ctx context.Context, tx *gorm.DB, orgID, patientID uint
 			return nil, err
 		}
 		o.DuplicateOf = dup.ID
+		if src.Kind == SourceImport {
+			// An import is stored once per (patient, code, time): the same
+			// bundle, or an overlapping one, imported again adds nothing.
+			var n int64
+			if err := db.Model(&Observation{}).Where("patient_id = ? AND code = ? AND at = ? AND source = ?", patientID, o.Code, o.At, SourceImport).Count(&n).Error; err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				continue
+			}
+		}
 		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&o)
 		if res.Error != nil {
 			return nil, res.Error

@@ -505,6 +505,7 @@ func (e HealthNewGoalMeasure) Valid() bool {
 const (
 	HealthObservationSourceClinician HealthObservationSource = "clinician"
 	HealthObservationSourceDevice    HealthObservationSource = "device"
+	HealthObservationSourceImport    HealthObservationSource = "import"
 	HealthObservationSourcePatient   HealthObservationSource = "patient"
 )
 
@@ -514,6 +515,8 @@ func (e HealthObservationSource) Valid() bool {
 	case HealthObservationSourceClinician:
 		return true
 	case HealthObservationSourceDevice:
+		return true
+	case HealthObservationSourceImport:
 		return true
 	case HealthObservationSourcePatient:
 		return true
@@ -2779,6 +2782,15 @@ type HealthCareTeamSetRequest struct {
 	TeamId int64 `json:"team_id"`
 }
 
+// HealthDaySummary defines model for HealthDaySummary.
+type HealthDaySummary struct {
+	Day time.Time `json:"day"`
+
+	// Minutes minutes of exercise
+	Minutes int64    `json:"minutes"`
+	Steps   *float64 `json:"steps,omitempty"`
+}
+
 // HealthDose defines model for HealthDose.
 type HealthDose struct {
 	AnsweredAt     *time.Time       `json:"answered_at,omitempty"`
@@ -2806,6 +2818,22 @@ type HealthDoseAnswerRequest struct {
 // HealthDoseAnswerRequestAction defines model for HealthDoseAnswerRequest.Action.
 type HealthDoseAnswerRequestAction string
 
+// HealthExerciseSession defines model for HealthExerciseSession.
+type HealthExerciseSession struct {
+	At        time.Time `json:"at"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        int64     `json:"id"`
+
+	// Intensity low, moderate or vigorous
+	Intensity string `json:"intensity"`
+	Minutes   int64  `json:"minutes"`
+	PatientId int64  `json:"patient_id"`
+	Steps     *int64 `json:"steps,omitempty"`
+
+	// Type walking, running, cycling, swimming, gym, yoga or other
+	Type string `json:"type"`
+}
+
 // HealthGoal defines model for HealthGoal.
 type HealthGoal struct {
 	AchievedAt       *time.Time        `json:"achieved_at,omitempty"`
@@ -2830,6 +2858,36 @@ type HealthGoal struct {
 // HealthGoalMeasure defines model for HealthGoal.Measure.
 type HealthGoalMeasure string
 
+// HealthImportResult defines model for HealthImportResult.
+type HealthImportResult struct {
+	AlreadyPresent int64            `json:"already_present"`
+	Goals          int64            `json:"goals"`
+	GoalsPresent   int64            `json:"goals_present"`
+	Imported       int64            `json:"imported"`
+	Skipped        map[string]int64 `json:"skipped"`
+}
+
+// HealthMeal defines model for HealthMeal.
+type HealthMeal struct {
+	At time.Time `json:"at"`
+
+	// Calories kcal
+	Calories *float64 `json:"calories,omitempty"`
+
+	// Carbs grams
+	Carbs     *float64  `json:"carbs,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Fat grams
+	Fat       *float64 `json:"fat,omitempty"`
+	Id        int64    `json:"id"`
+	PatientId int64    `json:"patient_id"`
+
+	// Protein grams
+	Protein *float64 `json:"protein,omitempty"`
+	Text    string   `json:"text"`
+}
+
 // HealthMemberView defines model for HealthMemberView.
 type HealthMemberView struct {
 	Name    string `json:"name"`
@@ -2852,6 +2910,27 @@ type HealthNewGoal struct {
 
 // HealthNewGoalMeasure defines model for HealthNewGoal.Measure.
 type HealthNewGoalMeasure string
+
+// HealthNewMeal defines model for HealthNewMeal.
+type HealthNewMeal struct {
+	// At when; empty means now
+	At *time.Time `json:"at,omitempty"`
+
+	// Calories kcal, 0 to 10000
+	Calories *float64 `json:"calories,omitempty"`
+
+	// Carbs grams, 0 to 1000
+	Carbs *float64 `json:"carbs,omitempty"`
+
+	// Fat grams, 0 to 1000
+	Fat *float64 `json:"fat,omitempty"`
+
+	// Protein grams, 0 to 1000
+	Protein *float64 `json:"protein,omitempty"`
+
+	// Text what you ate
+	Text string `json:"text"`
+}
 
 // HealthNewPrescription defines model for HealthNewPrescription.
 type HealthNewPrescription struct {
@@ -2888,6 +2967,24 @@ type HealthNewReading struct {
 
 	// Value the value; systolic for blood pressure
 	Value float64 `json:"value"`
+}
+
+// HealthNewSession defines model for HealthNewSession.
+type HealthNewSession struct {
+	// At when it started; empty means now
+	At *time.Time `json:"at,omitempty"`
+
+	// Intensity low, moderate or vigorous
+	Intensity string `json:"intensity"`
+
+	// Minutes duration in minutes, 1 to 1440
+	Minutes int64 `json:"minutes"`
+
+	// Steps steps counted during the session
+	Steps *int64 `json:"steps,omitempty"`
+
+	// Type walking, running, cycling, swimming, gym, yoga or other
+	Type string `json:"type"`
 }
 
 // HealthNewVisit defines model for HealthNewVisit.
@@ -3064,6 +3161,18 @@ type HealthVital struct {
 	NormalHigh float64 `json:"normal_high"`
 	NormalLow  float64 `json:"normal_low"`
 	Unit       string  `json:"unit"`
+}
+
+// HealthWeekSummary defines model for HealthWeekSummary.
+type HealthWeekSummary struct {
+	Days          *[]HealthDaySummary `json:"days"`
+	DaysStepsMet  int64               `json:"days_steps_met"`
+	ExerciseChart Chart               `json:"exercise_chart"`
+	Minutes       int64               `json:"minutes"`
+	MinutesGoal   int64               `json:"minutes_goal"`
+	StepsChart    Chart               `json:"steps_chart"`
+	StepsGoal     *float64            `json:"steps_goal,omitempty"`
+	StepsMean     *float64            `json:"steps_mean,omitempty"`
 }
 
 // HelpArticleInputBody defines model for HelpArticleInputBody.
@@ -4336,6 +4445,12 @@ type FeedbackAnalyticsParams struct {
 // FeedbackAnalyticsParamsKind defines parameters for FeedbackAnalytics.
 type FeedbackAnalyticsParamsKind string
 
+// HealthMealRelogParams defines parameters for HealthMealRelog.
+type HealthMealRelogParams struct {
+	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // HealthAccessLogParams defines parameters for HealthAccessLog.
 type HealthAccessLogParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
@@ -4348,6 +4463,39 @@ type HealthAdherenceParams struct {
 
 // HealthBreakGlassParams defines parameters for HealthBreakGlass.
 type HealthBreakGlassParams struct {
+	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// HealthExerciseParams defines parameters for HealthExercise.
+type HealthExerciseParams struct {
+	// Days local days back, today included (7 by default)
+	Days *int64 `form:"days,omitempty" json:"days,omitempty"`
+}
+
+// HealthExerciseAddParams defines parameters for HealthExerciseAdd.
+type HealthExerciseAddParams struct {
+	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// HealthFhirImportJSONBody defines parameters for HealthFhirImport.
+type HealthFhirImportJSONBody map[string]interface{}
+
+// HealthFhirImportParams defines parameters for HealthFhirImport.
+type HealthFhirImportParams struct {
+	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// HealthMealsParams defines parameters for HealthMeals.
+type HealthMealsParams struct {
+	// Days local days back, today included (7 by default)
+	Days *int64 `form:"days,omitempty" json:"days,omitempty"`
+}
+
+// HealthMealAddParams defines parameters for HealthMealAdd.
+type HealthMealAddParams struct {
 	// IdempotencyKey A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
@@ -4769,6 +4917,15 @@ type HealthBreakGlassJSONRequestBody = HealthBreakGlassRequest
 
 // HealthCareTeamSetJSONRequestBody defines body for HealthCareTeamSet for application/json ContentType.
 type HealthCareTeamSetJSONRequestBody = HealthCareTeamSetRequest
+
+// HealthExerciseAddJSONRequestBody defines body for HealthExerciseAdd for application/json ContentType.
+type HealthExerciseAddJSONRequestBody = HealthNewSession
+
+// HealthFhirImportJSONRequestBody defines body for HealthFhirImport for application/json ContentType.
+type HealthFhirImportJSONRequestBody HealthFhirImportJSONBody
+
+// HealthMealAddJSONRequestBody defines body for HealthMealAdd for application/json ContentType.
+type HealthMealAddJSONRequestBody = HealthNewMeal
 
 // HealthObservationAddJSONRequestBody defines body for HealthObservationAdd for application/json ContentType.
 type HealthObservationAddJSONRequestBody = HealthNewReading
@@ -6291,6 +6448,21 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/health/doses/{id} (the `HealthDoseAnswer` operationId).
 	HealthDoseAnswer(ctx context.Context, id int64, body HealthDoseAnswerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HealthExerciseDelete Delete one of your exercise sessions (the patient)
+	//
+	// Corresponds with DELETE /api/v1/health/exercise/{id} (the `HealthExerciseDelete` operationId).
+	HealthExerciseDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthMealDelete Delete one of your meals (the patient)
+	//
+	// Corresponds with DELETE /api/v1/health/meals/{id} (the `HealthMealDelete` operationId).
+	HealthMealDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthMealRelog Log one of your meals again, now (the patient)
+	//
+	// Corresponds with POST /api/v1/health/meals/{id}/again (the `HealthMealRelog` operationId).
+	HealthMealRelog(ctx context.Context, id int64, params *HealthMealRelogParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HealthPanel What needs your teams' attention (staff)
 	//
 	// Open out-of-range alerts, worsening or stalled goals, and patients with low adherence, of the patients your care teams reach.
@@ -6354,6 +6526,38 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/health/patients/{id}/doses/today (the `HealthDosesToday` operationId).
 	HealthDosesToday(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HealthExercise A patient's exercise sessions, newest first
+	//
+	// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+	//
+	// Corresponds with GET /api/v1/health/patients/{id}/exercise (the `HealthExercise` operationId).
+	HealthExercise(ctx context.Context, id int64, params *HealthExerciseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthExerciseAddWithBody Log an exercise session (the patient)
+	//
+	// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+	HealthExerciseAddWithBody(ctx context.Context, id int64, params *HealthExerciseAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthExerciseAdd Log an exercise session (the patient)
+	//
+	// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+	HealthExerciseAdd(ctx context.Context, id int64, params *HealthExerciseAddParams, body HealthExerciseAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthExerciseWeek The last seven days of exercise and steps against the goals
+	//
+	// Minutes of exercise per day and in all against the recommended 150 a week; steps per day (the day's counter, else the sessions' steps) against the newest steps goal; as two charts. A read by staff is logged.
+	//
+	// Corresponds with GET /api/v1/health/patients/{id}/exercise/week (the `HealthExerciseWeek` operationId).
+	HealthExerciseWeek(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HealthFhirExport Everything about a patient as a FHIR R4 JSON Bundle
 	//
 	// A collection Bundle: Patient, Observations (LOINC, UCUM; blood pressure as the 85354-9 panel), Goals with achievementStatus, MedicationRequest and MedicationStatement. The patient downloads their own; a read by staff or an integrator is logged.
@@ -6361,12 +6565,55 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/health/patients/{id}/fhir (the `HealthFhirExport` operationId).
 	HealthFhirExport(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HealthFhirImportWithBody Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+	//
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+	HealthFhirImportWithBody(ctx context.Context, id int64, params *HealthFhirImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthFhirImport Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+	//
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+	HealthFhirImport(ctx context.Context, id int64, params *HealthFhirImportParams, body HealthFhirImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HealthGoals A patient's goals with their achievement status
 	//
 	// achievement is FHIR Goal.achievementStatus (in-progress, improving, worsening, no-change, achieved, sustaining, not-achieved). A read by staff or an integrator is logged.
 	//
 	// Corresponds with GET /api/v1/health/patients/{id}/goals (the `HealthGoals` operationId).
 	HealthGoals(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthMeals A patient's meals, newest first
+	//
+	// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+	//
+	// Corresponds with GET /api/v1/health/patients/{id}/meals (the `HealthMeals` operationId).
+	HealthMeals(ctx context.Context, id int64, params *HealthMealsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthMealAddWithBody Log a meal in the food diary (the patient)
+	//
+	// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+	HealthMealAddWithBody(ctx context.Context, id int64, params *HealthMealAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HealthMealAdd Log a meal in the food diary (the patient)
+	//
+	// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+	HealthMealAdd(ctx context.Context, id int64, params *HealthMealAddParams, body HealthMealAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HealthObservations A patient's vital signs, newest first
 	//
@@ -10299,6 +10546,51 @@ func (c *Client) HealthDoseAnswer(ctx context.Context, id int64, body HealthDose
 	return c.Client.Do(req)
 }
 
+// HealthExerciseDelete Delete one of your exercise sessions (the patient)
+//
+// Corresponds with DELETE /api/v1/health/exercise/{id} (the `HealthExerciseDelete` operationId).
+func (c *Client) HealthExerciseDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthExerciseDeleteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthMealDelete Delete one of your meals (the patient)
+//
+// Corresponds with DELETE /api/v1/health/meals/{id} (the `HealthMealDelete` operationId).
+func (c *Client) HealthMealDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthMealDeleteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthMealRelog Log one of your meals again, now (the patient)
+//
+// Corresponds with POST /api/v1/health/meals/{id}/again (the `HealthMealRelog` operationId).
+func (c *Client) HealthMealRelog(ctx context.Context, id int64, params *HealthMealRelogParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthMealRelogRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HealthPanel What needs your teams' attention (staff)
 //
 // Open out-of-range alerts, worsening or stalled goals, and patients with low adherence, of the patients your care teams reach.
@@ -10452,6 +10744,78 @@ func (c *Client) HealthDosesToday(ctx context.Context, id int64, reqEditors ...R
 	return c.Client.Do(req)
 }
 
+// HealthExercise A patient's exercise sessions, newest first
+//
+// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+//
+// Corresponds with GET /api/v1/health/patients/{id}/exercise (the `HealthExercise` operationId).
+func (c *Client) HealthExercise(ctx context.Context, id int64, params *HealthExerciseParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthExerciseRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthExerciseAddWithBody Log an exercise session (the patient)
+//
+// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+func (c *Client) HealthExerciseAddWithBody(ctx context.Context, id int64, params *HealthExerciseAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthExerciseAddRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthExerciseAdd Log an exercise session (the patient)
+//
+// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+func (c *Client) HealthExerciseAdd(ctx context.Context, id int64, params *HealthExerciseAddParams, body HealthExerciseAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthExerciseAddRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthExerciseWeek The last seven days of exercise and steps against the goals
+//
+// Minutes of exercise per day and in all against the recommended 150 a week; steps per day (the day's counter, else the sessions' steps) against the newest steps goal; as two charts. A read by staff is logged.
+//
+// Corresponds with GET /api/v1/health/patients/{id}/exercise/week (the `HealthExerciseWeek` operationId).
+func (c *Client) HealthExerciseWeek(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthExerciseWeekRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HealthFhirExport Everything about a patient as a FHIR R4 JSON Bundle
 //
 // A collection Bundle: Patient, Observations (LOINC, UCUM; blood pressure as the 85354-9 panel), Goals with achievementStatus, MedicationRequest and MedicationStatement. The patient downloads their own; a read by staff or an integrator is logged.
@@ -10469,6 +10833,44 @@ func (c *Client) HealthFhirExport(ctx context.Context, id int64, reqEditors ...R
 	return c.Client.Do(req)
 }
 
+// HealthFhirImportWithBody Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+//
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+func (c *Client) HealthFhirImportWithBody(ctx context.Context, id int64, params *HealthFhirImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthFhirImportRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthFhirImport Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+//
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+func (c *Client) HealthFhirImport(ctx context.Context, id int64, params *HealthFhirImportParams, body HealthFhirImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthFhirImportRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HealthGoals A patient's goals with their achievement status
 //
 // achievement is FHIR Goal.achievementStatus (in-progress, improving, worsening, no-change, achieved, sustaining, not-achieved). A read by staff or an integrator is logged.
@@ -10476,6 +10878,61 @@ func (c *Client) HealthFhirExport(ctx context.Context, id int64, reqEditors ...R
 // Corresponds with GET /api/v1/health/patients/{id}/goals (the `HealthGoals` operationId).
 func (c *Client) HealthGoals(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthGoalsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthMeals A patient's meals, newest first
+//
+// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+//
+// Corresponds with GET /api/v1/health/patients/{id}/meals (the `HealthMeals` operationId).
+func (c *Client) HealthMeals(ctx context.Context, id int64, params *HealthMealsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthMealsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthMealAddWithBody Log a meal in the food diary (the patient)
+//
+// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+func (c *Client) HealthMealAddWithBody(ctx context.Context, id int64, params *HealthMealAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthMealAddRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HealthMealAdd Log a meal in the food diary (the patient)
+//
+// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+func (c *Client) HealthMealAdd(ctx context.Context, id int64, params *HealthMealAddParams, body HealthMealAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHealthMealAddRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -18284,6 +18741,123 @@ func NewHealthDoseAnswerRequestWithBody(server string, id int64, contentType str
 	return req, nil
 }
 
+// NewHealthExerciseDeleteRequest constructs an http.Request for the HealthExerciseDelete method
+func NewHealthExerciseDeleteRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/exercise/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHealthMealDeleteRequest constructs an http.Request for the HealthMealDelete method
+func NewHealthMealDeleteRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/meals/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHealthMealRelogRequest constructs an http.Request for the HealthMealRelog method
+func NewHealthMealRelogRequest(server string, id int64, params *HealthMealRelogParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/meals/%s/again", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewHealthPanelRequest constructs an http.Request for the HealthPanel method
 func NewHealthPanelRequest(server string) (*http.Request, error) {
 	var err error
@@ -18603,6 +19177,163 @@ func NewHealthDosesTodayRequest(server string, id int64) (*http.Request, error) 
 	return req, nil
 }
 
+// NewHealthExerciseRequest constructs an http.Request for the HealthExercise method
+func NewHealthExerciseRequest(server string, id int64, params *HealthExerciseParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/patients/%s/exercise", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHealthExerciseAddRequest calls the generic HealthExerciseAdd builder with application/json body
+func NewHealthExerciseAddRequest(server string, id int64, params *HealthExerciseAddParams, body HealthExerciseAddJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewHealthExerciseAddRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewHealthExerciseAddRequestWithBody constructs an http.Request for the HealthExerciseAdd method, with any body, and a specified content type
+func NewHealthExerciseAddRequestWithBody(server string, id int64, params *HealthExerciseAddParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/patients/%s/exercise", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHealthExerciseWeekRequest constructs an http.Request for the HealthExerciseWeek method
+func NewHealthExerciseWeekRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/patients/%s/exercise/week", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewHealthFhirExportRequest constructs an http.Request for the HealthFhirExport method
 func NewHealthFhirExportRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -18637,6 +19368,68 @@ func NewHealthFhirExportRequest(server string, id int64) (*http.Request, error) 
 	return req, nil
 }
 
+// NewHealthFhirImportRequest calls the generic HealthFhirImport builder with application/json body
+func NewHealthFhirImportRequest(server string, id int64, params *HealthFhirImportParams, body HealthFhirImportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewHealthFhirImportRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewHealthFhirImportRequestWithBody constructs an http.Request for the HealthFhirImport method, with any body, and a specified content type
+func NewHealthFhirImportRequestWithBody(server string, id int64, params *HealthFhirImportParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/patients/%s/fhir", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewHealthGoalsRequest constructs an http.Request for the HealthGoals method
 func NewHealthGoalsRequest(server string, id int64) (*http.Request, error) {
 	var err error
@@ -18666,6 +19459,129 @@ func NewHealthGoalsRequest(server string, id int64) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHealthMealsRequest constructs an http.Request for the HealthMeals method
+func NewHealthMealsRequest(server string, id int64, params *HealthMealsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/patients/%s/meals", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHealthMealAddRequest calls the generic HealthMealAdd builder with application/json body
+func NewHealthMealAddRequest(server string, id int64, params *HealthMealAddParams, body HealthMealAddJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewHealthMealAddRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewHealthMealAddRequestWithBody constructs an http.Request for the HealthMealAdd method, with any body, and a specified content type
+func NewHealthMealAddRequestWithBody(server string, id int64, params *HealthMealAddParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/health/patients/%s/meals", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -23712,6 +24628,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/health/doses/{id} (the `HealthDoseAnswer` operationId).
 	HealthDoseAnswerWithResponse(ctx context.Context, id int64, body HealthDoseAnswerJSONRequestBody, reqEditors ...RequestEditorFn) (*HealthDoseAnswerResponse, error)
 
+	// HealthExerciseDeleteWithResponse Delete one of your exercise sessions (the patient)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/health/exercise/{id} (the `HealthExerciseDelete` operationId).
+	HealthExerciseDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthExerciseDeleteResponse, error)
+
+	// HealthMealDeleteWithResponse Delete one of your meals (the patient)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/health/meals/{id} (the `HealthMealDelete` operationId).
+	HealthMealDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthMealDeleteResponse, error)
+
+	// HealthMealRelogWithResponse Log one of your meals again, now (the patient)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/health/meals/{id}/again (the `HealthMealRelog` operationId).
+	HealthMealRelogWithResponse(ctx context.Context, id int64, params *HealthMealRelogParams, reqEditors ...RequestEditorFn) (*HealthMealRelogResponse, error)
+
 	// HealthPanelWithResponse What needs your teams' attention (staff)
 	//
 	// Open out-of-range alerts, worsening or stalled goals, and patients with low adherence, of the patients your care teams reach.
@@ -23785,6 +24722,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/health/patients/{id}/doses/today (the `HealthDosesToday` operationId).
 	HealthDosesTodayWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthDosesTodayResponse, error)
 
+	// HealthExerciseWithResponse A patient's exercise sessions, newest first
+	//
+	// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/health/patients/{id}/exercise (the `HealthExercise` operationId).
+	HealthExerciseWithResponse(ctx context.Context, id int64, params *HealthExerciseParams, reqEditors ...RequestEditorFn) (*HealthExerciseResponse, error)
+
+	// HealthExerciseAddWithBodyWithResponse Log an exercise session (the patient)
+	//
+	// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+	HealthExerciseAddWithBodyWithResponse(ctx context.Context, id int64, params *HealthExerciseAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HealthExerciseAddResponse, error)
+
+	// HealthExerciseAddWithResponse Log an exercise session (the patient)
+	//
+	// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+	HealthExerciseAddWithResponse(ctx context.Context, id int64, params *HealthExerciseAddParams, body HealthExerciseAddJSONRequestBody, reqEditors ...RequestEditorFn) (*HealthExerciseAddResponse, error)
+
+	// HealthExerciseWeekWithResponse The last seven days of exercise and steps against the goals
+	//
+	// Minutes of exercise per day and in all against the recommended 150 a week; steps per day (the day's counter, else the sessions' steps) against the newest steps goal; as two charts. A read by staff is logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/health/patients/{id}/exercise/week (the `HealthExerciseWeek` operationId).
+	HealthExerciseWeekWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthExerciseWeekResponse, error)
+
 	// HealthFhirExportWithResponse Everything about a patient as a FHIR R4 JSON Bundle
 	//
 	// A collection Bundle: Patient, Observations (LOINC, UCUM; blood pressure as the 85354-9 panel), Goals with achievementStatus, MedicationRequest and MedicationStatement. The patient downloads their own; a read by staff or an integrator is logged.
@@ -23794,6 +24767,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/health/patients/{id}/fhir (the `HealthFhirExport` operationId).
 	HealthFhirExportWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthFhirExportResponse, error)
 
+	// HealthFhirImportWithBodyWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+	//
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+	HealthFhirImportWithBodyWithResponse(ctx context.Context, id int64, params *HealthFhirImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HealthFhirImportResponse, error)
+
+	// HealthFhirImportWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+	//
+	// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+	HealthFhirImportWithResponse(ctx context.Context, id int64, params *HealthFhirImportParams, body HealthFhirImportJSONRequestBody, reqEditors ...RequestEditorFn) (*HealthFhirImportResponse, error)
+
 	// HealthGoalsWithResponse A patient's goals with their achievement status
 	//
 	// achievement is FHIR Goal.achievementStatus (in-progress, improving, worsening, no-change, achieved, sustaining, not-achieved). A read by staff or an integrator is logged.
@@ -23802,6 +24793,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/health/patients/{id}/goals (the `HealthGoals` operationId).
 	HealthGoalsWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthGoalsResponse, error)
+
+	// HealthMealsWithResponse A patient's meals, newest first
+	//
+	// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/health/patients/{id}/meals (the `HealthMeals` operationId).
+	HealthMealsWithResponse(ctx context.Context, id int64, params *HealthMealsParams, reqEditors ...RequestEditorFn) (*HealthMealsResponse, error)
+
+	// HealthMealAddWithBodyWithResponse Log a meal in the food diary (the patient)
+	//
+	// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+	HealthMealAddWithBodyWithResponse(ctx context.Context, id int64, params *HealthMealAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HealthMealAddResponse, error)
+
+	// HealthMealAddWithResponse Log a meal in the food diary (the patient)
+	//
+	// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+	HealthMealAddWithResponse(ctx context.Context, id int64, params *HealthMealAddParams, body HealthMealAddJSONRequestBody, reqEditors ...RequestEditorFn) (*HealthMealAddResponse, error)
 
 	// HealthObservationsWithResponse A patient's vital signs, newest first
 	//
@@ -35849,6 +36867,262 @@ func (r HealthDoseAnswerResponse) ContentType() string {
 	return ""
 }
 
+// HealthExerciseDeleteResponse409Headers the declared response headers of an HTTP 409 response for HealthExerciseDelete
+type HealthExerciseDeleteResponse409Headers struct {
+	RetryAfter *int
+}
+
+type HealthExerciseDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HealthExerciseDeleteResponse409Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthExerciseDeleteResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthExerciseDeleteResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthExerciseDeleteResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HealthExerciseDeleteResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthExerciseDeleteResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthExerciseDeleteResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthExerciseDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthExerciseDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthExerciseDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthExerciseDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HealthMealDeleteResponse409Headers the declared response headers of an HTTP 409 response for HealthMealDelete
+type HealthMealDeleteResponse409Headers struct {
+	RetryAfter *int
+}
+
+type HealthMealDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HealthMealDeleteResponse409Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthMealDeleteResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthMealDeleteResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthMealDeleteResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HealthMealDeleteResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthMealDeleteResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthMealDeleteResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthMealDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthMealDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthMealDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthMealDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HealthMealRelogResponse409Headers the declared response headers of an HTTP 409 response for HealthMealRelog
+type HealthMealRelogResponse409Headers struct {
+	RetryAfter *int
+}
+
+type HealthMealRelogResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *HealthMeal
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HealthMealRelogResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r HealthMealRelogResponse) GetJSON201() *HealthMeal {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthMealRelogResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthMealRelogResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthMealRelogResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HealthMealRelogResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthMealRelogResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthMealRelogResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthMealRelogResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthMealRelogResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthMealRelogResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthMealRelogResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HealthPanelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -36416,6 +37690,262 @@ func (r HealthDosesTodayResponse) ContentType() string {
 	return ""
 }
 
+type HealthExerciseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]HealthExerciseSession
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HealthExerciseResponse) GetJSON200() *[]HealthExerciseSession {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthExerciseResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthExerciseResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthExerciseResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthExerciseResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthExerciseResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthExerciseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthExerciseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthExerciseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthExerciseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HealthExerciseAddResponse409Headers the declared response headers of an HTTP 409 response for HealthExerciseAdd
+type HealthExerciseAddResponse409Headers struct {
+	RetryAfter *int
+}
+
+type HealthExerciseAddResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *HealthExerciseSession
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HealthExerciseAddResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r HealthExerciseAddResponse) GetJSON201() *HealthExerciseSession {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthExerciseAddResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthExerciseAddResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthExerciseAddResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthExerciseAddResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthExerciseAddResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type HealthExerciseWeekResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HealthWeekSummary
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HealthExerciseWeekResponse) GetJSON200() *HealthWeekSummary {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthExerciseWeekResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthExerciseWeekResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthExerciseWeekResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthExerciseWeekResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthExerciseWeekResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthExerciseWeekResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthExerciseWeekResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthExerciseWeekResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthExerciseWeekResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // HealthFhirExportResponse200Headers the declared response headers of an HTTP 200 response for HealthFhirExport
 type HealthFhirExportResponse200Headers struct {
 	ContentDisposition *string
@@ -36500,6 +38030,110 @@ func (r HealthFhirExportResponse) ContentType() string {
 	return ""
 }
 
+// HealthFhirImportResponse409Headers the declared response headers of an HTTP 409 response for HealthFhirImport
+type HealthFhirImportResponse409Headers struct {
+	RetryAfter *int
+}
+
+type HealthFhirImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HealthImportResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HealthFhirImportResponse409Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HealthFhirImportResponse) GetJSON200() *HealthImportResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthFhirImportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthFhirImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthFhirImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthFhirImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthFhirImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HealthGoalsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -36570,6 +38204,186 @@ func (r HealthGoalsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthGoalsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type HealthMealsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]HealthMeal
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HealthMealsResponse) GetJSON200() *[]HealthMeal {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthMealsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthMealsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthMealsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthMealsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthMealsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthMealsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthMealsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthMealsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthMealsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HealthMealAddResponse409Headers the declared response headers of an HTTP 409 response for HealthMealAdd
+type HealthMealAddResponse409Headers struct {
+	RetryAfter *int
+}
+
+type HealthMealAddResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *HealthMeal
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HealthMealAddResponse409Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r HealthMealAddResponse) GetJSON201() *HealthMeal {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HealthMealAddResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HealthMealAddResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HealthMealAddResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HealthMealAddResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HealthMealAddResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -45152,6 +46966,45 @@ func (c *ClientWithResponses) HealthDoseAnswerWithResponse(ctx context.Context, 
 	return ParseHealthDoseAnswerResponse(rsp)
 }
 
+// HealthExerciseDeleteWithResponse Delete one of your exercise sessions (the patient)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/health/exercise/{id} (the `HealthExerciseDelete` operationId).
+func (c *ClientWithResponses) HealthExerciseDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthExerciseDeleteResponse, error) {
+	rsp, err := c.HealthExerciseDelete(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthExerciseDeleteResponse(rsp)
+}
+
+// HealthMealDeleteWithResponse Delete one of your meals (the patient)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/health/meals/{id} (the `HealthMealDelete` operationId).
+func (c *ClientWithResponses) HealthMealDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthMealDeleteResponse, error) {
+	rsp, err := c.HealthMealDelete(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthMealDeleteResponse(rsp)
+}
+
+// HealthMealRelogWithResponse Log one of your meals again, now (the patient)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/health/meals/{id}/again (the `HealthMealRelog` operationId).
+func (c *ClientWithResponses) HealthMealRelogWithResponse(ctx context.Context, id int64, params *HealthMealRelogParams, reqEditors ...RequestEditorFn) (*HealthMealRelogResponse, error) {
+	rsp, err := c.HealthMealRelog(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthMealRelogResponse(rsp)
+}
+
 // HealthPanelWithResponse What needs your teams' attention (staff)
 //
 // Open out-of-range alerts, worsening or stalled goals, and patients with low adherence, of the patients your care teams reach.
@@ -45279,6 +47132,66 @@ func (c *ClientWithResponses) HealthDosesTodayWithResponse(ctx context.Context, 
 	return ParseHealthDosesTodayResponse(rsp)
 }
 
+// HealthExerciseWithResponse A patient's exercise sessions, newest first
+//
+// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/health/patients/{id}/exercise (the `HealthExercise` operationId).
+func (c *ClientWithResponses) HealthExerciseWithResponse(ctx context.Context, id int64, params *HealthExerciseParams, reqEditors ...RequestEditorFn) (*HealthExerciseResponse, error) {
+	rsp, err := c.HealthExercise(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthExerciseResponse(rsp)
+}
+
+// HealthExerciseAddWithBodyWithResponse Log an exercise session (the patient)
+//
+// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+func (c *ClientWithResponses) HealthExerciseAddWithBodyWithResponse(ctx context.Context, id int64, params *HealthExerciseAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HealthExerciseAddResponse, error) {
+	rsp, err := c.HealthExerciseAddWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthExerciseAddResponse(rsp)
+}
+
+// HealthExerciseAddWithResponse Log an exercise session (the patient)
+//
+// A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/health/patients/{id}/exercise (the `HealthExerciseAdd` operationId).
+func (c *ClientWithResponses) HealthExerciseAddWithResponse(ctx context.Context, id int64, params *HealthExerciseAddParams, body HealthExerciseAddJSONRequestBody, reqEditors ...RequestEditorFn) (*HealthExerciseAddResponse, error) {
+	rsp, err := c.HealthExerciseAdd(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthExerciseAddResponse(rsp)
+}
+
+// HealthExerciseWeekWithResponse The last seven days of exercise and steps against the goals
+//
+// Minutes of exercise per day and in all against the recommended 150 a week; steps per day (the day's counter, else the sessions' steps) against the newest steps goal; as two charts. A read by staff is logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/health/patients/{id}/exercise/week (the `HealthExerciseWeek` operationId).
+func (c *ClientWithResponses) HealthExerciseWeekWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*HealthExerciseWeekResponse, error) {
+	rsp, err := c.HealthExerciseWeek(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthExerciseWeekResponse(rsp)
+}
+
 // HealthFhirExportWithResponse Everything about a patient as a FHIR R4 JSON Bundle
 //
 // A collection Bundle: Patient, Observations (LOINC, UCUM; blood pressure as the 85354-9 panel), Goals with achievementStatus, MedicationRequest and MedicationStatement. The patient downloads their own; a read by staff or an integrator is logged.
@@ -45294,6 +47207,36 @@ func (c *ClientWithResponses) HealthFhirExportWithResponse(ctx context.Context, 
 	return ParseHealthFhirExportResponse(rsp)
 }
 
+// HealthFhirImportWithBodyWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+//
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+func (c *ClientWithResponses) HealthFhirImportWithBodyWithResponse(ctx context.Context, id int64, params *HealthFhirImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HealthFhirImportResponse, error) {
+	rsp, err := c.HealthFhirImportWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthFhirImportResponse(rsp)
+}
+
+// HealthFhirImportWithResponse Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+//
+// A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/health/patients/{id}/fhir (the `HealthFhirImport` operationId).
+func (c *ClientWithResponses) HealthFhirImportWithResponse(ctx context.Context, id int64, params *HealthFhirImportParams, body HealthFhirImportJSONRequestBody, reqEditors ...RequestEditorFn) (*HealthFhirImportResponse, error) {
+	rsp, err := c.HealthFhirImport(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthFhirImportResponse(rsp)
+}
+
 // HealthGoalsWithResponse A patient's goals with their achievement status
 //
 // achievement is FHIR Goal.achievementStatus (in-progress, improving, worsening, no-change, achieved, sustaining, not-achieved). A read by staff or an integrator is logged.
@@ -45307,6 +47250,51 @@ func (c *ClientWithResponses) HealthGoalsWithResponse(ctx context.Context, id in
 		return nil, err
 	}
 	return ParseHealthGoalsResponse(rsp)
+}
+
+// HealthMealsWithResponse A patient's meals, newest first
+//
+// The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/health/patients/{id}/meals (the `HealthMeals` operationId).
+func (c *ClientWithResponses) HealthMealsWithResponse(ctx context.Context, id int64, params *HealthMealsParams, reqEditors ...RequestEditorFn) (*HealthMealsResponse, error) {
+	rsp, err := c.HealthMeals(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthMealsResponse(rsp)
+}
+
+// HealthMealAddWithBodyWithResponse Log a meal in the food diary (the patient)
+//
+// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+func (c *ClientWithResponses) HealthMealAddWithBodyWithResponse(ctx context.Context, id int64, params *HealthMealAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HealthMealAddResponse, error) {
+	rsp, err := c.HealthMealAddWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthMealAddResponse(rsp)
+}
+
+// HealthMealAddWithResponse Log a meal in the food diary (the patient)
+//
+// Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/health/patients/{id}/meals (the `HealthMealAdd` operationId).
+func (c *ClientWithResponses) HealthMealAddWithResponse(ctx context.Context, id int64, params *HealthMealAddParams, body HealthMealAddJSONRequestBody, reqEditors ...RequestEditorFn) (*HealthMealAddResponse, error) {
+	rsp, err := c.HealthMealAdd(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHealthMealAddResponse(rsp)
 }
 
 // HealthObservationsWithResponse A patient's vital signs, newest first
@@ -56499,6 +58487,241 @@ func ParseHealthDoseAnswerResponse(rsp *http.Response) (*HealthDoseAnswerRespons
 	return response, nil
 }
 
+// ParseHealthExerciseDeleteResponse parses an HTTP response from a HealthExerciseDeleteWithResponse call
+func ParseHealthExerciseDeleteResponse(rsp *http.Response) (*HealthExerciseDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthExerciseDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers HealthExerciseDeleteResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHealthMealDeleteResponse parses an HTTP response from a HealthMealDeleteWithResponse call
+func ParseHealthMealDeleteResponse(rsp *http.Response) (*HealthMealDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthMealDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers HealthMealDeleteResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHealthMealRelogResponse parses an HTTP response from a HealthMealRelogWithResponse call
+func ParseHealthMealRelogResponse(rsp *http.Response) (*HealthMealRelogResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthMealRelogResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest HealthMeal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers HealthMealRelogResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseHealthPanelResponse parses an HTTP response from a HealthPanelWithResponse call
 func ParseHealthPanelResponse(rsp *http.Response) (*HealthPanelResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -56976,6 +59199,223 @@ func ParseHealthDosesTodayResponse(rsp *http.Response) (*HealthDosesTodayRespons
 	return response, nil
 }
 
+// ParseHealthExerciseResponse parses an HTTP response from a HealthExerciseWithResponse call
+func ParseHealthExerciseResponse(rsp *http.Response) (*HealthExerciseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthExerciseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []HealthExerciseSession
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseHealthExerciseAddResponse parses an HTTP response from a HealthExerciseAddWithResponse call
+func ParseHealthExerciseAddResponse(rsp *http.Response) (*HealthExerciseAddResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthExerciseAddResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest HealthExerciseSession
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers HealthExerciseAddResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHealthExerciseWeekResponse parses an HTTP response from a HealthExerciseWeekWithResponse call
+func ParseHealthExerciseWeekResponse(rsp *http.Response) (*HealthExerciseWeekResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthExerciseWeekResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HealthWeekSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseHealthFhirExportResponse parses an HTTP response from a HealthFhirExportWithResponse call
 func ParseHealthFhirExportResponse(rsp *http.Response) (*HealthFhirExportResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -57057,6 +59497,101 @@ func ParseHealthFhirExportResponse(rsp *http.Response) (*HealthFhirExportRespons
 	return response, nil
 }
 
+// ParseHealthFhirImportResponse parses an HTTP response from a HealthFhirImportWithResponse call
+func ParseHealthFhirImportResponse(rsp *http.Response) (*HealthFhirImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthFhirImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HealthImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers HealthFhirImportResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseHealthGoalsResponse parses an HTTP response from a HealthGoalsWithResponse call
 func ParseHealthGoalsResponse(rsp *http.Response) (*HealthGoalsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -57113,6 +59648,162 @@ func ParseHealthGoalsResponse(rsp *http.Response) (*HealthGoalsResponse, error) 
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseHealthMealsResponse parses an HTTP response from a HealthMealsWithResponse call
+func ParseHealthMealsResponse(rsp *http.Response) (*HealthMealsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthMealsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []HealthMeal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseHealthMealAddResponse parses an HTTP response from a HealthMealAddWithResponse call
+func ParseHealthMealAddResponse(rsp *http.Response) (*HealthMealAddResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HealthMealAddResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest HealthMeal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers HealthMealAddResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	}
 
 	return response, nil

@@ -2001,6 +2001,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/health/exercise/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of your exercise sessions (the patient) */
+        delete: operations["health-exercise-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/meals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of your meals (the patient) */
+        delete: operations["health-meal-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/meals/{id}/again": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log one of your meals again, now (the patient) */
+        post: operations["health-meal-relog"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health/panel": {
         parameters: {
             query?: never;
@@ -2132,6 +2183,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/health/patients/{id}/exercise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient's exercise sessions, newest first
+         * @description The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+         */
+        get: operations["health-exercise"];
+        put?: never;
+        /**
+         * Log an exercise session (the patient)
+         * @description A type, the duration (1 minute to 24 hours), the intensity (low, moderate, vigorous) and optionally the steps. 422 names the field.
+         */
+        post: operations["health-exercise-add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/patients/{id}/exercise/week": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last seven days of exercise and steps against the goals
+         * @description Minutes of exercise per day and in all against the recommended 150 a week; steps per day (the day's counter, else the sessions' steps) against the newest steps goal; as two charts. A read by staff is logged.
+         */
+        get: operations["health-exercise-week"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health/patients/{id}/fhir": {
         parameters: {
             query?: never;
@@ -2145,7 +2240,11 @@ export interface paths {
          */
         get: operations["health-fhir-export"];
         put?: never;
-        post?: never;
+        /**
+         * Import a FHIR R4 Bundle's observations and goals (the patient's care team, integrators)
+         * @description A collection or transaction Bundle (application/fhir+json or application/json). Its Observations with the module's LOINC codes and UCUM units (GET /vitals; blood pressure as the 85354-9 panel with the 8480-6 and 8462-4 components) are stored as readings with source import. All or nothing: an unsupported code or unit or an invalid resource refuses the bundle with a 422 naming the entry (entry[i].resource...). Importing the same readings again stores nothing (same code and time); a reading another source already reported is counted once. Goals (a LOINC measure the goals assess, a range or a <= / >= quantity in its unit, a due date) are added unless the patient has the same one. Patient, medication and BMI entries are counted as skipped.
+         */
+        post: operations["health-fhir-import"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2166,6 +2265,30 @@ export interface paths {
         get: operations["health-goals"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/patients/{id}/meals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient's meals, newest first
+         * @description The patient, their teams, break-glass and integrators; a read by staff or an integrator is logged.
+         */
+        get: operations["health-meals"];
+        put?: never;
+        /**
+         * Log a meal in the food diary (the patient)
+         * @description Free text, optional calories and protein, carbs and fat in grams. 422 names the field of an impossible value.
+         */
+        post: operations["health-meal-add"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5137,6 +5260,17 @@ export interface components {
             /** Format: int64 */
             team_id: number;
         };
+        HealthDaySummary: {
+            /** Format: date-time */
+            day: string;
+            /**
+             * Format: int64
+             * @description minutes of exercise
+             */
+            minutes: number;
+            /** Format: double */
+            steps?: number;
+        };
         HealthDose: {
             /** Format: date-time */
             answered_at?: string;
@@ -5163,6 +5297,24 @@ export interface components {
         HealthDoseAnswerRequest: {
             /** @enum {string} */
             action: "taken" | "skipped" | "later";
+        };
+        HealthExerciseSession: {
+            /** Format: date-time */
+            at: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description low, moderate or vigorous */
+            intensity: string;
+            /** Format: int64 */
+            minutes: number;
+            /** Format: int64 */
+            patient_id: number;
+            /** Format: int64 */
+            steps?: number;
+            /** @description walking, running, cycling, swimming, gym, yoga or other */
+            type: string;
         };
         HealthGoal: {
             /** Format: date-time */
@@ -5198,6 +5350,50 @@ export interface components {
             /** Format: int64 */
             visit_id?: number;
         };
+        HealthImportResult: {
+            /** Format: int64 */
+            already_present: number;
+            /** Format: int64 */
+            goals: number;
+            /** Format: int64 */
+            goals_present: number;
+            /** Format: int64 */
+            imported: number;
+            skipped: {
+                [key: string]: number;
+            };
+        };
+        HealthMeal: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: double
+             * @description kcal
+             */
+            calories?: number;
+            /**
+             * Format: double
+             * @description grams
+             */
+            carbs?: number;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: double
+             * @description grams
+             */
+            fat?: number;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            /**
+             * Format: double
+             * @description grams
+             */
+            protein?: number;
+            text: string;
+        };
         HealthMemberView: {
             name: string;
             role: string;
@@ -5222,6 +5418,35 @@ export interface components {
              * @description at least this (open when absent)
              */
             target_low?: number;
+        };
+        HealthNewMeal: {
+            /**
+             * Format: date-time
+             * @description when; empty means now
+             */
+            at?: string;
+            /**
+             * Format: double
+             * @description kcal, 0 to 10000
+             */
+            calories?: number;
+            /**
+             * Format: double
+             * @description grams, 0 to 1000
+             */
+            carbs?: number;
+            /**
+             * Format: double
+             * @description grams, 0 to 1000
+             */
+            fat?: number;
+            /**
+             * Format: double
+             * @description grams, 0 to 1000
+             */
+            protein?: number;
+            /** @description what you ate */
+            text: string;
         };
         HealthNewPrescription: {
             /** @description e.g. 10 mg, one tablet */
@@ -5263,6 +5488,27 @@ export interface components {
              */
             value: number;
         };
+        HealthNewSession: {
+            /**
+             * Format: date-time
+             * @description when it started; empty means now
+             */
+            at?: string;
+            /** @description low, moderate or vigorous */
+            intensity: string;
+            /**
+             * Format: int64
+             * @description duration in minutes, 1 to 1440
+             */
+            minutes: number;
+            /**
+             * Format: int64
+             * @description steps counted during the session
+             */
+            steps?: number;
+            /** @description walking, running, cycling, swimming, gym, yoga or other */
+            type: string;
+        };
         HealthNewVisit: {
             goals?: components["schemas"]["HealthNewGoal"][] | null;
             /** @description notes for the patient */
@@ -5294,7 +5540,7 @@ export interface components {
             /** Format: int64 */
             patient_id: number;
             /** @enum {string} */
-            source: "patient" | "device" | "clinician";
+            source: "patient" | "device" | "clinician" | "import";
             unit: string;
             /** Format: double */
             value: number;
@@ -5437,6 +5683,21 @@ export interface components {
             /** Format: double */
             normal_low: number;
             unit: string;
+        };
+        HealthWeekSummary: {
+            days: components["schemas"]["HealthDaySummary"][] | null;
+            /** Format: int64 */
+            days_steps_met: number;
+            exercise_chart: components["schemas"]["Chart"];
+            /** Format: int64 */
+            minutes: number;
+            /** Format: int64 */
+            minutes_goal: number;
+            steps_chart: components["schemas"]["Chart"];
+            /** Format: double */
+            steps_goal?: number;
+            /** Format: double */
+            steps_mean?: number;
         };
         HelpArticleInputBody: {
             /** @description Markdown */
@@ -17197,6 +17458,242 @@ export interface operations {
             };
         };
     };
+    "health-exercise-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "health-meal-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "health-meal-relog": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+                 * @example 5f0e2a8c-1d0b-4c7e-9a51-3b6f8e2d4c10
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthMeal"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "health-panel": {
         parameters: {
             query?: never;
@@ -17729,6 +18226,259 @@ export interface operations {
             };
         };
     };
+    "health-exercise": {
+        parameters: {
+            query?: {
+                /** @description local days back, today included (7 by default) */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthExerciseSession"][] | null;
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "health-exercise-add": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+                 * @example 5f0e2a8c-1d0b-4c7e-9a51-3b6f8e2d4c10
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "at": "2026-06-01T09:00:00Z",
+                 *       "intensity": "example",
+                 *       "minutes": 1,
+                 *       "steps": 1,
+                 *       "type": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["HealthNewSession"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthExerciseSession"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "health-exercise-week": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the patient's user ID */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthWeekSummary"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "health-fhir-export": {
         parameters: {
             query?: never;
@@ -17799,6 +18549,115 @@ export interface operations {
             };
         };
     };
+    "health-fhir-import": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+                 * @example 5f0e2a8c-1d0b-4c7e-9a51-3b6f8e2d4c10
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthImportResult"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "health-goals": {
         parameters: {
             query?: never;
@@ -17840,6 +18699,192 @@ export interface operations {
             };
             /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "health-meals": {
+        parameters: {
+            query?: {
+                /** @description local days back, today included (7 by default) */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthMeal"][] | null;
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation; `errors` names each field (`location`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "health-meal-add": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique value per intended action (a UUID). A retry with the same key and the same body gets the first response again (marked `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused with 422. Keys belong to the caller and expire (api.idempotency_ttl).
+                 * @example 5f0e2a8c-1d0b-4c7e-9a51-3b6f8e2d4c10
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "at": "2026-06-01T09:00:00Z",
+                 *       "calories": 1,
+                 *       "carbs": 1,
+                 *       "fat": 1,
+                 *       "protein": 1,
+                 *       "text": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["HealthNewMeal"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthMeal"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad credentials: sign in or send an API token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this role or API token (scope) may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or it is not yours to see (IDs do not reveal what exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object changed or already exists, or a request with this Idempotency-Key is still being answered (retry after Retry-After). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the portal accepts. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
