@@ -405,7 +405,7 @@ func TestDevicesCommands(t *testing.T) {
 	}
 	pw, _ := os.ReadFile(filepath.Join(dir, "passwd"))
 	acl, _ := os.ReadFile(filepath.Join(dir, "acl"))
-	if !strings.HasPrefix(string(pw), m[1]+":$7$101$") || !strings.Contains(string(acl), "topic write t/demo/d/"+m[1]+"/"+mod+"/#") {
+	if !strings.HasPrefix(string(pw), m[1]+":$7$101$") || !strings.Contains(string(acl), "pattern write t/+/d/%u/#") || strings.Contains(string(acl), m[1]) {
 		t.Errorf("export files:\n%s\n%s", pw, acl)
 	}
 	if code, out, _ := run("devices", "disable", "--org", "demo", m[1]); code != 0 || !strings.Contains(out, "disabled device") {
