@@ -166,7 +166,16 @@ func TestNotificationStreamResumesWithLastEventID(t *testing.T) {
 		}
 	}
 	var first portal.Notification
-	go func() { <-ready; send("first") }()
+	// The first send runs once the stream is open; the test waits for its
+	// answer before going on (it once ended while the answer was still on
+	// its way, and the cancelled request failed the finished test).
+	firstSent := make(chan error, 1)
+	go func() {
+		<-ready
+		msg := "first"
+		_, err := portal.Result(c.API.NotificationsSendTestWithResponse(ctx, sdk.NotificationsSendTestJSONRequestBody{Message: &msg}))
+		firstSent <- err
+	}()
 	for n, err := range c.Notifications(ctx, portal.StreamOptions{Ready: func(int64) { ready <- struct{}{} }}) {
 		if err != nil {
 			t.Fatal(err)
@@ -181,6 +190,9 @@ func TestNotificationStreamResumesWithLastEventID(t *testing.T) {
 	}
 	if first.ID == 0 {
 		t.Fatal("no live notification")
+	}
+	if err := <-firstSent; err != nil {
+		t.Fatalf("send test notification: %v", err)
 	}
 	// Two notifications arrive while the client is away.
 	send("second")
