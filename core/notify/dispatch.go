@@ -143,8 +143,9 @@ func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
+	started := time.Now()
 	results := s.deliver(ctx, rows)
-	return len(rows), s.record(context.WithoutCancel(ctx), rows, results)
+	return len(rows), s.record(context.WithoutCancel(ctx), rows, results, started)
 }
 
 // claim takes up to batch_size due rows and hides them from other workers
@@ -295,8 +296,8 @@ func safeDeliver(ctx context.Context, ch Channel, d *Delivery) (err error) {
 }
 
 // record marks delivered rows done and schedules the others' retries (or
-// makes them dead letters).
-func (s *Service) record(ctx context.Context, rows []claimed, results []error) error {
+// makes them dead letters). started is when the batch's deliveries began.
+func (s *Service) record(ctx context.Context, rows []claimed, results []error, started time.Time) error {
 	now := s.now().UTC()
 	db := store.AllOrgs(s.st.DB.WithContext(ctx))
 	var done []uint
@@ -306,7 +307,7 @@ func (s *Service) record(ctx context.Context, rows []claimed, results []error) e
 	for i, r := range rows {
 		o := outcomes[r.Channel]
 		if o == nil {
-			o = &channelOutcome{}
+			o = &channelOutcome{started: started}
 			outcomes[r.Channel] = o
 		}
 		err := results[i]

@@ -38,6 +38,8 @@ type channelState struct {
 	lastErr  string
 	failures int64
 	warned   time.Time
+	// recovered is when the channel last recovered.
+	recovered time.Time
 }
 
 func (h *channelHealth) state(name string) *channelState {
@@ -60,6 +62,11 @@ type channelOutcome struct {
 	// transient counts failures that may pass; lastErr is the last one.
 	transient int64
 	lastErr   string
+	// started is when the batch's deliveries began: failures of a batch
+	// that began before the channel last recovered are old news (another
+	// worker's batch, sent while the server was still down, reporting
+	// after one that went through) and do not mark it failing again.
+	started time.Time
 }
 
 // noteOutcomes counts a batch's outcomes per channel and moves each
@@ -76,12 +83,12 @@ func (s *Service) noteOutcomes(out map[string]*channelOutcome) {
 		switch {
 		case o.delivered > 0 && st.failing:
 			failures, since := st.failures, st.since
-			st.failing, st.failures, st.lastErr, st.warned = false, 0, "", time.Time{}
+			st.failing, st.failures, st.lastErr, st.warned, st.recovered = false, 0, "", time.Time{}, now
 			s.health.mu.Unlock()
 			s.log.Info("notification channel recovered", "channel", name, "failed_attempts", failures,
 				"failing_for", now.Sub(since).Round(time.Second).String())
 			continue
-		case o.delivered == 0 && o.transient > 0:
+		case o.delivered == 0 && o.transient > 0 && !o.started.Before(st.recovered):
 			if !st.failing {
 				st.failing, st.since = true, now
 			}
