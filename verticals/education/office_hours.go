@@ -243,7 +243,7 @@ func (s *Service) placeBooking(ctx context.Context, tx *gorm.DB, orgID, studentI
 	}
 	_, err := s.notify.Send(ctx, tx, notify.Notification{OrgID: orgID, UserID: studentID, Kind: KindBookingConfirmed,
 		DedupeKey: fmt.Sprintf("booking:%d:%d", b.ID, s.now().Unix()),
-		Data:      map[string]any{"starts_at": sl.StartsAt, "where": slotWhere(sl), "link": fmt.Sprintf("/m/education/courses/%d#office-hours", sl.CourseID)},
+		Data:      map[string]any{"starts_at": sl.StartsAt, "where": slotWhere(sl), "link": courseURL(sl.CourseID) + "#office-hours"},
 		Attachments: []notify.Attachment{{Name: "office-hours.ics", ContentType: "text/calendar; charset=utf-8",
 			Content: BookingICS(&b, sl, &course, ta.Name, s.host, s.now())}}})
 	return &b, err

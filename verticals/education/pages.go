@@ -430,11 +430,11 @@ func (s *Service) slotsSubmit(c *fiber.Ctx) error {
 	})
 	switch {
 	case errs.Is(err, errs.Invalid):
-		return c.Redirect(courseURL(id)+"?err=slot#office-hours", fiber.StatusSeeOther)
+		return toOfficeHours(c, id, "err=slot")
 	case err != nil:
 		return err
 	}
-	return c.Redirect(courseURL(id)+"?msg=published#office-hours", fiber.StatusSeeOther)
+	return toOfficeHours(c, id, "msg=published")
 }
 
 func (s *Service) slotPage(c *fiber.Ctx) error {
@@ -471,13 +471,13 @@ func (s *Service) bookSubmit(c *fiber.Ctx) error {
 	_, err = s.Book(ctx, p, id, c.FormValue("note"))
 	switch {
 	case errs.Is(err, errs.Conflict) && strings.Contains(err.Error(), "already booked"):
-		return c.Redirect(courseURL(sl.CourseID)+"?err=twice#office-hours", fiber.StatusSeeOther)
+		return toOfficeHours(c, sl.CourseID, "err=twice")
 	case errs.Is(err, errs.Conflict):
-		return c.Redirect(courseURL(sl.CourseID)+"?err=full#office-hours", fiber.StatusSeeOther)
+		return toOfficeHours(c, sl.CourseID, "err=full")
 	case err != nil:
 		return err
 	}
-	return c.Redirect(courseURL(sl.CourseID)+"?msg=booked#office-hours", fiber.StatusSeeOther)
+	return toOfficeHours(c, sl.CourseID, "msg=booked")
 }
 
 func (s *Service) cancelSubmit(c *fiber.Ctx) error {
@@ -486,9 +486,9 @@ func (s *Service) cancelSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var b Booking
-	if err := s.db(ctx, p.OrgID).First(&b, id).Error; err != nil || b.StudentID != p.UserID {
-		return errs.NotFoundf("no booking %d", id)
+	b, err := s.myBooking(ctx, p, id)
+	if err != nil {
+		return err
 	}
 	var sl Slot
 	if err := s.db(ctx, p.OrgID).First(&sl, b.SlotID).Error; err != nil {
@@ -497,13 +497,13 @@ func (s *Service) cancelSubmit(c *fiber.Ctx) error {
 	err = s.Cancel(ctx, p, id)
 	switch {
 	case errs.Is(err, errs.Conflict) && strings.Contains(err.Error(), "two hours"):
-		return c.Redirect(courseURL(sl.CourseID)+"?err=late#office-hours", fiber.StatusSeeOther)
+		return toOfficeHours(c, sl.CourseID, "err=late")
 	case errs.Is(err, errs.Conflict):
-		return c.Redirect(courseURL(sl.CourseID)+"?err=cancelled#office-hours", fiber.StatusSeeOther)
+		return toOfficeHours(c, sl.CourseID, "err=cancelled")
 	case err != nil:
 		return err
 	}
-	return c.Redirect(courseURL(sl.CourseID)+"?msg=unbooked#office-hours", fiber.StatusSeeOther)
+	return toOfficeHours(c, sl.CourseID, "msg=unbooked")
 }
 
 func (s *Service) analysisPage(c *fiber.Ctx) error {

@@ -63,7 +63,7 @@ func (s *Service) bookingReminders(ctx context.Context, r *schedule.Run) error {
 				isNew, err := s.notify.Send(ctx, tx, notify.Notification{OrgID: b.OrgID, UserID: b.StudentID, Kind: KindBookingReminder,
 					DedupeKey: fmt.Sprintf("booking_reminder:%d:%s:%d", b.ID, rm.name, sl.StartsAt.Unix()),
 					Data: map[string]any{"starts_at": sl.StartsAt, "where": slotWhere(&sl), "before": rm.name,
-						"link": fmt.Sprintf("/m/education/courses/%d#office-hours", sl.CourseID)}})
+						"link": courseURL(sl.CourseID) + "#office-hours"}})
 				if err != nil {
 					return err
 				}

@@ -194,7 +194,7 @@ func (s *Service) cancelBooking(ctx context.Context, tx *gorm.DB, b *Booking, sl
 	if _, err := s.notify.Send(ctx, tx, notify.Notification{OrgID: b.OrgID, UserID: b.StudentID, Kind: KindBookingCancelled,
 		DedupeKey: fmt.Sprintf("booking_cancelled:%d:%d", b.ID, s.now().UnixNano()),
 		Data: map[string]any{"starts_at": sl.StartsAt, "where": slotWhere(sl), "by_staff": by == "staff",
-			"link": fmt.Sprintf("/m/education/courses/%d#office-hours", sl.CourseID)}}); err != nil {
+			"link": courseURL(sl.CourseID) + "#office-hours"}}); err != nil {
 		return err
 	}
 	if by == "staff" {
@@ -234,7 +234,7 @@ func (s *Service) passPlace(ctx context.Context, tx *gorm.DB, sl *Slot) error {
 			_, err := s.notify.Send(ctx, tx, notify.Notification{OrgID: sl.OrgID, UserID: e.StudentID, Kind: KindWaitlistOffer,
 				DedupeKey: fmt.Sprintf("waitlist_offer:%d:%d", e.ID, now.UnixNano()),
 				Data: map[string]any{"starts_at": sl.StartsAt, "where": slotWhere(sl), "until": until,
-					"link": fmt.Sprintf("/m/education/courses/%d#office-hours", sl.CourseID)}})
+					"link": courseURL(sl.CourseID) + "#office-hours"}})
 			return err
 		}
 	}
